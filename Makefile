@@ -1,0 +1,48 @@
+# The two commands of the course:
+#   make lab   - set everything up (once) and open the course in JupyterLab
+#   make test  - set everything up (once) and run the whole test suite
+# Both create .venv on first use and reuse it afterwards; the environment is
+# reinstalled only when pyproject.toml or the constraints file changes.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+LAB_PORT ?= 8888
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: lab test test-unit test-notebooks install clean help
+
+help:
+	@echo "make lab    set up .venv if needed, then start JupyterLab on the course"
+	@echo "make test   set up .venv if needed, then run unit tests and every notebook"
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+		--constraint $(CONSTRAINTS) --editable '.[test]'
+	@touch $@
+
+install: $(STAMP)
+
+lab: install
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ip=127.0.0.1 \
+		--port=$(LAB_PORT) $(LAB_ARGS)
+
+test: install test-unit test-notebooks
+
+test-unit: install
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+# Every notebook in notebooks/ and every assignment source notebook (the
+# reference solution), collected automatically; conftest.py prints the wall
+# time of each and reports those over budget.
+test-notebooks: install
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+		-p no:cacheprovider notebooks assignments/source $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build reports .pytest_cache

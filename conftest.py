@@ -1,0 +1,79 @@
+"""pytest plugin for the notebook harness (active for every pytest run in this repo).
+
+* Notebooks run by nbval must not write to stderr: warnings and raw tracebacks
+  there mean a student sees noise, and nbgrader scores such a cell as failed.
+  A cell that writes to stderr fails with the text it wrote.
+* Every notebook's wall time is measured (sum of its cells' setup, call and
+  teardown, kernel start included) and printed at the end of the run as a
+  benchmark report, also written to ``reports/notebook-times.md``. Notebooks
+  over their budget are named there; the budget is a report, not an assertion.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
+REPORT = Path(__file__).parent / "reports" / "notebook-times.md"
+
+_times: dict[str, float] = defaultdict(float)
+_failed: set[str] = set()
+
+
+def _notebook_of(item) -> str | None:
+    path = str(getattr(item, "fspath", ""))
+    return os.path.relpath(path, Path(__file__).parent) if path.endswith(".ipynb") else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    outcome = yield
+    outputs = getattr(item, "test_outputs", None)
+    if _notebook_of(item) is None or outcome.excinfo is not None or not outputs:
+        return
+    stderr = "".join(o.get("text", "") for o in outputs
+                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    if stderr.strip():
+        outcome.force_exception(AssertionError(
+            f"cell wrote to stderr (warnings must be fixed, not printed):\n{stderr[:2000]}"))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.perf_counter()
+    yield
+    nb = _notebook_of(item)
+    if nb is not None:
+        _times[nb] += time.perf_counter() - start
+
+
+def pytest_runtest_logreport(report):
+    if report.failed and report.nodeid.split("::")[0].endswith(".ipynb"):
+        _failed.add(report.nodeid.split("::")[0])
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _times:
+        return
+    device = os.environ.get("COURSE_DEVICE", "auto")
+    lines = [f"| notebook | wall time (s) | budget (s) | status |", "|---|---:|---:|---|"]
+    over = []
+    for nb, seconds in sorted(_times.items()):
+        status = "FAILED" if nb in _failed else ("over budget" if seconds > NOTEBOOK_BUDGET_S else "ok")
+        if seconds > NOTEBOOK_BUDGET_S:
+            over.append(nb)
+        lines.append(f"| {nb} | {seconds:.1f} | {NOTEBOOK_BUDGET_S:.0f} | {status} |")
+    header = f"Notebook wall times (COURSE_DEVICE={device}, {os.cpu_count()} CPUs)"
+    terminalreporter.section(header)
+    for line in lines:
+        terminalreporter.write_line(line)
+    if over:
+        terminalreporter.write_line(f"OVER BUDGET ({NOTEBOOK_BUDGET_S:.0f} s): " + ", ".join(over), red=True)
+    REPORT.parent.mkdir(exist_ok=True)
+    REPORT.write_text(f"# {header}\n\n" + "\n".join(lines) + "\n"
+                      + (f"\nOver budget: {', '.join(over)}\n" if over else ""))

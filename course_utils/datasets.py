@@ -1,0 +1,508 @@
+"""Every dataset the course uses. Nothing here downloads at run time except
+:func:`load_mnist` with ``download=True`` (tested against a local server).
+
+Conventions: feature arrays are float (``float64`` for the numpy-first 2-D toys,
+``float32`` for data that feeds torch models); labels are ``int64``. Every
+generator takes a ``seed`` and returns the same data for the same seed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import struct
+import sysconfig
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn import datasets as sk_datasets
+from sklearn.model_selection import train_test_split
+from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
+
+# --------------------------------------------------------------------------- #
+# 2-D toy classification sets
+# --------------------------------------------------------------------------- #
+
+LOGIC_GATES = ("and", "or", "xor")
+TOY_DATASETS = ("xor", "and", "or", "blobs", "moons", "circles", "spirals")
+
+
+def logic_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The exact truth table of a two-input logic gate.
+
+    Args:
+        name: ``"and"``, ``"or"`` or ``"xor"``.
+
+    Returns:
+        X: (4, 2) float64, the inputs (0,0), (0,1), (1,0), (1,1).
+        y: (4,) int64, the gate's output for each row.
+    """
+    name = _check_choice(name, LOGIC_GATES, "logic gate")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float64)
+    a, b = X[:, 0].astype(bool), X[:, 1].astype(bool)
+    y = {"and": a & b, "or": a | b, "xor": a ^ b}[name]
+    return X, y.astype(np.int64)
+
+
+def make_toy_2d(name: str, n_samples: int = 200, noise: float = 0.1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """A two-class 2-D dataset for decision-boundary pictures.
+
+    Args:
+        name: one of ``TOY_DATASETS``. The logic gates put Gaussian clouds of
+            standard deviation ``noise`` around the four corners of the unit square.
+        n_samples: number of points (at least 4).
+        noise: standard deviation of the noise (>= 0).
+        seed: random seed.
+
+    Returns:
+        X: (n_samples, 2) float64 features.
+        y: (n_samples,) int64 labels in {0, 1}.
+    """
+    name = _check_choice(name, TOY_DATASETS, "toy dataset")
+    if int(n_samples) != n_samples or n_samples < 4:
+        raise ValueError(f"n_samples must be an integer >= 4, got {n_samples!r}")
+    if noise < 0:
+        raise ValueError(f"noise must be >= 0, got {noise!r}")
+    n_samples = int(n_samples)
+    rng = np.random.default_rng(seed)
+    if name in LOGIC_GATES:
+        corners, labels = logic_gate(name)
+        idx = np.arange(n_samples) % 4
+        X = corners[idx] + noise * rng.standard_normal((n_samples, 2))
+        y = labels[idx]
+    elif name == "blobs":
+        X, y = sk_datasets.make_blobs(n_samples=n_samples, centers=[[-1.0, -1.0], [1.0, 1.0]],
+                                      cluster_std=0.5 + 2 * noise, random_state=seed)
+    elif name == "moons":
+        X, y = sk_datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    elif name == "circles":
+        X, y = sk_datasets.make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+    else:  # spirals: two interleaved arms, the classic hard case
+        n0 = n_samples // 2
+        y = np.r_[np.zeros(n0), np.ones(n_samples - n0)].astype(np.int64)
+        t = np.sqrt(rng.uniform(0.05, 1.0, n_samples)) * 3 * np.pi
+        angle = t + np.pi * y
+        X = np.c_[t * np.cos(angle), t * np.sin(angle)] / (3 * np.pi)
+        X = X + noise * 0.3 * rng.standard_normal(X.shape)
+    return np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- #
+# 8x8 digits (scikit-learn ships them)
+# --------------------------------------------------------------------------- #
+
+DIGITS_SPLIT_SEED = 0
+DIGITS_TEST_FRACTION = 0.25
+
+
+@dataclass(frozen=True)
+class Split:
+    """A fixed train/test split. Arrays keep the shapes documented by the loader."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+
+def load_digits_arrays() -> Split:
+    """scikit-learn's 1797 handwritten 8x8 digits with the course's fixed split.
+
+    The split is stratified, 25 % test, ``random_state=0``, so every notebook
+    and every student sees the same 1347 training and 450 test images.
+
+    Returns:
+        Split with X_train (1347, 8, 8) float32 in [0, 1], y_train (1347,) int64,
+        X_test (450, 8, 8) float32, y_test (450,) int64.
+    """
+    bunch = sk_datasets.load_digits()
+    images = (bunch.images / 16.0).astype(np.float32)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        images, bunch.target.astype(np.int64), test_size=DIGITS_TEST_FRACTION,
+        random_state=DIGITS_SPLIT_SEED, stratify=bunch.target)
+    return Split(X_tr, y_tr, X_te, y_te)
+
+
+def digits_tensors(device: torch.device | str | None = None) -> Split:
+    """The digits split as torch tensors with a channel axis, ready for a CNN.
+
+    Returns:
+        Split with X_train (1347, 1, 8, 8) float32, y_train (1347,) int64,
+        X_test (450, 1, 8, 8) float32, y_test (450,) int64, all on ``device``.
+    """
+    s = load_digits_arrays()
+    to = lambda a: torch.from_numpy(a).to(device) if device is not None else torch.from_numpy(a)  # noqa: E731
+    return Split(to(s.X_train[:, None]), to(s.y_train), to(s.X_test[:, None]), to(s.y_test))
+
+
+def tensor_loader(X: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
+                  seed: int = 0) -> DataLoader:
+    """A DataLoader over in-memory tensors that fetches whole batches at once.
+
+    Indexing the tensors with a batch of indices avoids per-sample collation,
+    which is most of the cost for small datasets.
+
+    Args:
+        X: (N, ...) tensor of inputs.  y: (N, ...) tensor of targets.
+        batch_size: examples per batch (> 0).
+        shuffle: reshuffle every epoch, with a generator seeded by ``seed``.
+
+    Returns:
+        A DataLoader yielding ``(X[idx], y[idx])`` with len(idx) <= batch_size.
+    """
+    if len(X) != len(y):
+        raise ValueError(f"X and y must have the same length, got {len(X)} and {len(y)}")
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    dataset = TensorDataset(X, y)
+    if shuffle:
+        generator = torch.Generator().manual_seed(seed)
+        sampler = RandomSampler(dataset, generator=generator)
+    else:
+        sampler = SequentialSampler(dataset)
+    return DataLoader(dataset, batch_size=None, sampler=BatchSampler(sampler, int(batch_size), drop_last=False))
+
+
+def digits_loaders(batch_size: int = 64, device: torch.device | str | None = None,
+                   seed: int = 0) -> tuple[DataLoader, DataLoader]:
+    """Train and test DataLoaders over :func:`digits_tensors`.
+
+    Returns:
+        (train_loader, test_loader): batches of x (B, 1, 8, 8) float32 and
+        y (B,) int64; the training loader shuffles, the test loader does not.
+    """
+    s = digits_tensors(device)
+    return (tensor_loader(s.X_train, s.y_train, batch_size, shuffle=True, seed=seed),
+            tensor_loader(s.X_test, s.y_test, batch_size, shuffle=False))
+
+
+# --------------------------------------------------------------------------- #
+# A real photograph
+# --------------------------------------------------------------------------- #
+
+PHOTOS = ("china.jpg", "flower.jpg")
+
+
+def load_photo(name: str = "china.jpg", gray: bool = True, scale: float = 1.0) -> np.ndarray:
+    """One of scikit-learn's bundled sample photographs (427 x 640 pixels).
+
+    Args:
+        name: ``"china.jpg"`` or ``"flower.jpg"``.
+        gray: convert to luminance (ITU-R 601 weights).
+        scale: resize factor in (0, 1]; 0.25 gives a 106 x 160 image.
+
+    Returns:
+        float64 array in [0, 1]: (H, W) when ``gray`` else (H, W, 3).
+    """
+    name = _check_choice(name, PHOTOS, "photo")
+    if not 0 < scale <= 1:
+        raise ValueError(f"scale must be in (0, 1], got {scale!r}")
+    image = sk_datasets.load_sample_image(name)
+    if scale != 1:
+        from PIL import Image
+
+        h, w = image.shape[:2]
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS))
+    image = image.astype(np.float64) / 255.0
+    if gray:
+        image = image @ np.array([0.299, 0.587, 0.114])
+    return np.clip(image, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------- #
+# Sequence tasks
+# --------------------------------------------------------------------------- #
+
+@dataclass(frozen=True)
+class Sequences:
+    """A batch of padded sequences.
+
+    X: (N, T, F) float32, zero-padded after each sequence's end.
+    lengths: (N,) int64, the true length of each sequence (1 <= length <= T).
+    y: (N,) targets (float32 for regression, int64 for classification).
+    """
+
+    X: np.ndarray
+    lengths: np.ndarray
+    y: np.ndarray
+
+
+def sum_sequences(n: int, min_len: int = 1, max_len: int = 5, low: int = 0, high: int = 15,
+                  seed: int = 0) -> Sequences:
+    """Variable-length sequences of integers whose target is their sum.
+
+    Deck 004's examples belong to this task: (1, 3, 7) -> 11 and (12, 5) -> 17.
+
+    Returns:
+        Sequences with X (n, max_len, 1) float32, lengths (n,), y (n,) float32.
+    """
+    if not 1 <= min_len <= max_len:
+        raise ValueError(f"need 1 <= min_len <= max_len, got min_len={min_len}, max_len={max_len}")
+    if n < 1 or low > high:
+        raise ValueError(f"need n >= 1 and low <= high, got n={n}, low={low}, high={high}")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_len, max_len + 1, size=n)
+    values = rng.integers(low, high + 1, size=(n, max_len)).astype(np.float32)
+    mask = np.arange(max_len)[None, :] < lengths[:, None]
+    values *= mask
+    return Sequences(values[:, :, None], lengths.astype(np.int64), values.sum(axis=1).astype(np.float32))
+
+
+def pad_sequences(sequences: list) -> Sequences:
+    """Pad a list of 1-D number sequences (e.g. ``[(1, 3, 7), (12, 5)]``) for a summing model.
+
+    Returns:
+        Sequences with X (N, T, 1) float32 where T is the longest length,
+        lengths (N,), y (N,) float32 the sums.
+    """
+    if not sequences or any(len(s) == 0 for s in sequences):
+        raise ValueError("need a non-empty list of non-empty sequences")
+    T = max(len(s) for s in sequences)
+    X = np.zeros((len(sequences), T, 1), dtype=np.float32)
+    for i, s in enumerate(sequences):
+        X[i, : len(s), 0] = s
+    lengths = np.array([len(s) for s in sequences], dtype=np.int64)
+    return Sequences(X, lengths, X[:, :, 0].sum(axis=1))
+
+
+def memory_task(n: int, lag: int, n_symbols: int = 4, seed: int = 0) -> Sequences:
+    """Remember the first symbol of a sequence for ``lag`` steps of distractors.
+
+    Each sequence is ``lag + 1`` one-hot symbols; the target is the class of the
+    first one. A model must carry one symbol through ``lag`` steps, so the task
+    gets harder for a vanilla RNN as ``lag`` grows.
+
+    Returns:
+        Sequences with X (n, lag + 1, n_symbols) float32, lengths all lag + 1,
+        y (n,) int64 in [0, n_symbols).
+    """
+    if lag < 0 or n < 1 or n_symbols < 2:
+        raise ValueError(f"need lag >= 0, n >= 1, n_symbols >= 2; got lag={lag}, n={n}, n_symbols={n_symbols}")
+    rng = np.random.default_rng(seed)
+    symbols = rng.integers(0, n_symbols, size=(n, lag + 1))
+    X = np.eye(n_symbols, dtype=np.float32)[symbols]
+    return Sequences(X, np.full(n, lag + 1, dtype=np.int64), symbols[:, 0].astype(np.int64))
+
+
+def sine_series(n: int, length: int = 50, noise: float = 0.05, seed: int = 0) -> np.ndarray:
+    """Noisy sine waves with random frequency and phase, for next-step prediction.
+
+    Returns:
+        (n, length) float32 array; row i is sin(w_i t + phi_i) + noise.
+    """
+    if n < 1 or length < 2 or noise < 0:
+        raise ValueError(f"need n >= 1, length >= 2, noise >= 0; got {n}, {length}, {noise}")
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    freq = rng.uniform(0.1, 0.4, size=(n, 1))
+    phase = rng.uniform(0, 2 * np.pi, size=(n, 1))
+    return (np.sin(freq * t + phase) + noise * rng.standard_normal((n, length))).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- #
+# Text available on every machine: the Python standard library's own source
+# --------------------------------------------------------------------------- #
+
+def python_stdlib_text(max_chars: int = 200_000) -> str:
+    """Python source code from the standard library, read from this interpreter's install.
+
+    Concatenates the top-level ``*.py`` modules of the standard library in sorted
+    order until ``max_chars`` characters are collected; non-ASCII characters are
+    dropped so the vocabulary stays small. Deterministic for a given Python version.
+
+    Returns:
+        A string of exactly ``max_chars`` characters.
+    """
+    if max_chars < 1:
+        raise ValueError(f"max_chars must be positive, got {max_chars!r}")
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    pieces, total = [], 0
+    for path in sorted(stdlib.glob("*.py")):
+        text = path.read_text(encoding="utf-8", errors="ignore").encode("ascii", "ignore").decode()
+        pieces.append(text)
+        total += len(text)
+        if total >= max_chars:
+            break
+    text = "".join(pieces)
+    if len(text) < max_chars:
+        raise ValueError(f"the standard library at {stdlib} holds only {len(text)} characters of source")
+    return text[:max_chars]
+
+
+# --------------------------------------------------------------------------- #
+# A Gaussian mixture on a ring (the classic GAN mode-collapse test)
+# --------------------------------------------------------------------------- #
+
+def ring_centers(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
+    """Centres of ``n_modes`` Gaussians evenly spaced on a circle: (n_modes, 2) float64."""
+    if n_modes < 1 or radius <= 0:
+        raise ValueError(f"need n_modes >= 1 and radius > 0, got {n_modes}, {radius}")
+    angles = 2 * np.pi * np.arange(n_modes) / n_modes
+    return radius * np.c_[np.cos(angles), np.sin(angles)]
+
+
+def gaussian_ring(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05,
+                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Samples from a mixture of ``n_modes`` equal Gaussians on a ring.
+
+    Returns:
+        X: (n, 2) float32 samples.  mode: (n,) int64, which Gaussian each came from.
+    """
+    if n < 1 or std < 0:
+        raise ValueError(f"need n >= 1 and std >= 0, got n={n}, std={std}")
+    rng = np.random.default_rng(seed)
+    mode = rng.integers(0, n_modes, size=n)
+    X = ring_centers(n_modes, radius)[mode] + std * rng.standard_normal((n, 2))
+    return X.astype(np.float32), mode.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- #
+# MNIST from the standard IDX files (optional; the course runs without it)
+# --------------------------------------------------------------------------- #
+
+MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+MNIST_FILES = {  # file name -> MD5 of the published gzip file
+    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+}
+_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+
+
+class DatasetUnavailableError(RuntimeError):
+    """A dataset could not be fetched (no network); the message names the offline fallback."""
+
+
+def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
+    """Parse the IDX binary format used by MNIST.
+
+    Layout: two zero bytes, a dtype code, the number of dimensions d, then d
+    big-endian uint32 sizes, then the values in C order.
+
+    Returns:
+        An array of shape given by the header (native byte order).
+
+    Raises:
+        ValueError: bad magic number, unknown dtype, or a truncated/oversized body.
+    """
+    if len(data) < 4 or data[0] != 0 or data[1] != 0:
+        raise ValueError(f"{source} is not an IDX file (bad magic number)")
+    code, ndim = data[2], data[3]
+    if code not in _IDX_DTYPES:
+        raise ValueError(f"{source} has unknown IDX dtype code 0x{code:02x}")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"{source} is truncated: header needs {header} bytes, file has {len(data)}")
+    shape = struct.unpack(f">{ndim}I", data[4:header])
+    dtype = np.dtype(_IDX_DTYPES[code])
+    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if len(data) != expected:
+        kind = "truncated" if len(data) < expected else "longer than its header says"
+        raise ValueError(f"{source} is {kind}: expected {expected} bytes for shape {shape}, got {len(data)}")
+    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _read_verified(path: Path, md5: str) -> np.ndarray:
+    data = path.read_bytes()
+    if _md5(data) != md5:
+        raise ValueError(f"{path} is corrupt (MD5 {_md5(data)}, expected {md5}); delete it and download again")
+    try:
+        raw = gzip.decompress(data)
+    except (OSError, EOFError) as err:
+        raise ValueError(f"{path} is not a valid gzip file: {err}") from err
+    return parse_idx(raw, source=str(path))
+
+
+def _download(url: str, target: Path, md5: str, timeout: float) -> None:
+    """Fetch ``url`` into ``target`` atomically: only a verified file ever gets the final name."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            data = response.read()
+    except (urllib.error.URLError, OSError) as err:
+        raise DatasetUnavailableError(
+            f"could not download {url} ({getattr(err, 'reason', err)}). This machine may be offline. "
+            "The course does not need MNIST: use course_utils.datasets.load_digits_arrays() "
+            "(scikit-learn's bundled 8x8 digits) instead, or copy the four MNIST .gz files into "
+            f"{target.parent} and call load_mnist(download=False)."
+        ) from err
+    if _md5(data) != md5:
+        raise ValueError(f"download of {url} is corrupt or truncated (MD5 {_md5(data)}, expected {md5}); "
+                         "nothing was written to the cache")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        gzip.decompress(data)  # a body that passes the checksum but is not gzip never lands
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def default_data_dir() -> Path:
+    """Cache directory for downloaded data: ``$COURSE_DATA_DIR`` or ``~/.cache/course_utils``."""
+    return Path(os.environ.get("COURSE_DATA_DIR", Path.home() / ".cache" / "course_utils"))
+
+
+def load_mnist(split: str = "train", root: str | Path | None = None, download: bool = False,
+               base_url: str = MNIST_URL, checksums: dict | None = None,
+               timeout: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+    """Load MNIST from the standard IDX files, downloading them into a cache if asked.
+
+    Args:
+        split: ``"train"`` (60000 images) or ``"test"`` (10000 images).
+        root: cache directory (default :func:`default_data_dir` / "mnist").
+        download: fetch missing files from ``base_url``; otherwise a missing
+            file raises ``FileNotFoundError``.
+        checksums: MD5 per file name (default: the published MNIST files).
+
+    Returns:
+        images: (N, 28, 28) uint8.  labels: (N,) int64.
+
+    Raises:
+        DatasetUnavailableError: a download failed (e.g. offline); names the fallback.
+        ValueError: a file is corrupt or truncated (it is never moved into the cache).
+    """
+    split = _check_choice(split, ("train", "test"), "MNIST split")
+    checksums = MNIST_FILES if checksums is None else checksums
+    prefix = "train" if split == "train" else "t10k"
+    names = (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
+    root = Path(root) if root is not None else default_data_dir() / "mnist"
+    arrays = []
+    for name in names:
+        if name not in checksums:
+            raise ValueError(f"no checksum known for {name}")
+        path = root / name
+        if not path.exists():
+            if not download:
+                raise FileNotFoundError(f"{path} not found: call load_mnist(download=True) or use "
+                                        "course_utils.datasets.load_digits_arrays() offline")
+            root.mkdir(parents=True, exist_ok=True)
+            _download(base_url.rstrip("/") + "/" + name, path, checksums[name], timeout)
+        arrays.append(_read_verified(path, checksums[name]))
+    images, labels = arrays
+    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        raise ValueError(f"MNIST {split} files disagree: images {images.shape}, labels {labels.shape}")
+    return images, labels.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- #
+
+def _check_choice(value: str, choices: tuple, what: str) -> str:
+    key = str(value).lower()
+    if key not in choices:
+        raise ValueError(f"unknown {what} {value!r}: choose one of {', '.join(choices)}")
+    return key
