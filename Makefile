@@ -14,7 +14,7 @@ LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: lab test test-unit test-notebooks install clean help
+.PHONY: lab test test-unit test-notebooks test-browser install clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course"
@@ -32,10 +32,10 @@ lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ip=127.0.0.1 \
 		--port=$(LAB_PORT) $(LAB_ARGS)
 
-test: install test-unit test-notebooks
+test: install test-unit test-notebooks test-browser
 
 test-unit: install
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --ignore=tests/e2e $(PYTEST_ARGS)
 
 # Every notebook in notebooks/ and every assignment source notebook (the
 # reference solution), collected automatically; conftest.py prints the wall
@@ -43,6 +43,11 @@ test-unit: install
 test-notebooks: install
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		-p no:cacheprovider notebooks assignments/source $(PYTEST_ARGS)
+
+# The course in a real browser: JupyterLab + Chromium driven by Playwright
+# (needs Debian's chromium: .ci/run installs it).
+test-browser: install
+	$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) build reports .pytest_cache
