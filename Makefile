@@ -13,6 +13,8 @@ CONSTRAINTS := requirements/constraints.txt
 LAB_PORT ?= 8888
 LAB_ARGS ?=
 PYTEST_ARGS ?=
+# Jupyter refuses to start as root unless told (containers, CI machines).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: lab test test-unit test-notebooks test-browser install clean help
 
@@ -30,7 +32,7 @@ install: $(STAMP)
 
 lab: install
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ip=127.0.0.1 \
-		--port=$(LAB_PORT) $(LAB_ARGS)
+		--port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: install test-unit test-notebooks test-browser
 
