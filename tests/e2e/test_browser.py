@@ -1,0 +1,182 @@
+"""The course in a real browser: what a student who runs ``make lab`` sees.
+
+nbval runs the notebooks without a browser; these tests open them in JupyterLab
+in Debian's Chromium (driven by Playwright) and check what is on the screen:
+
+* ``make lab`` from a fresh clone serves ``/lab`` within the time the README promises;
+* every ``notebooks/*.ipynb`` runs through Run > Run All Cells with no error on the
+  page, shows at least one image, every interactive widget redraws its output when
+  its control is moved, and progress bars are widgets, not text;
+* a ``course_utils.training.fit`` run shows its progress bar as a widget;
+* nbgrader's Validate button rejects each released assignment stub and accepts the
+  reference solution (the course's assignments and a tiny built-in one).
+
+Screenshots of every notebook, widget and verdict go to ``reports/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import labdriver as ld
+
+NOTEBOOKS = sorted(ld.REPO.glob("notebooks/*.ipynb"))
+ASSIGNMENTS = ["e2e_fixture"] + sorted(
+    p.name for p in (ld.REPO / "assignments" / "source").glob("*") if p.is_dir() and any(p.glob("*.ipynb")))
+NOTEBOOK_TIMEOUT_S = float(os.environ.get("E2E_NOTEBOOK_TIMEOUT", "300"))
+
+# A notebook that builds a control a student can move must show one that works.
+USES_CONTROLS = re.compile(r"(?:Slider|Dropdown|ToggleButtons|Checkbox|RadioButtons)\(|\bexplorer\(|"
+                           r"\binteract(?:ive)?\(")
+# A notebook that trains with the course loop or tqdm shows a progress bar.
+SHOWS_PROGRESS = re.compile(r"(?<![.\w])fit\(|\btraining\.fit\(|\btqdm\b")
+
+
+def code_of(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+def readme_lab_promise_s(default: float = 60.0) -> float:
+    """The start-up time the README promises for ``make lab`` ("serves /lab within N seconds")."""
+    readme = ld.REPO / "README.md"
+    text = readme.read_text() if readme.exists() else ""
+    match = re.search(r"serves\s+`?/lab`?\s+within\s+(\d+)\s+seconds", text)
+    return float(match.group(1)) if match else default
+
+
+def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser):
+    """``make lab`` in a fresh clone, reusing this environment (``VENV=``), answers on /lab in time.
+
+    A clone's files are newer than the environment's install stamp, so make would
+    reinstall; the clone's pyproject.toml and constraints get the mtimes of this
+    checkout's, so make decides exactly as it does here (no reinstall when current).
+    """
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ld.REPO), str(clone)], check=True,
+                   timeout=120)
+    for name in ("pyproject.toml", "requirements/constraints.txt"):
+        st = (ld.REPO / name).stat()
+        os.utime(clone / name, ns=(st.st_atime_ns, st.st_mtime_ns))
+    port, token = ld.free_port(), os.urandom(16).hex()
+    cmd = ["make", "--no-print-directory", "-C", str(clone), "lab", f"VENV={sys.prefix}", f"LAB_PORT={port}",
+           f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    promise = readme_lab_promise_s()
+    log = tmp_path / "make-lab.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                env=jupyter_env, start_new_session=True)
+    try:
+        try:
+            seconds = ld.wait_until_serving(f"http://127.0.0.1:{port}/lab", token, proc,
+                                            timeout=max(3 * promise, 120), expect="JupyterLab")
+        except (TimeoutError, RuntimeError) as err:
+            pytest.fail(f"make lab did not serve /lab: {err}\n{log.read_text()[-4000:]}")
+        print(f"make lab served /lab after {seconds:.1f} s (README promises {promise:.0f} s)")
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            page = context.new_page()
+            page.goto(f"http://127.0.0.1:{port}/lab?token={token}&reset", timeout=120_000)
+            page.locator(".jp-DirListing-item", has_text="notebooks").first.wait_for(timeout=120_000)
+            page.locator(".jp-Launcher").first.wait_for(timeout=60_000)
+            ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=ld.SCREENSHOTS / "make-lab.png")
+        finally:
+            context.close()
+        assert seconds <= promise, (f"make lab served /lab after {seconds:.1f} s; "
+                                    f"the README promises {promise:.0f} s")
+    finally:
+        survivors = ld.stop_process_tree(proc)
+    assert not survivors, f"make lab left processes behind: {survivors}"
+    assert ld.http_get(f"http://127.0.0.1:{port}/lab", token)[0] == 0, "the port still answers after make lab stopped"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_in_the_browser(nb_page, notebook):
+    """Run All Cells in JupyterLab: no error, images, working widgets, widget progress bars."""
+    code = code_of(notebook)
+    nb_page.open(f"notebooks/{notebook.name}")
+    seconds = nb_page.run_all_cells(timeout=NOTEBOOK_TIMEOUT_S)
+    print(f"{notebook.name}: Run All Cells took {seconds:.1f} s in the browser")
+    nb_page.screenshot_notebook(notebook.stem)
+
+    errors = nb_page.error_outputs()
+    assert not errors, f"{notebook.name} shows {len(errors)} error output(s):\n" + "\n---\n".join(
+        e[:2000] for e in errors)
+    assert not nb_page.unexecuted_cells(), f"cells that did not run: {nb_page.unexecuted_cells()}"
+    images = nb_page.rendered_images()
+    assert images >= 1, f"{notebook.name} renders no image"
+    texts = nb_page.output_texts()
+    unrendered = [t[:300] for t in texts if ld.UNRENDERED_WIDGET.search(t)]
+    assert not unrendered, f"widgets shown as text instead of rendered: {unrendered}"
+    text_bars = [t[:300] for t in nb_page.output_texts(text_only=True) if ld.TEXT_PROGRESS_BAR.search(t)]
+    assert not text_bars, f"progress bars printed as text: {text_bars}"
+
+    bars = nb_page.progress_bars()
+    if SHOWS_PROGRESS.search(code) and "progress=False" not in code:
+        assert bars.count() >= 1, f"{notebook.name} trains but shows no progress-bar widget"
+    for i in range(bars.count()):
+        assert bars.nth(i).locator(".progress-bar").count() == 1, "a progress widget without its bar"
+
+    views = nb_page.interactive_views()
+    if USES_CONTROLS.search(code):
+        assert views, f"{notebook.name} builds widget controls but none rendered on the page"
+    for i, view in enumerate(views, start=1):
+        view.scroll_into_view_if_needed()
+        before = nb_page.view_state(view)
+        nb_page.screenshot(f"{notebook.stem}-widget{i}-before", view)
+        action = nb_page.change_control(view)
+        waited = nb_page.wait_for_view_change(view, before)
+        nb_page.screenshot(f"{notebook.stem}-widget{i}-after", view)
+        print(f"{notebook.name}: widget {i}: {action}; its output changed after {waited:.1f} s")
+        errors = nb_page.error_outputs()
+        assert not errors, f"moving widget {i} produced an error:\n" + "\n---\n".join(e[:2000] for e in errors)
+    print(f"{notebook.name}: {images} image(s), {bars.count()} progress bar(s), {len(views)} widget(s) moved")
+
+
+def test_training_progress_bar_is_a_widget(nb_page):
+    """``course_utils.training.fit`` shows a tqdm.auto bar rendered as a widget, not as text."""
+    nb_page.open("e2e/progress_bar.ipynb")
+    nb_page.run_all_cells(timeout=NOTEBOOK_TIMEOUT_S)
+    assert not nb_page.error_outputs(), nb_page.error_outputs()
+    bars = nb_page.progress_bars()
+    assert bars.count() == 1, f"expected one progress-bar widget, found {bars.count()}"
+    bar = bars.first.locator("xpath=..")  # tqdm's HBox: description, bar, counter
+    assert bar.locator(".progress-bar").is_visible()
+    label = bar.inner_text()
+    assert "training" in label and "2/2" in label, f"progress widget reads {label!r}"
+    texts = nb_page.output_texts(text_only=True)
+    assert not any(ld.TEXT_PROGRESS_BAR.search(t) for t in texts), f"a text progress bar was printed: {texts}"
+    nb_page.screenshot("progress-bar", bar)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment):
+    """A student's Validate click: the released stub fails, the reference solution passes."""
+    notebooks = released_assignments[assignment]
+    assert notebooks, f"nbgrader released no notebook for {assignment}"
+    for _source, released in notebooks:
+        for variant, expected in (("stub", "error"), ("solved", "success")):
+            name = released.name if variant == "stub" else f"{released.stem}-solved.ipynb"
+            nb_page.open(f"assignments/{assignment}/{name}")
+            start = time.perf_counter()
+            verdict, text = nb_page.validate()
+            seconds = time.perf_counter() - start
+            nb_page.screenshot(f"validate-{assignment}-{released.stem}-{variant}")
+            print(f"{assignment}/{name}: Validate -> {verdict} after {seconds:.1f} s: {' '.join(text.split())[:200]}")
+            assert verdict == expected, f"Validate on the {variant} of {assignment}/{released.name} gave " \
+                                        f"{verdict}, expected {expected}:\n{text[:3000]}"
+            if variant == "stub":
+                assert nb_page.page.locator(".nbgrader-ErrorDialog .validation-failed").count(), \
+                    f"the stub's verdict is not a failed test:\n{text[:3000]}"
+            nb_page.close_dialog()
+            nb_page.page.goto("about:blank")
+            lab.shutdown_kernels()
