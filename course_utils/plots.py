@@ -270,6 +270,41 @@ def plot_confusion_matrix(y_true, y_pred, *, n_classes: int | None = None, title
     return fig
 
 
+def show_matrices(arrays, labels=None, *, title: str = "Matrices", annotate: bool | None = None,
+                  cmap: str = "viridis", symmetric: bool = False, size: float = 2.5):
+    """A row of 2-D arrays of possibly different shapes (image, kernel, feature map...), one panel each.
+
+    Args:
+        arrays: sequence of (H_i, W_i) arrays or tensors; shapes may differ.
+        labels: optional sequence of captions, one per array.
+        annotate: write every value in its cell; by default only for arrays of at most 100 entries.
+        symmetric: centre each panel's colour map on zero (for kernels and signed maps).
+
+    Returns:
+        The figure, with one axis per array.
+    """
+    arrays = [_to_numpy(a) for a in arrays]
+    if not arrays or any(a.ndim != 2 for a in arrays):
+        raise ValueError(f"need a non-empty sequence of 2-D arrays, got shapes {[a.shape for a in arrays]}")
+    if labels is not None and len(labels) != len(arrays):
+        raise ValueError(f"got {len(arrays)} arrays but {len(labels)} labels")
+    fig, axes = plt.subplots(1, len(arrays), figsize=(size * len(arrays), size + 0.6), squeeze=False)
+    for k, (ax, a) in enumerate(zip(axes[0], arrays)):
+        m = float(np.abs(a).max()) or 1.0
+        limits = {"vmin": -m, "vmax": m} if symmetric else {}
+        im = ax.imshow(a, cmap=cmap, **limits)
+        if annotate or (annotate is None and a.size <= 100):
+            for (i, j), v in np.ndenumerate(a):
+                r, g, b, _ = im.cmap(im.norm(v))
+                dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5  # white text on dark cells
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color="white" if dark else "black")
+        ax.set(xticks=[], yticks=[], title=f"{labels[k] if labels is not None else ''} {a.shape[0]}x{a.shape[1]}")
+        ax.grid(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def _to_numpy(a) -> np.ndarray:
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()

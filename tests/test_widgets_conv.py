@@ -72,3 +72,17 @@ def test_kernel_placement_figure(n, k, s, p, d):
     assert fig.taps.max() < n + 2 * p
     with pytest.raises(ValueError):
         kernel_placement_figure(n=3, k=5)
+
+
+def test_show_matrices_handles_different_shapes():
+    from course_utils.plots import show_matrices
+
+    fig = show_matrices([np.eye(5), np.ones((3, 3)), np.zeros((20, 20))], ["image", "kernel", "big"],
+                        title="shapes", symmetric=True)
+    assert len(fig.axes) == 3
+    assert fig.axes[0].get_title() == "image 5x5"
+    assert len(fig.axes[0].texts) == 25 and len(fig.axes[2].texts) == 0  # only small arrays are annotated
+    with pytest.raises(ValueError):
+        show_matrices([np.zeros(3)])
+    with pytest.raises(ValueError):
+        show_matrices([np.zeros((2, 2))], ["a", "b"])
