@@ -18,24 +18,24 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 
-def conv_output_size(n: int, k: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
+def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
     """Output length of a convolution along one axis: floor((n + 2p - d(k - 1) - 1) / s) + 1.
 
     Args:
-        n: input length.  k: kernel length.  stride, padding, dilation: as in torch.
+        in_size: input length n.  kernel_size: kernel length k.  stride, padding, dilation: as in torch.
 
     Raises:
         ValueError: a non-positive size, stride or dilation, negative padding,
             or a (dilated) kernel larger than the padded input.
     """
-    for name, v, low in [("n", n, 1), ("k", k, 1), ("stride", stride, 1), ("padding", padding, 0),
-                         ("dilation", dilation, 1)]:
+    for name, v, low in [("in_size", in_size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
+                         ("padding", padding, 0), ("dilation", dilation, 1)]:
         if isinstance(v, bool) or int(v) != v or v < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
-    span = dilation * (k - 1) + 1
-    if span > n + 2 * padding:
-        raise ValueError(f"the kernel spans {span} pixels but the padded input has only {n + 2 * padding}")
-    return (n + 2 * padding - span) // stride + 1
+    span = dilation * (kernel_size - 1) + 1
+    if span > in_size + 2 * padding:
+        raise ValueError(f"the kernel spans {span} pixels but the padded input has only {in_size + 2 * padding}")
+    return (in_size + 2 * padding - span) // stride + 1
 
 
 def _pair(v, name: str) -> tuple[int, int]:
