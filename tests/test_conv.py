@@ -55,7 +55,7 @@ def test_conv_output_size_errors():
     assert conv.conv_output_size(28, 5) == 24
     assert conv.conv_output_size(5, 3, stride=2, padding=1) == 3
     for bad in [dict(in_size=0, kernel_size=1), dict(in_size=5, kernel_size=3, stride=0), dict(in_size=5, kernel_size=3, padding=-1),
-                dict(in_size=3, kernel_size=3, dilatioin_size=2), dict(in_size=4.5, kernel_size=1)]:
+                dict(in_size=3, kernel_size=3, dilation=2), dict(in_size=4.5, kernel_size=1)]:
         with pytest.raises(ValueError):
             conv.conv_output_size(**bad)
     with pytest.raises(ValueError):
