@@ -195,3 +195,59 @@ def kernel_placement_figure(n: int = 7, k: int = 3, stride: int = 1, padding: in
     fig.tight_layout()
     fig.out_size, fig.taps = out, taps
     return fig
+
+
+def render_temperature_sampling(logits, chars, temperature: float, sample: str = "", prompt: str = "",
+                                top_k: int = 12):
+    """Temperature explorer view: the next-character distribution and a text sampled at ``temperature``.
+
+    Left: the ``top_k`` most likely next characters, their probabilities at
+    temperature 1 (grey) and at ``temperature`` (orange), with the entropy of
+    each distribution. Right: ``prompt`` followed by ``sample`` in a monospace box.
+
+    Args:
+        logits: (V,) next-character scores from a character model.
+        chars: the V characters, in the order of ``logits``.
+        temperature: > 0.
+        sample: text generated at this temperature (shown as is).
+
+    Returns:
+        A Figure with attributes ``probs`` ((V,) probabilities at ``temperature``)
+        and ``entropy`` (its entropy in nats).
+    """
+    import numpy as np
+
+    from .sequence import temperature_probs
+
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 1 or len(logits) != len(chars):
+        raise ValueError(f"need 1-D logits with one score per character, got {logits.shape} and {len(chars)} chars")
+    if int(top_k) != top_k or top_k < 1:
+        raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
+    p1, pT = temperature_probs(logits, 1.0), temperature_probs(logits, temperature)
+
+    def entropy(p):
+        return float(-(p * np.log(np.clip(p, 1e-300, None))).sum())
+
+    top = np.argsort(-p1)[: min(int(top_k), len(chars))]
+    names = {" ": "space", "\n": "\\n", "\t": "\\t", "$": r"\$"}
+    labels = [names.get(chars[i], chars[i] if chars[i].isprintable() else repr(chars[i])[1:-1]) for i in top]
+    fig, (ax, ax_text) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 1.5]})
+    pos = np.arange(len(top))
+    ax.bar(pos - 0.2, p1[top], width=0.4, color="0.6", label=f"T = 1 (entropy {entropy(p1):.2f} nats)")
+    ax.bar(pos + 0.2, pT[top], width=0.4, color="tab:orange",
+           label=f"T = {temperature:g} (entropy {entropy(pT):.2f} nats)")
+    ax.set_xticks(pos, labels)
+    ax.set(title="Next-character probabilities", xlabel="character (most likely at T = 1 first)",
+           ylabel="probability", ylim=(0, 1))
+    ax.legend(loc="upper right")
+    text = "".join(c if c.isprintable() or c == "\n" else "?" for c in (prompt + sample).expandtabs(4))
+    lines = text.split("\n")[-18:]
+    shown = "\n".join(line if len(line) <= 72 else line[:71] + "~" for line in lines)
+    ax_text.text(0.0, 1.0, shown, family="monospace", fontsize=8, va="top", ha="left",
+                 transform=ax_text.transAxes, parse_math=False)
+    ax_text.set_title(f"Sampled at temperature {temperature:g} (prompt + continuation)")
+    ax_text.axis("off")
+    fig.tight_layout()
+    fig.probs, fig.entropy = pT, entropy(pT)
+    return fig
