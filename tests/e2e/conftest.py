@@ -15,8 +15,10 @@
 
 from __future__ import annotations
 
+import atexit
 import re
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,24 @@ import pytest
 import labdriver as ld
 
 REAL_ASSIGNMENTS = ld.REPO / "assignments" / "source"
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sigterm_runs_finalizers():
+    """A CI job stopped with SIGTERM still shuts JupyterLab and Chromium down: the
+    signal becomes a KeyboardInterrupt, on which pytest runs the fixture finalizers."""
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,9 +68,9 @@ def jupyter_env(work_dir) -> dict:
 
 @pytest.fixture(scope="session")
 def released_assignments(work_dir) -> dict:
-    """name -> list of (source notebook, released stub, solved copy), paths relative
-    to the lab root; the built-in fixture assignment first, then every assignment
-    in assignments/source."""
+    """name -> list of (source notebook, released notebook) paths, or the exception
+    that stopped nbgrader from releasing it; the built-in fixture assignment first,
+    then every assignment in assignments/source (released into a temporary course)."""
     course = work_dir / "course"
     names = ["e2e_fixture"]
     ld.fixture_assignment_source(course, "e2e_fixture")
@@ -61,27 +81,31 @@ def released_assignments(work_dir) -> dict:
             ld.copy_tree(src, course / "source" / src.name)
             names.append(src.name)
     result = {}
-    for name in names:
-        release = ld.release_assignment(course, name)
-        result[name] = [(course / "source" / name / nb.name, nb) for nb in sorted(release.glob("*.ipynb"))]
+    for name in names:  # a broken assignment fails its own Validate test, not the session
+        try:
+            release = ld.release_assignment(course, name)
+            result[name] = [(course / "source" / name / nb.name, nb) for nb in sorted(release.glob("*.ipynb"))]
+        except Exception as err:
+            result[name] = err
     return result
 
 
 @pytest.fixture(scope="session")
 def course_root(work_dir, released_assignments) -> Path:
     root = work_dir / "lab-root"
-    (root / "notebooks").mkdir(parents=True)
-    for nb in ld.REPO.glob("notebooks/*.ipynb"):
-        shutil.copy(nb, root / "notebooks" / nb.name)
-    for extra in ld.REPO.glob("notebooks/*"):  # data or images next to the notebooks
-        if extra.suffix != ".ipynb" and extra.name != ".ipynb_checkpoints":
-            (shutil.copytree if extra.is_dir() else shutil.copy)(extra, root / "notebooks" / extra.name)
+    ld.copy_tree(ld.REPO / "notebooks", root / "notebooks")  # with any data next to the notebooks
     ld.progress_bar_notebook(root / "e2e" / "progress_bar.ipynb")
     for name, notebooks in released_assignments.items():
+        if isinstance(notebooks, Exception) or not notebooks:
+            continue
         target = root / "assignments" / name
         ld.copy_tree(notebooks[0][1].parent, target)
         for source_nb, released_nb in notebooks:
-            ld.solved_copy(source_nb, released_nb, target / f"{released_nb.stem}-solved.ipynb")
+            try:
+                ld.solved_copy(source_nb, released_nb, target / f"{released_nb.stem}-solved.ipynb")
+            except Exception as err:
+                released_assignments[name] = err
+                break
     # read by nbgrader's Validate handler from the server's working directory
     (root / "nbgrader_config.py").write_text(
         "c = get_config()\n"
@@ -92,11 +116,13 @@ def course_root(work_dir, released_assignments) -> Path:
 @pytest.fixture(scope="session")
 def lab(course_root, jupyter_env, work_dir):
     server = ld.LabServer(course_root, jupyter_env, work_dir / "jupyterlab.log")
+    atexit.register(server.stop)  # the last resort; the finalizer below is the rule
     try:
         server.start()
         yield server
     finally:
         survivors = server.stop()
+        atexit.unregister(server.stop)
         if survivors:
             pytest.fail(f"processes survived the JupyterLab shutdown: {survivors}")
 

@@ -228,6 +228,7 @@ class LabServer:
             except subprocess.TimeoutExpired:
                 pass
         survivors = stop_process_tree(self.proc)
+        self.proc = None
         self._log.close()
         return survivors
 
@@ -278,6 +279,7 @@ class NotebookPage:
             """() => {
                 const w = window.jupyterapp.shell.currentWidget;
                 const k = w.sessionContext.session && w.sessionContext.session.kernel;
+                if (k && ['dead', 'autorestarting', 'restarting'].includes(k.status)) return true;
                 if (!k || k.status !== 'idle') return false;
                 if ([...w.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*')))
                     return false;
@@ -290,6 +292,9 @@ class NotebookPage:
                 }
                 return allRun || failed;
             }""", timeout=timeout * 1000, polling=500)
+        status = self.kernel_status()
+        if status != "idle":
+            raise AssertionError(f"the kernel is {status!r} after Run All Cells (did it crash or run out of memory?)")
         self.settle_widgets()
 
     def settle_widgets(self, timeout: float = 30.0) -> None:

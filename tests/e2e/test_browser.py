@@ -140,6 +140,7 @@ def test_notebook_runs_in_the_browser(nb_page, notebook):
         errors = nb_page.error_outputs()
         assert not errors, f"moving widget {i} produced an error:\n" + "\n---\n".join(e[:2000] for e in errors)
     print(f"{notebook.name}: {images} image(s), {bars.count()} progress bar(s), {len(views)} widget(s) moved")
+    assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
 
 
 def test_training_progress_bar_is_a_widget(nb_page):
@@ -156,12 +157,15 @@ def test_training_progress_bar_is_a_widget(nb_page):
     texts = nb_page.output_texts(text_only=True)
     assert not any(ld.TEXT_PROGRESS_BAR.search(t) for t in texts), f"a text progress bar was printed: {texts}"
     nb_page.screenshot("progress-bar", bar)
+    assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment):
     """A student's Validate click: the released stub fails, the reference solution passes."""
     notebooks = released_assignments[assignment]
+    if isinstance(notebooks, Exception):
+        raise notebooks
     assert notebooks, f"nbgrader released no notebook for {assignment}"
     for _source, released in notebooks:
         for variant, expected in (("stub", "error"), ("solved", "success")):
@@ -180,3 +184,4 @@ def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment
             nb_page.close_dialog()
             nb_page.page.goto("about:blank")
             lab.shutdown_kernels()
+    assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
