@@ -56,19 +56,23 @@ def readme_lab_promise_s(default: float = 60.0) -> float:
 def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser):
     """``make lab`` in a fresh clone, reusing this environment (``VENV=``), answers on /lab in time.
 
-    A clone's files are newer than the environment's install stamp, so make would
-    reinstall; the clone's pyproject.toml and constraints get the mtimes of this
-    checkout's, so make decides exactly as it does here (no reinstall when current).
+    The environment is shared with the checkout that runs the tests, so make must
+    not reinstall into it (that would point its editable course_utils at the
+    temporary clone): ``-o <install stamp>`` tells make to take the environment as
+    current, and a dry run first proves that nothing gets installed.
     """
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ld.REPO), str(clone)], check=True,
                    timeout=120)
-    for name in ("pyproject.toml", "requirements/constraints.txt"):
-        st = (ld.REPO / name).stat()
-        os.utime(clone / name, ns=(st.st_atime_ns, st.st_mtime_ns))
     port, token = ld.free_port(), os.urandom(16).hex()
-    cmd = ["make", "--no-print-directory", "-C", str(clone), "lab", f"VENV={sys.prefix}", f"LAB_PORT={port}",
-           f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    stamp = f"{sys.prefix}/.installed"
+    cmd = ["make", "--no-print-directory", "-C", str(clone), "-o", stamp, "lab", f"VENV={sys.prefix}",
+           f"LAB_PORT={port}", f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    plan = subprocess.run([*cmd[:1], "--dry-run", *cmd[1:]], capture_output=True, text=True, timeout=60,
+                          env=jupyter_env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "jupyter lab" in plan.stdout and not re.search(r"pip install|-m venv", plan.stdout), \
+        f"make lab would do more than start JupyterLab in the shared environment:\n{plan.stdout}"
     promise = readme_lab_promise_s()
     log = tmp_path / "make-lab.log"
     with open(log, "w") as out:
@@ -178,9 +182,12 @@ def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment
             print(f"{assignment}/{name}: Validate -> {verdict} after {seconds:.1f} s: {' '.join(text.split())[:200]}")
             assert verdict == expected, f"Validate on the {variant} of {assignment}/{released.name} gave " \
                                         f"{verdict}, expected {expected}:\n{text[:3000]}"
-            if variant == "stub":
+            assert not re.search(r"ModuleNotFoundError|ImportError", text), \
+                f"Validate on the {variant} of {assignment}/{released.name} hit an import error:\n{text[:3000]}"
+            if variant == "stub":  # it fails because the answer is missing, not for another reason
                 assert nb_page.page.locator(".nbgrader-ErrorDialog .validation-failed").count(), \
                     f"the stub's verdict is not a failed test:\n{text[:3000]}"
+                assert "NotImplementedError" in text, f"the stub failed for another reason:\n{text[:3000]}"
             nb_page.close_dialog()
             nb_page.page.goto("about:blank")
             lab.shutdown_kernels()
