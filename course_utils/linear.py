@@ -143,6 +143,29 @@ def mse_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np
     return g
 
 
+def mse_surface_2d(X: np.ndarray, y: np.ndarray):
+    """The loss surface of a 2-parameter linear model, for contour plots.
+
+    Args:
+        X: (N, 2) features (for pair regression: [x, 1]).  y: (N,) targets.
+
+    Returns:
+        (loss, hessian): ``loss(W1, W2)`` evaluates :func:`mse_loss` at every pair
+        of same-shaped arrays (e.g. from ``np.meshgrid``) at once; ``hessian`` is
+        the constant (2, 2) matrix X^T X / N.
+    """
+    X, y = _check_xy(X, y)
+    if X.shape[1] != 2:
+        raise ValueError(f"need exactly two parameters, got X with {X.shape[1]} columns")
+    A, c, yy = X.T @ X / len(X), X.T @ y / len(X), float(y @ y / len(X))
+
+    def loss(W1, W2):
+        return 0.5 * (A[0, 0] * W1**2 + 2 * A[0, 1] * W1 * W2 + A[1, 1] * W2**2
+                      - 2 * c[0] * W1 - 2 * c[1] * W2 + yy)
+
+    return loss, A
+
+
 def closed_form(X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
     """The explicit minimiser of :func:`mse_loss`.
 

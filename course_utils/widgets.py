@@ -251,3 +251,153 @@ def render_temperature_sampling(logits, chars, temperature: float, sample: str =
     fig.tight_layout()
     fig.probs, fig.entropy = pT, entropy(pT)
     return fig
+
+
+# --------------------------------------------------------------------------- #
+# Render functions for notebooks 01 (linear models) and 02 (perceptron and XOR)
+# --------------------------------------------------------------------------- #
+
+LR_START = (3.5, -1.5)  # where the learning-rate explorer starts gradient descent
+
+
+def render_learning_rate(eta: float = 0.3, steps: int = 25, seed: int = 0):
+    """Gradient descent on the pair-regression loss Q(w, b) for a chosen learning rate.
+
+    Left: contours of Q over (w, b) with the GD path from :data:`LR_START`;
+    right: Q per step on a log scale. The title names the regime (smooth,
+    oscillating, diverging, from :func:`course_utils.linear.lr_regime`) and
+    shouts deck 004's advice when GD diverges.
+
+    Args:
+        eta: learning rate > 0.  steps: GD steps (>= 1).  seed: data seed.
+
+    Returns:
+        The figure; ``fig.path`` is the (steps + 1, 2) path, ``fig.regime`` the regime name.
+    """
+    import numpy as np
+
+    from .linear import add_bias, closed_form, gradient_descent, lr_regime, make_pair_regression, mse_surface_2d
+    from .plots import plot_loss_surface
+
+    if int(steps) != steps or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    x, y = make_pair_regression(50, seed=seed)
+    X = add_bias(x)
+    loss, H = mse_surface_2d(X, y)
+    regime = lr_regime(eta, H)
+    w_star = closed_form(X, y)
+    run = gradient_descent(lambda w: H @ w - X.T @ y / len(X), LR_START, eta, int(steps),
+                           loss=lambda w: loss(*w))
+    fig, (ax_surf, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
+    plot_loss_surface(loss, (-1.0, 4.5), (-2.5, 3.0), paths={f"GD, $\\eta$={eta:g}": run.path},
+                      minimum=tuple(w_star), xlabel="slope $w$", ylabel="intercept $b$",
+                      title=f"GD on $Q(w, b)$: {regime}", ax=ax_surf)
+    gap = np.maximum(run.losses - loss(*w_star), 1e-16)
+    ax_loss.semilogy(np.arange(len(gap)), gap, "o-", ms=3, label=f"$\\eta$={eta:g}")
+    ax_loss.set(title="Distance to the best loss", xlabel="step $t$", ylabel="$Q(w_t) - Q(w^*)$")
+    ax_loss.legend()
+    eta_max = 2 / np.linalg.eigvalsh(H).max()
+    shout = "  Decrease your learning rate!" if regime == "diverging" else ""
+    fig.suptitle(f"GD converges only for $\\eta < 2/\\lambda_{{max}}$ = {eta_max:.2f}.{shout}",
+                 color="crimson" if shout else "black")
+    fig.tight_layout()
+    fig.path, fig.regime = run.path, regime
+    return fig
+
+
+def render_gd_quiz(answer=None):
+    """Feedback for deck 002's quiz (which formula is the GD step?) as Markdown.
+
+    Args:
+        answer: 1-4, or None before the student has chosen.
+    """
+    from IPython.display import Markdown
+
+    from .linear import gd_quiz_feedback
+
+    return Markdown(gd_quiz_feedback(answer))
+
+
+def gd_quiz_explorer():
+    """Deck 002's quiz as radio buttons over the four options, with feedback underneath."""
+    from .linear import GD_STEP_QUIZ
+
+    buttons = widgets.RadioButtons(options=[(f"formula {k}", k) for k in GD_STEP_QUIZ["options"]], value=None,
+                                   description="Answer:")
+    return explorer(render_gd_quiz, answer=buttons)
+
+
+def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int = 20, seed: int = 0):
+    """Fit a polynomial of ``degree`` with an L2 penalty 10**log10_l2 to noisy sin(pi x).
+
+    Draws the training points, the true curve and the fit; the title gives the
+    training and validation MSE (validation: 200 fresh points).
+
+    Returns:
+        The figure; ``fig.train_mse`` and ``fig.val_mse`` hold the two errors.
+    """
+    import numpy as np
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from .linear import add_bias, closed_form, make_sine_regression, mse_loss
+
+    if int(degree) != degree or degree < 0:
+        raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
+    x, y = make_sine_regression(n_train, seed=seed)
+    x_val, y_val = make_sine_regression(200, seed=seed + 100)
+    poly = PolynomialFeatures(int(degree), include_bias=False)
+
+    def features(v):
+        return add_bias(poly.fit_transform(v[:, None])) if degree > 0 else np.ones((len(v), 1))
+
+    l2 = 0.0 if log10_l2 <= -12 else 10.0 ** log10_l2
+    w = closed_form(features(x), y, l2=l2) if degree > 0 else np.array([y.mean()])
+    train, val = mse_loss(w, features(x), y), mse_loss(w, features(x_val), y_val)
+    grid = np.linspace(-1, 1, 300)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot(grid, np.sin(np.pi * grid), "k--", lw=1, label=r"truth $\sin(\pi x)$")
+    ax.plot(grid, features(grid) @ w, lw=2, label=f"degree {int(degree)} fit")
+    ax.scatter(x, y, s=20, color="crimson", zorder=3, label="training points")
+    penalty = "no penalty" if l2 == 0 else f"$\\lambda$ = {l2:.0e}"
+    ax.set(title=f"Degree {int(degree)}, {penalty}: train MSE {train:.3f}, validation MSE {val:.3g}",
+           xlabel="$x$", ylabel="$y$", ylim=(-2, 2))
+    ax.legend(loc="lower right")
+    fig.train_mse, fig.val_mse = train, val
+    return fig
+
+
+def render_playground(dataset: str = "circles", hidden_units: int = 4, layers: int = 1,
+                      activation: str = "tanh", noise: float = 0.1, steps: int = 300, seed: int = 0):
+    """A tiny playground.tensorflow.org: train an MLP on a 2-D dataset and draw its decision boundary.
+
+    Args:
+        dataset: a name from :data:`course_utils.datasets.TOY_DATASETS`.
+        hidden_units: width of every hidden layer.  layers: number of hidden layers.
+        activation: a name from :data:`course_utils.activations.MODULE_ACTIVATIONS`.
+        noise: dataset noise.  steps: full-batch Adam steps.
+
+    Returns:
+        The figure; ``fig.accuracy`` is the training accuracy, ``fig.seconds`` the training time.
+    """
+    import time
+
+    from .activations import train_mlp_2d
+    from .datasets import make_toy_2d
+    from .plots import plot_decision_boundary
+
+    if int(layers) != layers or layers < 1 or int(hidden_units) != hidden_units or hidden_units < 1:
+        raise ValueError(f"layers and hidden_units must be positive integers, got {layers!r}, {hidden_units!r}")
+    X, y = make_toy_2d(dataset, 200, noise=noise, seed=seed)
+    start = time.perf_counter()
+    predict, acc, losses = train_mlp_2d(X, y, hidden=(int(hidden_units),) * int(layers), activation=activation,
+                                        steps=steps, seed=seed)
+    seconds = time.perf_counter() - start
+    fig, (ax_b, ax_l) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1.3, 1]})
+    plot_decision_boundary(predict, X, y, resolution=100, ax=ax_b,
+                           title=f"{dataset}: {layers} x {hidden_units} {activation} units, accuracy {acc:.0%}")
+    ax_l.plot(losses, label="training log loss")
+    ax_l.set(title=f"Training: {steps} Adam steps in {seconds:.2f} s", xlabel="step", ylabel="log loss")
+    ax_l.legend()
+    fig.tight_layout()
+    fig.accuracy, fig.seconds = acc, seconds
+    return fig

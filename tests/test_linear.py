@@ -160,3 +160,15 @@ def test_best_linear_accuracy():
     assert L.best_linear_accuracy(X, y) == 1.0
     with pytest.raises(ValueError):
         L.best_linear_accuracy(np.zeros((4, 3)), np.zeros(4))
+
+
+def test_mse_surface_2d_matches_mse_loss():
+    x, y = L.make_pair_regression(20)
+    X = L.add_bias(x)
+    loss, H = L.mse_surface_2d(X, y)
+    W1, W2 = np.meshgrid(np.linspace(-1, 2, 4), np.linspace(0, 1, 3))
+    expected = np.vectorize(lambda a, b: L.mse_loss(np.array([a, b]), X, y))(W1, W2)
+    np.testing.assert_allclose(loss(W1, W2), expected)
+    np.testing.assert_allclose(H, X.T @ X / 20)
+    with pytest.raises(ValueError):
+        L.mse_surface_2d(np.ones((3, 3)), np.ones(3))
