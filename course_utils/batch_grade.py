@@ -98,7 +98,7 @@ def _safe_extract(zip_path: Path, dest: Path, max_bytes: int = 2 * 2**30) -> Pat
 
 def collect(folder: Path, assignment: str, notebook: str) -> list[Submission]:
     """One :class:`Submission` per student found in ``folder`` (see module docstring)."""
-    folder = Path(folder)
+    folder = Path(folder).resolve()
     if not folder.is_dir():
         raise ValueError(f"submissions folder {folder} does not exist")
     subs = []
@@ -318,7 +318,8 @@ def grade(opts: Options) -> list[dict]:
                 pass
         todo.append((sub, key, res_path))
 
-    zyg = Zygote() if todo else None  # starts (imports) while the gradebook opens
+    # the zygote imports what the assignment imports, once for the whole class
+    zyg = Zygote({"BATCH_GRADE_PRELOAD": ",".join(notebook_imports(source_nb))}) if todo else None
     gradebook = Gradebook(course, opts.assignment, source_nb) if opts.gradebook else None
     for res in results.values():  # re-sync what an interrupted run recorded
         if gradebook:
@@ -340,6 +341,26 @@ def grade(opts: Options) -> list[dict]:
     log(f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; grades: {out / 'grades.csv'}; "
         f"feedback: {feedback_root}/<student>/{opts.assignment}/")
     return ordered
+
+
+def notebook_imports(nb) -> list[str]:
+    """Modules imported anywhere in the notebook's code cells (e.g. ``course_utils.datasets``)."""
+    import ast
+    from .batch_grade_check import _python
+    mods = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_python(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods.append(node.module)
+    return sorted(set(mods))
 
 
 def _enforced(caps: dict) -> str:

@@ -217,7 +217,8 @@ def zygote() -> None:
     from .batch_grade_sandbox import set_pdeathsig, set_nondumpable
     set_pdeathsig()
     set_nondumpable()
-    for name in PRELOAD:
+    extra = [m for m in os.environ.get("BATCH_GRADE_PRELOAD", "").split(",") if m]
+    for name in list(PRELOAD) + extra:
         try:
             __import__(name)
         except Exception:  # noqa: BLE001 - optional
