@@ -431,23 +431,23 @@ class NotebookPage:
         self.page.locator(".jp-Dialog").wait_for(state="detached")
 
     # -- screenshots ---------------------------------------------------------------------------
-    def screenshot_notebook(self, name: str, max_height: int = 12000) -> list[Path]:
-        """Screenshots of the whole notebook (the window is made as tall as the
-        notebook; a very long one is cut into parts). Returns the files written."""
+    def screenshot_notebook(self, name: str, max_height: int = 8000) -> list[Path]:
+        """Screenshots of the whole notebook: the window is made as tall as the notebook
+        (a long one is cut into parts of ``max_height`` pixels). Returns the files written."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         scroller = self.page.locator(".jp-NotebookPanel:visible .jp-WindowedPanel-outer").first
         original = self.page.viewport_size
         height = scroller.evaluate("s => s.scrollHeight")
         chrome = original["height"] - scroller.bounding_box()["height"]  # menus, tabs, toolbar
-        view_h = min(height, max_height)
-        self.page.set_viewport_size({"width": original["width"], "height": int(view_h + chrome)})
+        tops = list(range(0, max(height, 1), max_height))
         files = []
         try:
-            for part, top in enumerate(range(0, max(height, 1), max_height), start=1):
+            for part, top in enumerate(tops, start=1):
+                part_h = min(max_height, height - top)
+                self.page.set_viewport_size({"width": original["width"], "height": int(part_h + chrome)})
                 scroller.evaluate("(s, top) => { s.scrollTop = top; }", top)
                 self.page.wait_for_timeout(300)
-                suffix = "" if height <= max_height else f"-part{part}"
-                path = SCREENSHOTS / f"{name}{suffix}.png"
+                path = SCREENSHOTS / (f"{name}.png" if len(tops) == 1 else f"{name}-part{part}.png")
                 self.page.screenshot(path=path)
                 files.append(path)
         finally:
