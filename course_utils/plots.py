@@ -312,3 +312,21 @@ def _to_numpy(a) -> np.ndarray:
 
 
 use_course_style()
+
+
+def plot_embedding(Z, y, *, title: str = "2-D codes", xlabel: str = "$z_1$", ylabel: str = "$z_2$", ax=None):
+    """Scatter 2-D points (codes, projections, samples) coloured by integer class.
+
+    Args:
+        Z: (N, 2) array or tensor.  y: (N,) integer labels (one legend entry per class).
+    """
+    Z, y = _to_numpy(Z), _to_numpy(y)
+    if Z.ndim != 2 or Z.shape[1] != 2 or y.shape != (len(Z),):
+        raise ValueError(f"need Z (N, 2) and y (N,), got {Z.shape} and {y.shape}")
+    fig, ax = _axes(ax)
+    for c in np.unique(y):
+        sel = y == c
+        ax.scatter(Z[sel, 0], Z[sel, 1], s=8, alpha=0.7, color=CLASS_COLORS[int(c) % 10], label=str(c))
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    ax.legend(title="class", fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig

@@ -401,3 +401,101 @@ def render_playground(dataset: str = "circles", hidden_units: int = 4, layers: i
     fig.tight_layout()
     fig.accuracy, fig.seconds = acc, seconds
     return fig
+
+
+# --------------------------------------------------------------------------- #
+# Render functions for notebooks 05 (CNNs) and 07 (GANs)
+# --------------------------------------------------------------------------- #
+
+
+def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: float = 0.0,
+                           degrees: float = 0.0):
+    """"Still a cat?": shift and rotate one digit and show what a classifier says.
+
+    Left: the transformed image; right: the model's class probabilities.
+
+    Args:
+        model: a classifier mapping (B, 1, 8, 8) to (B, n_classes) logits (any device).
+        images: (N, 1, H, W) tensor of images.
+        index: which image.  dx, dy: shift in pixels.  degrees: rotation angle.
+
+    Returns:
+        The figure; ``fig.probs`` holds the (n_classes,) probabilities, ``fig.image`` the (H, W) input.
+    """
+    import torch
+
+    from .models import affine_images
+
+    if not 0 <= int(index) < len(images):
+        raise ValueError(f"index must be in [0, {len(images)}), got {index!r}")
+    x = affine_images(images[int(index):int(index) + 1].float(), dx, dy, degrees)
+    param = next(model.parameters())
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        probs = torch.softmax(model(x.to(param.device)), dim=1)[0].cpu().numpy()
+    model.train(was_training)
+    fig, (ax_img, ax_p) = plt.subplots(1, 2, figsize=(8, 3.2), gridspec_kw={"width_ratios": [1, 1.6]})
+    image = x[0, 0].cpu().numpy()
+    ax_img.imshow(image, cmap="gray", vmin=0, vmax=1)
+    ax_img.set(title=f"shift ({dx:+.1f}, {dy:+.1f}) px, rotation {degrees:+.0f} deg", xticks=[], yticks=[])
+    ax_img.grid(False)
+    ax_p.bar(range(len(probs)), probs, color="tab:blue", label="P(class | image)")
+    ax_p.set(title=f"prediction: {int(probs.argmax())} ({probs.max():.0%})", xlabel="class", ylabel="probability",
+             xticks=range(len(probs)), ylim=(0, 1))
+    ax_p.legend(loc="upper right")
+    fig.tight_layout()
+    fig.probs, fig.image = probs, image
+    return fig
+
+
+def render_latent_interpolation(generator, z0, z1, t: float = 0.5, n_strip: int = 9, method: str = "linear",
+                                image_shape: tuple = (8, 8)):
+    """Walk through a generator's latent space from z0 to z1.
+
+    Top: the strip of images at ``n_strip`` evenly spaced points from z0 to z1,
+    with the point nearest ``t`` framed; bottom-left: the image at exactly ``t``.
+
+    Args:
+        generator: maps (B, latent_dim) to (B, prod(image_shape)) or (B, 1, H, W) images.
+        z0, z1: (latent_dim,) latent vectors.  t: position in [0, 1].
+        method: ``"linear"`` or ``"slerp"`` (see :func:`course_utils.generative.interpolate_latents`).
+
+    Returns:
+        The figure; ``fig.image`` is the (H, W) image at ``t``, ``fig.strip`` the (n_strip, H, W) strip.
+    """
+    import numpy as np
+    import torch
+
+    from .generative import interpolate_latents
+
+    if int(n_strip) != n_strip or n_strip < 2:
+        raise ValueError(f"n_strip must be an integer >= 2, got {n_strip!r}")
+    ts = np.r_[np.linspace(0, 1, int(n_strip)), t]
+    param = next(generator.parameters())
+    z = interpolate_latents(z0.to(param.device), z1.to(param.device), ts, method)
+    was_training = generator.training
+    generator.eval()
+    with torch.no_grad():
+        imgs = generator(z).reshape(len(ts), *image_shape).cpu().numpy()
+    generator.train(was_training)
+    fig = plt.figure(figsize=(1.0 * n_strip, 3.6))
+    grid = fig.add_gridspec(2, n_strip, height_ratios=[1, 1.8])
+    nearest = int(np.argmin(np.abs(ts[:-1] - t)))
+    for i in range(int(n_strip)):
+        ax = fig.add_subplot(grid[0, i])
+        ax.imshow(imgs[i], cmap="gray", vmin=0, vmax=1)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.grid(False)
+        ax.set_title(f"t={ts[i]:.2f}", fontsize=8, color="tab:red" if i == nearest else "black")
+        for spine in ax.spines.values():
+            spine.set_visible(i == nearest)
+            spine.set_color("tab:red")
+    ax = fig.add_subplot(grid[1, :2])
+    ax.imshow(imgs[-1], cmap="gray", vmin=0, vmax=1)
+    ax.set(title=f"G(z) at t = {t:.2f}", xticks=[], yticks=[])
+    ax.grid(False)
+    fig.suptitle(f"{method} interpolation from z0 (t=0) to z1 (t=1)")
+    fig.strip, fig.image = imgs[:-1], imgs[-1]
+    return fig

@@ -1,0 +1,218 @@
+"""Generative models: the GAN training step and loop, mode counting, latent interpolation.
+
+The GAN (Goodfellow et al. 2014) is a two-player game between a generator G,
+which maps noise z ~ N(0, I) to samples, and a discriminator D, which outputs
+the logit of "this sample is real":
+
+    min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
+
+:func:`gan_step` makes one move of each player; :func:`train_gan` repeats it
+with a progress bar and keeps snapshots of the generator's samples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm.auto import tqdm
+
+from .runtime import device as default_device
+
+
+def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = None,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """n latent vectors z ~ N(0, I): (n, latent_dim) float32 on ``device``."""
+    if n < 1 or latent_dim < 1:
+        raise ValueError(f"need n >= 1 and latent_dim >= 1, got {n}, {latent_dim}")
+    z = torch.randn(n, latent_dim, generator=generator)
+    return z.to(device if device is not None else default_device())
+
+
+def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
+             real: torch.Tensor, latent_dim: int, real_label: float = 1.0, pack: int = 1) -> tuple[float, float]:
+    """One round of the minimax game: a discriminator step, then a generator step.
+
+    Discriminator: minimise BCE(D(real), real_label) + BCE(D(G(z)), 0), i.e. maximise
+    log D(x) + log(1 - D(G(z))). ``real_label`` < 1 is one-sided label smoothing.
+    Generator: the "non-saturating" form of the game, minimise BCE(D(G(z)), 1) =
+    -log D(G(z)), which has the same fixed point as minimising log(1 - D(G(z)))
+    but gives strong gradients while D still wins easily.
+
+    With ``pack`` = m > 1 (PacGAN, Lin et al. 2018) the discriminator judges m
+    samples at once, concatenated: a generator that repeats itself makes packs
+    that look nothing like packs of real data, so mode collapse is penalised.
+
+    Args:
+        G: maps (B, latent_dim) to samples shaped like ``real``.
+        D: maps samples (B, ...) to logits (B, 1); with packing, (B / m, m * features) to (B / m, 1).
+        real: (B, ...) a batch of real data on the models' device; B divisible by ``pack``.
+
+    Returns:
+        (d_loss, g_loss) as floats.
+    """
+    if not 0.5 < real_label <= 1.0:
+        raise ValueError(f"real_label must be in (0.5, 1], got {real_label!r}")
+    b = len(real)
+    if int(pack) != pack or pack < 1 or b % pack:
+        raise ValueError(f"pack must be a positive integer dividing the batch size {b}, got {pack!r}")
+    packed = lambda x: x.reshape(b // pack, -1) if pack > 1 else x  # noqa: E731
+    z = torch.randn(b, latent_dim, device=real.device)
+    fake = G(z)
+    d_real, d_fake = D(packed(real)), D(packed(fake.detach()))
+    d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, real_label))
+              + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    opt_D.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_D.step()
+    d_on_fake = D(packed(fake))
+    g_loss = F.binary_cross_entropy_with_logits(d_on_fake, torch.ones_like(d_on_fake))
+    opt_G.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_G.step()
+    return d_loss.item(), g_loss.item()
+
+
+@dataclass
+class GANHistory:
+    """What :func:`train_gan` records: losses per step and generator samples at chosen steps.
+
+    snapshots: step -> (n_snapshot, ...) CPU tensor of samples from a fixed latent batch.
+    """
+
+    d_loss: list = field(default_factory=list)
+    g_loss: list = field(default_factory=list)
+    snapshots: dict = field(default_factory=dict)
+
+
+def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, *, latent_dim: int, steps: int,
+              batch_size: int = 128, lr: float = 2e-3, betas: tuple = (0.5, 0.999), real_label: float = 1.0,
+              pack: int = 1, snapshot_at: Sequence[int] = (), n_snapshot: int = 512, device: torch.device | str | None = None,
+              seed: int = 0, progress: bool = True, desc: str = "GAN") -> GANHistory:
+    """Train a GAN with Adam for ``steps`` rounds of :func:`gan_step` on minibatches of ``data``.
+
+    Both learning rates decay linearly to 0 over the run, which settles the game.
+
+    Args:
+        G, D: generator (B, latent_dim) -> (B, ...) and discriminator (B, ...) -> (B, 1).
+        data: (N, ...) real examples; minibatches of ``batch_size`` are drawn with replacement.
+        real_label, pack: passed to :func:`gan_step`.
+        snapshot_at: steps (0 = before training, ``steps`` = the end) at which to record
+            G's output for one fixed latent batch of ``n_snapshot`` vectors.
+        seed: seeds the minibatch sampler and the snapshot latents.
+
+    Returns:
+        A :class:`GANHistory`.
+    """
+    if int(steps) != steps or steps < 1 or batch_size < 1:
+        raise ValueError(f"need steps >= 1 and batch_size >= 1, got {steps}, {batch_size}")
+    if any(not 0 <= s <= steps for s in snapshot_at):
+        raise ValueError(f"snapshot steps must lie in [0, {steps}], got {list(snapshot_at)}")
+    device = torch.device(device) if device is not None else default_device()
+    G.to(device)
+    D.to(device)
+    data = data.to(device)
+    gen = torch.Generator().manual_seed(seed)
+    z_fixed = sample_latent(n_snapshot, latent_dim, device, generator=gen)
+    opt_G = torch.optim.Adam(G.parameters(), lr=lr, betas=betas)
+    opt_D = torch.optim.Adam(D.parameters(), lr=lr, betas=betas)
+    decay = lambda step: 1.0 - step / steps  # noqa: E731
+    scheds = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (opt_G, opt_D)]
+    history = GANHistory()
+    wanted = set(int(s) for s in snapshot_at)
+
+    def snapshot(step):
+        if step in wanted:
+            G.eval()
+            with torch.no_grad():
+                history.snapshots[step] = G(z_fixed).cpu()
+            G.train()
+
+    snapshot(0)
+    bar = tqdm(range(1, int(steps) + 1), desc=desc, unit="step", disable=not progress, leave=True,
+               mininterval=0.5)
+    for step in bar:
+        idx = torch.randint(0, len(data), (batch_size,), generator=gen).to(device)
+        d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)
+        history.d_loss.append(d_loss)
+        history.g_loss.append(g_loss)
+        for s in scheds:
+            s.step()
+        snapshot(step)
+        if step % 100 == 0:
+            bar.set_postfix({"D loss": f"{d_loss:.3f}", "G loss": f"{g_loss:.3f}"}, refresh=False)
+    bar.close()
+    return history
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Result of :func:`mode_coverage`.
+
+    n_covered: modes that got at least ``min_share`` of their fair share of samples.
+    counts: (n_modes,) samples within ``radius`` of each centre.
+    high_quality: fraction of all samples within ``radius`` of some centre.
+    """
+
+    n_covered: int
+    counts: np.ndarray
+    high_quality: float
+
+
+def mode_coverage(samples, centers, radius: float, min_share: float = 0.5) -> Coverage:
+    """How many modes of a mixture a generator's samples cover.
+
+    A sample is "near" mode k when it lies within ``radius`` of centre k. With n
+    samples and K modes, each mode's fair share is n / K; mode k is covered when
+    it receives at least ``min_share * n / K`` near samples. A collapsed generator
+    piles its samples on a few modes and leaves the others with almost none.
+
+    Args:
+        samples: (n, d) generated points (array or tensor).
+        centers: (K, d) mode centres.
+        radius: distance that counts as "near" (e.g. 3 standard deviations).
+        min_share: fraction of the fair share a mode needs, in (0, 1].
+    """
+    x = np.asarray(samples.detach().cpu() if hasattr(samples, "detach") else samples, dtype=float)
+    c = np.asarray(centers, dtype=float)
+    if x.ndim != 2 or c.ndim != 2 or x.shape[1] != c.shape[1] or len(x) == 0:
+        raise ValueError(f"need samples (n, d) and centers (K, d), got {x.shape} and {c.shape}")
+    if radius <= 0 or not 0 < min_share <= 1:
+        raise ValueError(f"need radius > 0 and min_share in (0, 1], got {radius}, {min_share}")
+    dist = np.linalg.norm(x[:, None, :] - c[None, :, :], axis=2)  # (n, K)
+    nearest = dist.argmin(axis=1)
+    near = dist[np.arange(len(x)), nearest] <= radius
+    counts = np.bincount(nearest[near], minlength=len(c))
+    n_covered = int((counts >= min_share * len(x) / len(c)).sum())
+    return Coverage(n_covered, counts, float(near.mean()))
+
+
+def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, t, method: str = "linear") -> torch.Tensor:
+    """Points on the path from latent vector z0 (t = 0) to z1 (t = 1).
+
+    Args:
+        z0, z1: (latent_dim,) tensors.
+        t: a number or a sequence of numbers in [0, 1].
+        method: ``"linear"``, z = (1 - t) z0 + t z1; or ``"slerp"``, along the great
+            circle, which keeps the norm typical of Gaussian latents.
+
+    Returns:
+        (len(t), latent_dim) tensor (one row for a scalar t).
+    """
+    if z0.shape != z1.shape or z0.ndim != 1:
+        raise ValueError(f"z0 and z1 must be equal 1-D shapes, got {tuple(z0.shape)} and {tuple(z1.shape)}")
+    ts = torch.as_tensor(np.atleast_1d(np.asarray(t, dtype=float)), dtype=z0.dtype, device=z0.device)[:, None]
+    if ((ts < 0) | (ts > 1)).any():
+        raise ValueError(f"t must lie in [0, 1], got {t!r}")
+    if method == "linear":
+        return (1 - ts) * z0 + ts * z1
+    if method == "slerp":
+        cos = torch.dot(z0, z1) / (z0.norm() * z1.norm())
+        omega = torch.arccos(cos.clamp(-1 + 1e-7, 1 - 1e-7))
+        so = torch.sin(omega)
+        return (torch.sin((1 - ts) * omega) * z0 + torch.sin(ts * omega) * z1) / so
+    raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
