@@ -16,11 +16,12 @@ PYTEST_ARGS ?=
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-unit test-notebooks test-browser install clean help
+.PHONY: lab test test-unit test-notebooks test-browser grade grade-nbgrader install clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course"
 	@echo "make test   set up .venv if needed, then run unit tests and every notebook"
+	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +51,18 @@ test-notebooks: install
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
 	$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
+
+# Instructor: grade a whole class safely (isolated, time- and memory-limited,
+# parallel, resumable); see assignments/GRADING.md.
+#   make grade ASSIGNMENT=backprop SUBMISSIONS=path/to/submissions[.zip]
+grade: install
+	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder or zip>"; exit 2; }
+	$(BIN)/python -m course_utils.batch_grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
+
+# Instructor: nbgrader's own pipeline in assignments/ (collect, autograde,
+# feedback, export); see assignments/README.md.
+grade-nbgrader: install
+	PYTHON=$(CURDIR)/$(BIN)/python assignments/grade.sh $(GRADE_ARGS) $(ASSIGNMENT)
 
 clean:
 	rm -rf $(VENV) build reports .pytest_cache
