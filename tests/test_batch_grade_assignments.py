@@ -1,0 +1,83 @@
+"""The batch grader on the course's real nbgrader assignment (backprop): the
+reference solution scores 100, the blank release 0, a buggy answer that also
+monkeypatches numpy and the course's grading helpers gets no extra credit, and
+the feedback never contains the hidden tests."""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_utils import batch_grade
+from course_utils.batch_grade_sandbox import Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "assignments" / "source" / "backprop" / "backprop.ipynb"
+STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
+
+pytestmark = pytest.mark.skipif(not SOURCE.exists() or not sys.platform.startswith("linux"),
+                                reason="needs the backprop assignment and Linux")
+
+
+def _release(nb):
+    """What students get: solutions replaced by the stub, hidden tests removed."""
+    nb = copy.deepcopy(nb)
+    for c in nb.cells:
+        c.source = re.sub(r"(?m)^([ \t]*)### BEGIN SOLUTION.*?### END SOLUTION[^\n]*",
+                          lambda m: "\n".join(m.group(1) + line for line in STUB.splitlines()), c.source, flags=re.S)
+        c.source = re.sub(r"(?m)^[ \t]*### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS[^\n]*\n?", "", c.source,
+                          flags=re.S)
+    return nb
+
+
+def _reference(nb):
+    nb = copy.deepcopy(nb)
+    for c in nb.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            c.source = "\n".join(l for l in c.source.splitlines() if "### BEGIN SOLUTION" not in l
+                                 and "### END SOLUTION" not in l)
+        elif meta.get("grade"):
+            c.source = _release(nbformat.v4.new_notebook(cells=[copy.deepcopy(c)])).cells[0].source
+    return nb
+
+
+def test_real_assignment(tmp_path):
+    course = tmp_path / "course"
+    (course / "source" / "backprop").mkdir(parents=True)
+    shutil.copy(SOURCE, course / "source" / "backprop")
+    source = nbformat.read(SOURCE, as_version=4)
+    ref, blank = _reference(source), _release(source)
+    cheat = copy.deepcopy(ref)
+    for c in cheat.cells:
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "relu_forward":
+            c.source = ("def relu_forward(x):\n    return x.copy(), x\n"
+                        "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+                        "import course_utils.grading as g\ng.check_close = lambda *a, **k: None\n")
+    subs = tmp_path / "subs"
+    for name, nb in (("reference", ref), ("blank", blank), ("cheat", cheat)):
+        (subs / name).mkdir(parents=True)
+        nbformat.write(nb, subs / name / "backprop.ipynb")
+    limits = Limits(cell_timeout=120, notebook_timeout=400)
+    res = {r["student"]: r for r in batch_grade.grade(batch_grade.Options("backprop", subs, course, jobs=2,
+                                                                          limits=limits, quiet=True))}
+    assert res["reference"]["score"] == res["reference"]["max_score"] == 100, res["reference"]
+    assert res["blank"]["score"] == 0
+    assert res["cheat"]["scores"]["test_relu_forward"] == 0
+    assert res["cheat"]["score"] < 100
+    hidden = [m.group(0) for c in source.cells for m in re.finditer(
+        r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", c.source, flags=re.S)]
+    public = "\n".join(c.source for c in _release(source).cells)
+    secret_lines = {l.strip() for h in hidden for l in h.splitlines()[1:-1]
+                    if len(l.strip()) > 25 and l.strip() not in public}
+    assert secret_lines
+    for name in res:
+        page = (course / "feedback" / name / "backprop" / "backprop.html").read_text()
+        leaked = [l for l in secret_lines if l in page or l.replace("'", "&#x27;").replace('"', "&quot;") in page]
+        assert not leaked, (name, leaked[:3])
