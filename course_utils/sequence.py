@@ -245,7 +245,7 @@ _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
 def _make_cell(cell: str, input_size: int, hidden_size: int, nonlinearity: str, bias: bool,
-               forget_bias: float) -> nn.Module:
+               forget_bias: float, input_bias: float | None = None) -> nn.Module:
     if cell not in _CELLS:
         raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
     if input_size < 1 or hidden_size < 1:
@@ -253,9 +253,13 @@ def _make_cell(cell: str, input_size: int, hidden_size: int, nonlinearity: str, 
     kwargs = {"nonlinearity": nonlinearity} if cell == "rnn" else {}
     module = _CELLS[cell](input_size, hidden_size, batch_first=True, bias=bias, **kwargs)
     if cell == "lstm" and bias:
+        H = hidden_size
         with torch.no_grad():  # gates are stacked (i, f, g, o): open the forget gate at the start
-            module.bias_ih_l0[hidden_size:2 * hidden_size].fill_(forget_bias)
-            module.bias_hh_l0[hidden_size:2 * hidden_size].zero_()
+            module.bias_ih_l0[H:2 * H].fill_(forget_bias)
+            module.bias_hh_l0[H:2 * H].zero_()
+            if input_bias is not None:
+                module.bias_ih_l0[:H].fill_(input_bias)
+                module.bias_hh_l0[:H].zero_()
     return module
 
 
@@ -270,13 +274,16 @@ class ManyToOne(nn.Module):
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         nonlinearity: ``"tanh"`` or ``"relu"`` (vanilla RNN only).
         bias: use biases in the cell and the read-out.
-        forget_bias: initial forget-gate bias of an LSTM (1-3 helps it remember).
+        forget_bias: initial forget-gate bias of an LSTM (1-5 helps it remember).
+        input_bias: initial input-gate bias of an LSTM (None: PyTorch's default;
+            negative values make it write little into the cell until it learns when to).
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, cell: str = "rnn",
-                 nonlinearity: str = "tanh", bias: bool = True, forget_bias: float = 1.0):
+                 nonlinearity: str = "tanh", bias: bool = True, forget_bias: float = 1.0,
+                 input_bias: float | None = None):
         super().__init__()
-        self.rnn = _make_cell(cell, input_size, hidden_size, nonlinearity, bias, forget_bias)
+        self.rnn = _make_cell(cell, input_size, hidden_size, nonlinearity, bias, forget_bias, input_bias)
         self.readout = nn.Linear(hidden_size, output_size, bias=bias)
 
     def forward(self, X: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:

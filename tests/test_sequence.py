@@ -132,9 +132,9 @@ def test_many_to_one_packing_ignores_padding():
 
 
 def test_many_to_one_lstm_forget_bias():
-    model = sq.ManyToOne(2, 3, 2, cell="lstm", forget_bias=2.5)
+    model = sq.ManyToOne(2, 3, 2, cell="lstm", forget_bias=2.5, input_bias=-2.0)
     b = (model.rnn.bias_ih_l0 + model.rnn.bias_hh_l0).detach()
-    assert torch.allclose(b[3:6], torch.full((3,), 2.5))
+    assert torch.allclose(b[3:6], torch.full((3,), 2.5)) and torch.allclose(b[:3], torch.full((3,), -2.0))
 
 
 def test_fit_lbfgs_learns_to_sum_exactly():
