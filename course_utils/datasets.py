@@ -217,6 +217,131 @@ def load_photo(name: str = "china.jpg", gray: bool = True, scale: float = 1.0) -
 
 
 # --------------------------------------------------------------------------- #
+# Printed letters, made like the digits: a large source task for transfer learning
+# --------------------------------------------------------------------------- #
+
+#: Fonts that ship with matplotlib (so they are on every machine): DejaVu Sans, Sans Mono
+#: and Serif in four styles each, STIX in four, and five Computer Modern faces.
+GLYPH_FONTS = tuple(
+    [f"DejaVu{family}{style}.ttf" for family in ("Sans", "SansMono") for style in ("", "-Bold", "-Oblique",
+                                                                                  "-BoldOblique")]
+    + [f"DejaVuSerif{style}.ttf" for style in ("", "-Bold", "-Italic", "-BoldItalic")]
+    + [f"STIXGeneral{style}.ttf" for style in ("", "Bol", "Italic", "BolIta")]
+    + [f"cm{face}10.ttf" for face in ("r", "ss", "tt", "ti", "b")])
+
+LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def render_glyphs(chars: str = LETTERS, fonts: tuple = GLYPH_FONTS, size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Render characters in fonts bundled with matplotlib as binary bitmaps.
+
+    Each glyph is cropped to its ink, scaled (aspect kept) so that its longer
+    side is 7/8 of ``size``, binarised at half intensity and centred in a
+    ``size`` x ``size`` square - the kind of 32x32 bitmap the UCI digits were
+    made from. Nothing is downloaded: the fonts are matplotlib's own.
+
+    Args:
+        chars: the characters (classes), each once.
+        fonts: font file names in matplotlib's ``fonts/ttf`` folder.
+        size: side of the square bitmap.
+
+    Returns:
+        bitmaps (len(fonts) * len(chars), size, size) float32 in {0, 1}, font
+        by font (all of ``chars`` in ``fonts[0]`` first); labels (same length,)
+        int64, the index of each bitmap's character in ``chars``.
+    """
+    import matplotlib
+    import torch.nn.functional as F
+    from matplotlib import ft2font
+
+    if not chars or len(set(chars)) != len(chars):
+        raise ValueError(f"chars must be non-empty without repeats, got {chars!r}")
+    if not fonts:
+        raise ValueError("need at least one font")
+    if int(size) != size or size < 8:
+        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    font_dir = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    bitmaps = []
+    for font_name in fonts:
+        path = font_dir / font_name
+        if not path.is_file():
+            shipped = ", ".join(sorted(p.name for p in font_dir.glob("*.ttf")))
+            raise FileNotFoundError(f"font {font_name!r} is not in {font_dir}; matplotlib ships: {shipped}")
+        font = ft2font.FT2Font(str(path))
+        for ch in chars:
+            font.set_size(48, 72)
+            font.set_text(ch, 0.0)
+            font.draw_glyphs_to_bitmap(antialiased=True)
+            ink = np.asarray(font.get_image(), dtype=np.float32) / 255.0
+            rows, cols = np.nonzero(ink > 0.3)
+            if len(rows) == 0:
+                raise ValueError(f"character {ch!r} has no ink in font {font_name}")
+            ink = torch.from_numpy(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy())
+            scale = (size * 7 / 8) / max(ink.shape)
+            h, w = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
+            glyph = F.interpolate(ink[None, None], size=(h, w), mode="bilinear", antialias=True,
+                                  align_corners=False)[0, 0] > 0.5
+            square = torch.zeros(size, size)
+            top, left = (size - h) // 2, (size - w) // 2
+            square[top:top + h, left:left + w] = glyph.float()
+            bitmaps.append(square.numpy())
+    labels = np.tile(np.arange(len(chars), dtype=np.int64), len(fonts))
+    return np.stack(bitmaps).astype(np.float32), labels
+
+
+def letters_8x8(copies: int = 8, seed: int = 0, chars: str = LETTERS, fonts: tuple = GLYPH_FONTS,
+                device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Printed letters turned into 8x8 images the way the UCI digits were made.
+
+    The digits' own description (``load_digits().DESCR``): 32x32 bitmaps "are
+    divided into nonoverlapping blocks of 4x4 and the number of on pixels are
+    counted in each block", giving 8x8 counts 0..16 (divided by 16 here, like
+    :func:`load_digits_arrays`). Before counting, each copy of each glyph gets
+    its own "handwriting": a random rotation (up to 15 degrees), stretch,
+    shear and shift, and a random pen width (strokes kept, or thickened by
+    a 3x3 or 5x5 dilation).
+
+    Args:
+        copies: random variants of each (font, character) bitmap.
+        seed: seeds the variants; the same seed gives the same images.
+        chars, fonts: see :func:`render_glyphs` (default: 52 letters x 21 fonts).
+
+    Returns:
+        X (copies * len(fonts) * len(chars), 1, 8, 8) float32 in [0, 1] and
+        y (same length,) int64 (index into ``chars``), on ``device``.
+    """
+    import math
+
+    import torch.nn.functional as F
+
+    if int(copies) != copies or copies < 1:
+        raise ValueError(f"copies must be a positive integer, got {copies!r}")
+    bitmaps, labels = render_glyphs(chars, fonts, size=32)
+    base = torch.from_numpy(bitmaps)[:, None]  # (G, 1, 32, 32)
+    g = torch.Generator().manual_seed(int(seed))
+    images = []
+    for _ in range(int(copies)):
+        n = len(base)
+        uniform = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=g)  # noqa: E731
+        angle = uniform(-15, 15) * (math.pi / 180)
+        sx, sy, shear = uniform(0.8, 1.15), uniform(0.85, 1.1), uniform(-0.25, 0.25)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        theta = torch.stack([torch.stack([cos * sx, -sin * sx + shear, uniform(-0.1, 0.1)], dim=1),
+                             torch.stack([sin * sy, cos * sy, uniform(-0.1, 0.1)], dim=1)], dim=1)
+        grid = F.affine_grid(theta, list(base.shape), align_corners=False)
+        moved = F.grid_sample(base, grid, align_corners=False)
+        pen = torch.randint(0, 3, (n,), generator=g)  # 0: as drawn, 1: 3x3 dilation, 2: 5x5
+        for width, kernel in ((1, 3), (2, 5)):
+            sel = pen == width
+            moved[sel] = F.max_pool2d(moved[sel], kernel, stride=1, padding=kernel // 2)
+        on = (moved > 0.5).float()
+        images.append(on.reshape(n, 1, 8, 4, 8, 4).sum(dim=(3, 5)) / 16.0)  # 4x4 block counts
+    X = torch.cat(images)
+    y = torch.from_numpy(labels).repeat(int(copies))
+    return X.to(device) if device is not None else X, y.to(device) if device is not None else y
+
+
+# --------------------------------------------------------------------------- #
 # Sequence tasks
 # --------------------------------------------------------------------------- #
 

@@ -130,3 +130,55 @@ def test_gaussian_ring():
     assert np.abs(X - centers[mode]).max() < 0.1
     with pytest.raises(ValueError):
         ds.gaussian_ring(0)
+
+
+def test_render_glyphs_are_centred_binary_bitmaps():
+    bitmaps, labels = ds.render_glyphs("oxlI", ds.GLYPH_FONTS[:2])
+    assert bitmaps.shape == (8, 32, 32) and bitmaps.dtype == np.float32
+    assert set(np.unique(bitmaps)) == {0.0, 1.0}
+    assert labels.tolist() == [0, 1, 2, 3, 0, 1, 2, 3]  # font by font
+    for bitmap in bitmaps:
+        rows, cols = np.nonzero(bitmap)
+        height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+        assert 26 <= max(height, width) <= 28  # longer side scaled to 7/8 of 32
+        assert abs((rows.min() + rows.max()) / 2 - 15.5) <= 1 and abs((cols.min() + cols.max()) / 2 - 15.5) <= 1
+    o, x, ell = bitmaps[:3]
+    assert np.ptp(np.nonzero(ell)[1]) < 8 < np.ptp(np.nonzero(o)[1])  # "l" is a thin bar, "o" is wide
+    assert (o != x).sum() > 100
+
+
+def test_render_glyphs_bad_arguments():
+    with pytest.raises(ValueError, match="repeats"):
+        ds.render_glyphs("aa")
+    with pytest.raises(ValueError, match="repeats"):
+        ds.render_glyphs("")
+    with pytest.raises(FileNotFoundError, match="DejaVuSans.ttf"):  # the message lists what ships
+        ds.render_glyphs("a", ("NoSuchFont.ttf",))
+    with pytest.raises(ValueError, match="no ink"):
+        ds.render_glyphs("a ", ds.GLYPH_FONTS[:1])
+    with pytest.raises(ValueError, match="size"):
+        ds.render_glyphs("a", size=4)
+
+
+def test_letters_8x8_are_made_like_the_digits():
+    X, y = ds.letters_8x8(copies=2, seed=0)
+    n = 2 * len(ds.GLYPH_FONTS) * 52
+    assert X.shape == (n, 1, 8, 8) and X.dtype == torch.float32 and y.shape == (n,) and y.dtype == torch.int64
+    assert torch.equal(torch.bincount(y), torch.full((52,), 2 * len(ds.GLYPH_FONTS)))
+    counts = X * 16  # 4x4 block counts: integers 0..16, like the UCI digits
+    assert torch.equal(counts, counts.round()) and X.min() == 0 and X.max() == 1
+    digits = ds.load_digits_arrays().X_train
+    assert 0.5 < X.mean().item() / digits.mean() < 2, "about as much ink as the handwritten digits"
+    half = n // 2  # the two copies of the same glyphs differ: each got its own random distortion
+    assert (X[:half] != X[half:]).flatten(1).any(dim=1).float().mean() > 0.9
+    X_again, _ = ds.letters_8x8(copies=2, seed=0)
+    X_other, _ = ds.letters_8x8(copies=2, seed=1)
+    assert torch.equal(X, X_again) and not torch.equal(X, X_other)
+
+
+def test_letters_8x8_subset_and_bad_copies():
+    X, y = ds.letters_8x8(copies=3, chars="AB", fonts=ds.GLYPH_FONTS[:2])
+    assert X.shape == (12, 1, 8, 8) and y.tolist() == [0, 1] * 6
+    for bad in (0, -1, 1.5):
+        with pytest.raises(ValueError, match="copies"):
+            ds.letters_8x8(copies=bad)
