@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import struct
 import sysconfig
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from sklearn import datasets as sk_datasets
 from sklearn.model_selection import train_test_split
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
@@ -251,7 +253,6 @@ def render_glyphs(chars: str = LETTERS, fonts: tuple = GLYPH_FONTS, size: int = 
         int64, the index of each bitmap's character in ``chars``.
     """
     import matplotlib
-    import torch.nn.functional as F
     from matplotlib import ft2font
 
     if not chars or len(set(chars)) != len(chars):
@@ -310,10 +311,6 @@ def letters_8x8(copies: int = 8, seed: int = 0, chars: str = LETTERS, fonts: tup
         X (copies * len(fonts) * len(chars), 1, 8, 8) float32 in [0, 1] and
         y (same length,) int64 (index into ``chars``), on ``device``.
     """
-    import math
-
-    import torch.nn.functional as F
-
     if int(copies) != copies or copies < 1:
         raise ValueError(f"copies must be a positive integer, got {copies!r}")
     bitmaps, labels = render_glyphs(chars, fonts, size=32)
