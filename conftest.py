@@ -7,6 +7,9 @@
   teardown, kernel start included) and printed at the end of the run as a
   benchmark report, also written to ``reports/notebook-times.md``. Notebooks
   over their budget are named there; the budget is a report, not an assertion.
+* A notebook as stored holds the exercise stubs: every exercise check cell (tagged
+  ``check``) must report "Not attempted yet" there, not fail and not confirm
+  (``tests/test_notebook_exercises.py`` runs the notebooks with the solutions in).
 """
 
 from __future__ import annotations
@@ -33,14 +36,23 @@ def _notebook_of(item) -> str | None:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
     outcome = yield
-    outputs = getattr(item, "test_outputs", None)
-    if _notebook_of(item) is None or outcome.excinfo is not None or not outputs:
+    outputs = getattr(item, "test_outputs", None) or []
+    if _notebook_of(item) is None or outcome.excinfo is not None:
         return
     stderr = "".join(o.get("text", "") for o in outputs
                      if o.get("output_type") == "stream" and o.get("name") == "stderr")
     if stderr.strip():
         outcome.force_exception(AssertionError(
             f"cell wrote to stderr (warnings must be fixed, not printed):\n{stderr[:2000]}"))
+        return
+    cell = getattr(item, "cell", None) or {}
+    if "check" in cell.get("metadata", {}).get("tags", []):
+        from course_utils.exercises import NOT_ATTEMPTED
+
+        stdout = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
+        if NOT_ATTEMPTED not in stdout:
+            outcome.force_exception(AssertionError(
+                f"an exercise check on the stored stub must say {NOT_ATTEMPTED!r}, it printed:\n{stdout[:2000]}"))
 
 
 @pytest.hookimpl(hookwrapper=True)

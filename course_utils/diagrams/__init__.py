@@ -1,0 +1,92 @@
+"""Diagrams of the course's central structures, drawn with matplotlib (no image files).
+
+One module per structure, each function returning a matplotlib ``Figure`` with a title and
+its alt text (``fig.alt_text``; :func:`show` displays it as an ``<img alt=...>``):
+
+* :mod:`.networks`  - a neuron and a small MLP (notebooks 01-02)
+* :mod:`.graphs`    - a computation graph with forward values and backward gradients (03)
+* :mod:`.conv`      - a kernel sliding over a padded image with a stride (04)
+* :mod:`.lenet`     - LeNet's stack of layers with shapes (05)
+* :mod:`.recurrent` - an unrolled RNN and an LSTM cell (06)
+* :mod:`.gan`       - the GAN's two-player loop (07)
+
+This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`arrow`, the
+colour-blind-safe :data:`PALETTE` (Okabe and Ito) and :func:`show`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
+           "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
+
+__all__ = ["PALETTE", "canvas", "box", "arrow", "show"]
+
+
+def canvas(title: str, alt: str, size: tuple[float, float] = (7.0, 3.5),
+           xlim: tuple[float, float] = (0, 10), ylim: tuple[float, float] = (0, 5)):
+    """A blank figure for a diagram: data coordinates ``xlim`` x ``ylim``, no axes.
+
+    ``alt`` (a sentence describing the picture for someone who cannot see it) is stored
+    as ``fig.alt_text``. Returns ``(fig, ax)``.
+    """
+    if not alt or not alt.strip():
+        raise ValueError("a diagram needs alt text: describe what it shows in a sentence")
+    fig, ax = plt.subplots(figsize=size)
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    fig.alt_text = alt
+    return fig, ax
+
+
+def box(ax, center: tuple[float, float], text: str, *, width: float = 1.6, height: float = 0.8,
+        color: str = PALETTE["sky"], fontsize: float = 9, round_: bool = True):
+    """A labelled box centred at ``center`` (data coordinates); returns the patch."""
+    x, y = center
+    patch = FancyBboxPatch((x - width / 2, y - height / 2), width, height,
+                           boxstyle="round,pad=0.05" if round_ else "square,pad=0.0",
+                           facecolor=color, edgecolor="black", linewidth=1.0, alpha=0.9)
+    ax.add_patch(patch)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
+    return patch
+
+
+def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", *,
+          color: str = "black", style: str = "-|>", offset: tuple[float, float] = (0.0, 0.15),
+          fontsize: float = 8, linestyle: str = "-", rad: float = 0.0):
+    """An arrow from ``start`` to ``end`` with an optional label at its middle (shifted by
+    ``offset``); ``rad`` bends it. Returns the patch."""
+    patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12, color=color,
+                            linestyle=linestyle, connectionstyle=f"arc3,rad={rad}", shrinkA=2, shrinkB=2)
+    ax.add_patch(patch)
+    if text:
+        mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
+        ax.text(mx, my, text, ha="center", va="bottom", fontsize=fontsize, color=color)
+    return patch
+
+
+def show(fig, alt: str | None = None):
+    """Display ``fig`` in the notebook as a PNG ``<img>`` with alt text (``alt`` or
+    ``fig.alt_text``), then close it so it is not drawn twice. Returns the HTML object."""
+    from IPython.display import HTML, display
+
+    alt = alt or getattr(fig, "alt_text", "")
+    if not alt:
+        raise ValueError("show() needs alt text: pass alt=... or draw the figure with canvas()")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    escaped = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = HTML(f'<img src="data:image/png;base64,{data}" alt="{escaped}" title="{escaped}">')
+    display(html)
+    return html

@@ -1,0 +1,244 @@
+"""Exercises in the course notebooks: the student's attempt, checked at once.
+
+Every exercise in ``notebooks/NN_*.ipynb`` is three cells (tools read this convention):
+
+1. **the student's cell**, a code cell tagged ``exercise`` with cell metadata
+   ``"exercise": "NN.k"``. It holds a stub that lets *Run All* go on: a function whose
+   body is ``return None  # YOUR CODE HERE`` or an ``answer = None``;
+2. **the check**, the very next code cell, tagged ``check``: one call such as
+   ``ex.check_gd_step(gd_step)`` of the notebook's module ``course_utils.exercises.nbNN``;
+3. **the worked solution**, a markdown cell tagged ``solution`` with the same
+   ``"exercise"`` id, collapsed (``"jupyter": {"source_hidden": true}``): one fenced
+   python block that replaces the student's cell, and a sentence on why it works.
+
+A check never raises. It prints exactly one of three verdicts, each starting with the
+exercise id in brackets:
+
+* ``[02.1] Not attempted yet. <what to do>`` while the stub is untouched;
+* ``[02.1] Not quite: <specific hint>`` for a typical mistake (recognised by reproducing
+  it), a wrong shape or value, or an exception raised by the student's code;
+* ``[02.1] Correct! <why it matters>`` when right.
+
+A check function is written with :func:`exercise`; inside it, :func:`attempt` calls
+the student's code (``None`` back means "not attempted"), :func:`compare` and
+:func:`compare_scalar` compare against a reference with the typical mistakes as
+candidates (built on :mod:`course_utils.grading`, the checks the graded assignments use),
+and :class:`Mistake` reports any other specific hint. :func:`quiz` shows a
+self-check question (multiple choice or numeric) with immediate feedback.
+
+Later sections of a notebook never depend on the student's answer being right: they
+use the ``course_utils`` reference.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from contextlib import redirect_stdout
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+
+from .. import grading
+
+__all__ = ["NOT_ATTEMPTED", "HINT", "CORRECT", "NotAttempted", "Mistake", "exercise", "attempt",
+           "require", "compare", "compare_scalar", "as_array", "Quiz", "quiz", "quiz_feedback", "quizzes"]
+
+NOT_ATTEMPTED = "Not attempted yet."
+HINT = "Not quite:"
+CORRECT = "Correct!"
+
+
+class NotAttempted(Exception):
+    """The student's cell is still the stub (it returned or holds ``None``)."""
+
+
+class Mistake(Exception):
+    """A specific, actionable hint for the student (the message is shown as it is)."""
+
+
+def exercise(eid: str, todo: str) -> Callable:
+    """Decorate a check function of exercise ``eid`` ("NN.k").
+
+    The decorated function returns the confirmation text when the answer is right,
+    raises :class:`NotAttempted` (or passes ``None`` to :func:`attempt`) for the stub and
+    :class:`Mistake` with a hint otherwise. The wrapper prints the verdict, never raises,
+    and returns ``None`` (so nothing else is displayed). An exception from the student's
+    own code becomes a hint naming it. ``todo`` says what to do while not attempted.
+    """
+    def decorate(check: Callable[..., str]) -> Callable[..., None]:
+        @functools.wraps(check)
+        def wrapper(*args, **kwargs) -> None:
+            print(verdict(eid, todo, check, *args, **kwargs))
+        wrapper.eid = eid
+        return wrapper
+    return decorate
+
+
+def verdict(eid: str, todo: str, check: Callable[..., str], *args, **kwargs) -> str:
+    """Run ``check`` and return the one-line verdict that :func:`exercise` prints."""
+    try:
+        if any(a is None for a in args):
+            raise NotAttempted
+        confirmation = check(*args, **kwargs)
+    except NotAttempted:
+        return f"[{eid}] {NOT_ATTEMPTED} {todo}"
+    except Mistake as m:
+        return f"[{eid}] {HINT} {m}"
+    except AssertionError as e:  # from course_utils.grading's comparisons
+        return f"[{eid}] {HINT} {e}"
+    except Exception as e:  # the student's code raised: say what and where to look
+        return f"[{eid}] {HINT} your code raised {type(e).__name__}: {e}"
+    return f"[{eid}] {CORRECT} {confirmation}"
+
+
+def attempt(fn: Callable, *args, quiet: bool = False, **kwargs):
+    """Call the student's ``fn(*args, **kwargs)`` on copies of array arguments.
+
+    Returns what it returns; ``None`` back means the stub is untouched
+    (:class:`NotAttempted`). With ``quiet=True`` whatever the function prints is hidden.
+    """
+    if fn is None:
+        raise NotAttempted
+    args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+    if quiet:
+        with redirect_stdout(io.StringIO()):
+            out = fn(*args, **kwargs)
+    else:
+        out = fn(*args, **kwargs)
+    return require(out)
+
+
+def require(value):
+    """``value`` itself, or :class:`NotAttempted` when it is ``None`` (the stub's answer)."""
+    if value is None:
+        raise NotAttempted
+    if isinstance(value, tuple) and any(v is None for v in value):
+        raise NotAttempted
+    return value
+
+
+def as_array(name: str, value) -> np.ndarray:
+    """The student's value as a float64 array: numbers, lists, numpy arrays of any float
+    or integer dtype and torch tensors are accepted; anything else is a :class:`Mistake`."""
+    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise Mistake(f"`{name}` should be an array of numbers, got {type(value).__name__}.") from None
+    return array
+
+
+def compare(name: str, got, expected, *, mistakes: Iterable[tuple] = (), rtol: float = 1e-6,
+            atol: float = 1e-8, shape_hints: Mapping | None = None, hint: str = "") -> None:
+    """Compare the student's array ``got`` with ``expected`` (any shape).
+
+    ``mistakes`` are ``(value_a_mistake_gives, hint)`` pairs: when ``got`` equals one of
+    them (same shape, within tolerance) its hint is given; ``shape_hints`` maps a wrong
+    shape to a hint. Otherwise the message says where and by how much ``got`` is wrong.
+    Raises :class:`Mistake`.
+    """
+    got = as_array(name, got)
+    expected = np.asarray(expected, dtype=np.float64)
+    mistakes = [(np.asarray(v, dtype=np.float64), text) for v, text in mistakes]
+    for value, text in mistakes:  # a typical mistake may also change the shape
+        if value.shape == got.shape != expected.shape and np.allclose(got, value, rtol=max(rtol, 1e-6),
+                                                                         atol=max(atol, 1e-8)):
+            raise Mistake(f"`{name}` has shape {got.shape}, expected {expected.shape}. {text}")
+    try:
+        grading.check_close(f"`{name}`", got, expected, rtol=rtol, atol=atol,
+                            causes=[(v, t) for v, t in mistakes if v.shape == expected.shape],
+                            shape_hints=dict(shape_hints or {}), hint=hint)
+    except AssertionError as e:
+        raise Mistake(str(e).replace("Likely cause: ", "")) from None
+
+
+def compare_scalar(name: str, got, expected: float, *, mistakes: Iterable[tuple] = (),
+                   rtol: float = 1e-6, atol: float = 1e-9) -> None:
+    """Compare the student's number ``got`` with ``expected``; ``mistakes`` as in :func:`compare`."""
+    array = as_array(name, got)
+    if array.size != 1:
+        raise Mistake(f"`{name}` should be a single number, got an array of shape {array.shape}: "
+                      "did you forget to sum or average?")
+    try:
+        grading.check_scalar(f"`{name}`", float(array.reshape(())), float(expected), rtol=rtol, atol=atol,
+                             causes=list(mistakes))
+    except AssertionError as e:
+        raise Mistake(str(e).replace("Likely cause: ", "")) from None
+
+
+# ----------------------------------------------------------------------------- self-check questions
+
+@dataclass(frozen=True)
+class Quiz:
+    """A self-check question: multiple choice when ``options`` is given, else numeric.
+
+    ``answer`` is the right option's key (multiple choice) or the number (numeric, right
+    within ``tolerance`` relative); ``explanations`` maps an option key to what to say when
+    it is picked (the right one's says why it is right); ``wrong`` is said for any other
+    wrong numeric answer.
+    """
+    question: str
+    answer: object
+    options: Mapping[str, str] = field(default_factory=dict)
+    explanations: Mapping[str, str] = field(default_factory=dict)
+    tolerance: float = 1e-3
+    wrong: str = ""
+
+
+def quiz_feedback(qid: str, q: Quiz, choice) -> str:
+    """The feedback line for ``choice`` (an option key, or a number for a numeric quiz)."""
+    if choice is None or choice == "":
+        return f"[{qid}] {NOT_ATTEMPTED} Pick an answer."
+    if q.options:
+        key = str(choice).strip().lower()
+        if key not in q.options:
+            return f"[{qid}] {HINT} '{choice}' is not one of the options {', '.join(q.options)}."
+        right = key == q.answer
+        text = q.explanations.get(key, "")
+        return f"[{qid}] {CORRECT if right else HINT} {text}".rstrip()
+    try:
+        value = float(choice)
+    except (TypeError, ValueError):
+        return f"[{qid}] {HINT} the answer is a number, got {choice!r}."
+    if abs(value - float(q.answer)) <= q.tolerance * max(1.0, abs(float(q.answer))):
+        return f"[{qid}] {CORRECT} {q.explanations.get('right', '')}".rstrip()
+    return f"[{qid}] {HINT} {q.wrong or 'not this value: work it out on paper, step by step.'}"
+
+
+def quiz(qid: str, q: Quiz, answer=None):
+    """Show question ``qid``: with ``answer`` given, print its feedback; otherwise return a
+    widget (radio buttons, or a number box and a *Check* button) whose feedback appears
+    as soon as the student answers. The right answer is never displayed."""
+    if answer is not None:
+        print(quiz_feedback(qid, q, answer))
+        return None
+    import ipywidgets as widgets
+
+    out = widgets.Output()
+    title = widgets.HTML(f"<b>Self-check {qid}.</b> {q.question}")
+
+    def show(choice) -> None:
+        out.outputs = ()
+        out.append_stdout(quiz_feedback(qid, q, choice) + "\n")
+
+    if q.options:
+        picker = widgets.RadioButtons(options=[(f"{k}) {v}", k) for k, v in q.options.items()], value=None,
+                                      layout=widgets.Layout(width="auto"))
+        picker.observe(lambda change: show(change["new"]), names="value")
+        return widgets.VBox([title, picker, out])
+    box = widgets.FloatText(description="answer")
+    button = widgets.Button(description="Check")
+    button.on_click(lambda _: show(box.value))
+    return widgets.VBox([title, widgets.HBox([box, button]), out])
+
+
+def quizzes(registry: Mapping[str, Quiz]) -> Callable:
+    """``quiz(qid, answer=None)`` over a notebook's ``QUIZZES`` registry (see :func:`quiz`)."""
+    def quiz_of_notebook(qid: str, answer=None):
+        if qid not in registry:
+            raise KeyError(f"no self-check question {qid!r}; known: {', '.join(registry)}")
+        return quiz(qid, registry[qid], answer)
+    return quiz_of_notebook
