@@ -4,6 +4,7 @@ Notebooks 01 (linear models) and 02 (perceptron and XOR) build on these:
 
 * data: :func:`make_pair_regression`, :func:`make_sine_regression`, :func:`add_bias`;
 * losses: :func:`mse` (with the 1/2 factor), :func:`log_loss`, :func:`hinge`, :func:`huber`;
+* logistic regression: :func:`sigmoid`, :func:`logistic_loss` and its gradient :func:`logistic_grad`;
 * solving: :func:`closed_form` (normal equations / least squares, optional L2 penalty),
   :func:`gradient_descent` with the stopping rules of deck 002, :func:`train_linear`
   (GD, SGD, RMSprop, Adam on the MSE of a linear model), :func:`early_stopping_index`;
@@ -188,6 +189,39 @@ def closed_form(X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
     D = np.eye(X.shape[1])
     D[-1, -1] = 0.0
     return np.linalg.solve(X.T @ X / len(X) + l2 * D, X.T @ y / len(X))
+
+
+# --------------------------------------------------------------------------- #
+# Logistic regression: the log loss of a linear score
+# --------------------------------------------------------------------------- #
+
+def sigmoid(s: np.ndarray) -> np.ndarray:
+    """The logistic function 1 / (1 + e^-s), computed without overflow for large |s|."""
+    s = np.asarray(s, dtype=float)
+    e = np.exp(-np.abs(s))
+    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
+    """Mean log loss of logistic regression, p = sigmoid(X w).
+
+    Computed from the scores as mean(ln(1 + e^s) - y s), which equals :func:`log_loss`
+    of ``y`` and p but stays finite however confident the model is.
+
+    Args:
+        w: (d,) weights, bias last.  X: (N, d) features, bias column last.  y: (N,) in {0, 1}.
+    """
+    X, y = _check_xy(X, y)
+    if np.any((y != 0) & (y != 1)):
+        raise ValueError("logistic_loss needs labels y in {0, 1}")
+    s = X @ np.asarray(w, dtype=float)
+    return float(np.mean(np.logaddexp(0.0, s) - y * s))
+
+
+def logistic_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Gradient of :func:`logistic_loss`: X^T (sigmoid(X w) - y) / N.  Returns (d,)."""
+    X, y = _check_xy(X, y)
+    return X.T @ (sigmoid(X @ np.asarray(w, dtype=float)) - y) / len(X)
 
 
 # --------------------------------------------------------------------------- #

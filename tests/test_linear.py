@@ -172,3 +172,20 @@ def test_mse_surface_2d_matches_mse_loss():
     np.testing.assert_allclose(H, X.T @ X / 20)
     with pytest.raises(ValueError):
         L.mse_surface_2d(np.ones((3, 3)), np.ones(3))
+
+
+def test_logistic_loss_and_grad_match_torch():
+    rng = np.random.default_rng(3)
+    X, y, w = L.add_bias(rng.standard_normal((40, 3))), (rng.random(40) > 0.5).astype(float), rng.standard_normal(4)
+    w_t = torch.tensor(w, requires_grad=True)
+    ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(X) @ w_t, torch.tensor(y))
+    ref.backward()
+    assert np.isclose(L.logistic_loss(w, X, y), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(L.logistic_grad(w, X, y), w_t.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert np.isclose(L.logistic_loss(w, X, y), L.log_loss(y, L.sigmoid(X @ w)), rtol=1e-10)
+    # no overflow however confident the scores, and sigmoid is symmetric
+    assert np.isfinite(L.logistic_loss(1e4 * w, X, y))
+    np.testing.assert_allclose(L.sigmoid(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(L.sigmoid(-np.arange(5.0)), 1 - L.sigmoid(np.arange(5.0)))
+    with pytest.raises(ValueError):
+        L.logistic_loss(w, X, 2 * y)
