@@ -10,9 +10,18 @@ with stride ``s``, dilation ``d`` and ``xpad`` the input zero-padded by ``p`` on
 every side. Shapes follow torch: inputs (N, C, H, W), kernels (F, C, KH, KW),
 outputs (N, F, OH, OW). ``stride``, ``padding`` and ``dilation`` are an int or
 an (height, width) pair.
+
+The module ends with notebook 04's timing harness (:func:`best_time`, :func:`one_thread`,
+:func:`time_jobs`, :func:`timing_table`): it reports *ratios measured in one run*, since
+absolute times depend on the machine and on whatever else runs on it.
 """
 
 from __future__ import annotations
+
+import time
+import warnings
+from contextlib import contextmanager
+from typing import Callable, Iterable, Mapping
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -203,3 +212,89 @@ def apply_kernel(image, kernel) -> np.ndarray:
         raise ValueError(f"the kernel needs odd sizes, got {kernel.shape}")
     pad = (kernel.shape[0] // 2, kernel.shape[1] // 2)
     return conv2d(image[None, None], kernel[None, None], padding=pad)[0, 0]
+
+
+# --------------------------------------------------------------------------- #
+# Timing harness (notebook 04's speed comparison)
+# --------------------------------------------------------------------------- #
+
+def best_time(fn: Callable[[], object], repeat: int = 15) -> float:
+    """Seconds taken by the fastest of ``repeat`` calls of ``fn()``, after one warm-up call.
+
+    The minimum, not the mean: other programs can only slow a run down, so the fastest
+    run is the least disturbed estimate of the cost itself.
+    """
+    if int(repeat) != repeat or repeat < 1:
+        raise ValueError(f"repeat must be a positive integer, got {repeat!r}")
+    fn()  # warm-up: caches, lazy initialisation, thread pools
+    times = []
+    for _ in range(int(repeat)):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+@contextmanager
+def one_thread():
+    """Inside the ``with`` block PyTorch and numpy's BLAS/OpenMP pools use a single thread.
+
+    This compares algorithms rather than parallelism and is far less sensitive to other
+    programs on the machine. The previous thread counts are restored on exit.
+    """
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with warnings.catch_warnings():  # threadpoolctl can warn about mixed OpenMP runtimes on some platforms
+        warnings.simplefilter("ignore", RuntimeWarning)
+        limits = threadpool_limits(limits=1)
+    try:
+        yield
+    finally:
+        limits.restore_original_limits()
+        torch.set_num_threads(threads)
+
+
+def time_jobs(jobs: Mapping[str, tuple[Callable[[], object], int, float]],
+              serial: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
+    """Time every job with all threads, then with one thread (:func:`one_thread`).
+
+    Args:
+        jobs: ``name -> (fn, repeat, scale)``; a job's time is ``best_time(fn, repeat) * scale``
+            (``scale`` extrapolates a job run on part of the data, e.g. 2 images of 64 -> 32).
+        serial: names of pure-Python jobs that use one thread anyway: timed once, and that
+            time is reported in both columns.
+
+    Returns:
+        ``name -> (seconds with all threads, seconds with one thread)``, in the order of ``jobs``.
+    """
+    serial = set(serial)
+    unknown = serial - set(jobs)
+    if unknown:
+        raise ValueError(f"serial names {sorted(unknown)} are not jobs; jobs: {list(jobs)}")
+    all_threads = {name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items()}
+    with one_thread():
+        single = {name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items()
+                  if name not in serial}
+    return {name: (all_threads[name], single.get(name, all_threads[name])) for name in jobs}
+
+
+def timing_table(timings: Mapping[str, tuple[float, float]], baseline: str, title: str = "",
+                 threads: int | None = None) -> str:
+    """The table of :func:`time_jobs`' result: milliseconds, and each time as a ratio to
+    ``baseline``'s time in the same column (ratios measured in one run, comparable across
+    machines far better than the milliseconds)."""
+    if baseline not in timings:
+        raise ValueError(f"baseline {baseline!r} is not one of {list(timings)}")
+    if threads is None:
+        import torch
+        threads = torch.get_num_threads()
+    base_all, base_one = timings[baseline]
+    width = max(36, max(len(name) for name in timings) + 2, len(title) + 2)
+    lines = [f"{title:<{width}}{f'{threads} threads (ms)':>16}{'ratio':>8}{'1 thread (ms)':>16}{'ratio':>8}"]
+    for name, (t_all, t_one) in timings.items():
+        lines.append(f"{name:<{width}}{t_all * 1e3:>16.2f}{t_all / base_all:>8.1f}"
+                     f"{t_one * 1e3:>16.2f}{t_one / base_one:>8.1f}")
+    return "\n".join(lines)

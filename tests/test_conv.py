@@ -1,4 +1,6 @@
-"""course_utils.conv against torch.nn.functional (float64) and the decks' worked examples."""
+"""course_utils.conv against torch.nn.functional (float64), the decks' worked examples, and the timing harness."""
+
+import time
 
 import numpy as np
 import pytest
@@ -83,3 +85,58 @@ def test_kernels_presets_parse_and_apply():
             conv.parse_kernel(bad)
     with pytest.raises(ValueError):
         conv.apply_kernel(image, np.ones((2, 2)))
+
+
+# --------------------------------------------------------------------------- timing harness (notebook 04)
+
+def test_best_time_warms_up_and_keeps_the_fastest_run():
+    calls, delays = [], iter([0.05, 0.03, 0.0, 0.02])  # the warm-up is the slowest and must not count
+
+    def job():
+        calls.append(1)
+        end = time.perf_counter() + next(delays)
+        while time.perf_counter() < end:
+            pass
+
+    t = conv.best_time(job, repeat=3)
+    assert len(calls) == 4 and t < 0.01
+    with pytest.raises(ValueError):
+        conv.best_time(job, repeat=0)
+
+
+def test_one_thread_limits_torch_and_blas_and_restores_them():
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    with conv.one_thread():
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert torch.get_num_threads() == before
+
+
+def test_time_jobs_scales_and_times_serial_jobs_once():
+    calls = {"fast": 0, "loops": 0}
+
+    def job(name):
+        def run():
+            calls[name] += 1
+        return run
+
+    timings = conv.time_jobs({"fast": (job("fast"), 4, 1), "loops": (job("loops"), 2, 1000.0)}, serial=["loops"])
+    assert list(timings) == ["fast", "loops"]
+    assert calls == {"fast": 2 * (4 + 1), "loops": 2 + 1}  # warm-up + repeats, twice / once
+    assert timings["loops"][0] == timings["loops"][1] > 0
+    assert all(t >= 0 for pair in timings.values() for t in pair)
+    with pytest.raises(ValueError):
+        conv.time_jobs({"fast": (job("fast"), 1, 1)}, serial=["slow"])
+
+
+def test_timing_table_reports_ratios_to_the_baseline():
+    table = conv.timing_table({"torch": (0.002, 0.001), "numpy": (0.004, 0.003)}, baseline="torch",
+                              title="a job", threads=4)
+    header, torch_row, numpy_row = table.splitlines()
+    assert "4 threads (ms)" in header and header.startswith("a job")
+    assert torch_row.split()[1:] == ["2.00", "1.0", "1.00", "1.0"]
+    assert numpy_row.split()[1:] == ["4.00", "2.0", "3.00", "3.0"]
+    with pytest.raises(ValueError):
+        conv.timing_table({"torch": (1, 1)}, baseline="numpy")
