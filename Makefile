@@ -7,8 +7,19 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
-BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# COURSE_ENV: a course environment installed for all users (`sudo make shared-env`), used
+# instead of .venv by lab, grade and grade-nbgrader (nothing is installed then).
+COURSE_ENV ?=
+ifeq ($(COURSE_ENV),)
+BIN := $(VENV)/bin
+SETUP := install
+else
+BIN := $(COURSE_ENV)/bin
+SETUP :=
+endif
+# The system's Python, readable by every user (for shared-env).
+SYSTEM_PYTHON ?= /usr/bin/python3
 CONSTRAINTS := requirements/constraints.txt
 LAB_PORT ?= 8888
 LAB_ARGS ?=
@@ -16,12 +27,13 @@ PYTEST_ARGS ?=
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-unit test-notebooks test-browser grade grade-nbgrader install clean help
+.PHONY: lab test test-unit test-notebooks test-browser grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course"
 	@echo "make test   set up .venv if needed, then run unit tests and every notebook"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
+	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +43,20 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 
 install: $(STAMP)
 
-lab: install
+# A server for a class (JupyterHub, or any machine the students log in to): one course
+# environment for every user, made from the system's Python, with the course installed
+# non-editable (users need no access to this checkout). Run as root; re-run to update.
+shared-env:
+	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make shared-env COURSE_ENV=/opt/nn-course"; exit 2; }
+	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
+	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--constraint $(CONSTRAINTS) '.'
+	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--no-deps --force-reinstall '.'
+	chmod -R a+rX $(COURSE_ENV)
+	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
+
+lab: $(SETUP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ip=127.0.0.1 \
 		--port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
@@ -55,14 +80,14 @@ test-browser: install
 # Instructor: grade a whole class safely (isolated, time- and memory-limited,
 # parallel, resumable); see assignments/GRADING.md.
 #   make grade ASSIGNMENT=backprop SUBMISSIONS=path/to/submissions[.zip]
-grade: install
+grade: $(SETUP)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder or zip>"; exit 2; }
 	$(BIN)/python -m course_utils.batch_grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
 
 # Instructor: nbgrader's own pipeline in assignments/ (collect, autograde,
 # feedback, export); see assignments/README.md.
-grade-nbgrader: install
-	PYTHON=$(CURDIR)/$(BIN)/python assignments/grade.sh $(GRADE_ARGS) $(ASSIGNMENT)
+grade-nbgrader: $(SETUP)
+	PYTHON=$(abspath $(BIN))/python assignments/grade.sh $(GRADE_ARGS) $(ASSIGNMENT)
 
 clean:
 	rm -rf $(VENV) build reports .pytest_cache

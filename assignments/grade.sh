@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The instructor's batch grading, with nbgrader's own CLI, in this course root:
-#   1. (with --collect) collect the submissions from the nbgrader exchange,
+#   1. (with --collect) collect the submissions from the nbgrader exchange; a student's
+#      latest submission replaces an older one (--update: the last submission counts),
 #   2. autograde every submission in submitted/ (already graded ones are skipped
 #      unless --force or the submission is newer),
-#   3. write HTML feedback to feedback/<student>/<assignment>/,
+#   3. write HTML feedback to feedback/<student>/<assignment>/ (hidden tests never shown:
+#      see nbgrader_config.py) and check every page for hidden-test lines,
 #   4. export every student's scores to grades.csv.
 #
 # Usage: assignments/grade.sh [--collect] [--force] [ASSIGNMENT ...]
@@ -11,7 +13,7 @@
 # Python: $PYTHON if set, else the repository's .venv, else python3.
 set -euo pipefail
 
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; }
 
 collect=0
 force=()
@@ -42,15 +44,19 @@ for a in "${assignments[@]}"; do
         exit 2
     fi
     if [[ $collect == 1 ]]; then
-        nbgrader collect "$a"
+        nbgrader collect --update "$a"
     fi
     if compgen -G "submitted/*/$a" > /dev/null; then
         nbgrader autograde "$a" "${force[@]}"
         nbgrader generate_feedback "$a" "${force[@]}"
+        # no feedback page may show a hidden test (whatever produced it): fail before release
+        "$PYTHON" -m course_utils.batch_grade_feedback . "$a"
     else
         echo "grade.sh: no submissions of $a in submitted/ yet"
     fi
 done
 
 nbgrader export --to grades.csv
+# the gradebook holds every student's scores: the instructor's only (nbgrader creates it 0644)
+chmod 600 gradebook.db
 echo "grade.sh: scores in $(pwd)/grades.csv, feedback in $(pwd)/feedback/"

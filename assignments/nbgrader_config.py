@@ -1,4 +1,4 @@
-"""nbgrader configuration of the course's graded assignments.
+"""nbgrader configuration of the course's graded assignments (the instructor's side).
 
 Run nbgrader from this folder (the course root): ``cd assignments && nbgrader ...``.
 See README.md here for the instructor's and the students' workflow.
@@ -6,11 +6,24 @@ See README.md here for the instructor's and the students' workflow.
 
 import os
 
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from course_utils.batch_grade_feedback import HideHiddenTests
+from course_utils.exchange import CheckedReleaseFeedback, OwnerCheckedCollect, StickyReleaseAssignment
+
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
 # The course root is the folder nbgrader runs in (this one): source/, release/,
 # submitted/, autograded/, feedback/ and gradebook.db all live here.
 c.CourseDirectory.course_id = "nn-course"
+
+# The exchange (release_assignment / fetch_assignment / submit / collect / feedback): the one
+# place it is set. NBGRADER_EXCHANGE overrides the default for a test or a second class.
+# `sudo assignments/setup_exchange.sh` creates it (mode 1777, like /tmp: everyone may add,
+# nobody may rename or delete what another user made) and writes the students' config with
+# these same two values. (nbgrader's own default, /usr/local/share/nbgrader/exchange, is not used.)
+c.Exchange.root = os.environ.get("NBGRADER_EXCHANGE") or "/srv/nbgrader/exchange"
 
 # What replaces a solution in the release: students see exactly this in each function body.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
@@ -23,7 +36,17 @@ c.Execute.timeout = 60
 # A submission from a student the gradebook does not know yet adds that student.
 c.Autograde.create_student = True
 
-# The exchange (release_assignment / fetch_assignment / submit / collect) is a folder
-# every user can write to; nbgrader's default is /srv/nbgrader/exchange.
-if os.environ.get("NBGRADER_EXCHANGE"):
-    c.Exchange.root = os.environ["NBGRADER_EXCHANGE"]
+# Feedback never shows hidden tests: each test cell is shown as released (hidden blocks
+# replaced by "# (hidden tests)"), a failure on a hidden line says only "a hidden test
+# failed", and no traceback (tracebacks print the lines around the failure). This applies to
+# every `nbgrader generate_feedback` run from this folder, grade.sh's included.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# ... and `nbgrader release_feedback` refuses to release while any page of the assignment
+# shows a hidden-test line (feedback made elsewhere, or before this rule existed).
+c.ExchangeFactory.release_feedback = CheckedReleaseFeedback
+
+# The exchange's other rules (course_utils/exchange.py): inbound/ gets the sticky bit, so no
+# student can rename or delete another's submission; collect skips a submission not owned by
+# the student whose name it carries. (The students' config adds private submissions.)
+c.ExchangeFactory.release_assignment = StickyReleaseAssignment
+c.ExchangeFactory.collect = OwnerCheckedCollect

@@ -209,7 +209,7 @@ def train_mlp_restarts(X: np.ndarray, y: np.ndarray, hidden: int = 2, activation
     """Train ``restarts`` independent 2-layer nets (in_dim-hidden-1) at once; keep the best.
 
     A tiny network such as the 2-2-1 XOR net often ends in a local minimum
-    (loss ln 2 / 2, one point undecided). Training many copies side by side with
+    (mean log loss ln 2 / 2: two of the four points left at p = 1/2). Training many copies side by side with
     batched matrices costs about as much as training one; the copy with the
     lowest final log loss is returned as an ordinary ``nn.Sequential``.
 

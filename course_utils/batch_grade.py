@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .batch_grade_sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
-from .batch_grade_worker import file_sha256, write_json_atomic
+from .batch_grade_worker import file_sha256, write_json_atomic, write_text_atomic
 
 GRADER_VERSION = "1"
 STATUSES = ("graded", "tampered", "timeout", "crashed", "forbidden", "invalid", "empty", "missing", "wrong_name", "grader_error")
@@ -181,8 +181,51 @@ class Gradebook:
                     grade.auto_score = float(result["scores"][grade.name])
         gb.db.commit()
 
+    def set_timestamp(self, student: str, timestamp) -> None:
+        """Record when ``student`` submitted (a ``datetime``), as ``nbgrader autograde`` does:
+        nbgrader computes lateness from it and ``nbgrader export`` shows it."""
+        from nbgrader.api import MissingEntry
+        try:
+            sub = self.gb.find_submission(self.assignment, student)
+        except MissingEntry:
+            return
+        sub.timestamp = timestamp
+        self.gb.db.commit()
+
     def close(self):
         self.gb.close()
+
+
+SUBMISSION_RECORDS = ("timestamp.txt", "submission_secret.txt")
+
+
+def copy_submission_records(sub: Submission, course: Path, assignment: str):
+    """Copy nbgrader's records of a submission (``timestamp.txt``, ``submission_secret.txt``,
+    written by ``nbgrader submit``/``collect`` beside the notebook) next to the student's
+    autograded notebook and feedback, where ``nbgrader release_feedback`` needs them.
+
+    Only regular files (not links) of at most 1 KiB are read. Returns the submission time
+    as a ``datetime`` (UTC), or ``None`` without a readable ``timestamp.txt``.
+    """
+    from nbgrader.utils import parse_utc
+    if sub.path is None:
+        return None
+    when = None
+    for name in SUBMISSION_RECORDS:
+        src = sub.path.parent / name
+        if src.is_symlink() or not src.is_file() or src.stat().st_size > 1024:
+            continue
+        text = src.read_text(errors="replace")
+        if name == "timestamp.txt":
+            try:
+                when = parse_utc(text.strip())
+            except (ValueError, OverflowError, TypeError):
+                continue
+        # the timestamp is the student's to see; the secret names their feedback file in the exchange
+        write_text_atomic(course / "feedback" / sub.student / assignment / name, text,
+                          public=name == "timestamp.txt")
+        write_text_atomic(course / "autograded" / sub.student / assignment / name, text)
+    return when
 
 
 # ---------------------------------------------------------------- the batch
@@ -331,6 +374,11 @@ def grade(opts: Options) -> list[dict]:
     if todo:
         _run_jobs(zyg, todo, opts, caps, course, out, source_path, notebook, tests, max_score, release_files,
                   feedback_root, autograded_root, gradebook, results, log, _forbidden(source_nb, opts))
+    for sub in submissions:
+        if sub.student in results:
+            when = copy_submission_records(sub, course, opts.assignment)
+            if gradebook and when is not None:
+                gradebook.set_timestamp(sub.student, when)
     if gradebook:
         gradebook.close()
     if tmp_unzip:

@@ -47,7 +47,7 @@ import nbformat
 from .batch_grade_rpc import Channel, ProtocolError, StudentTimeout, decode
 from .batch_grade_sandbox import Limits, _Capture
 
-HIDDEN_RE = re.compile(r"^\s*### BEGIN HIDDEN TESTS.*?^\s*### END HIDDEN TESTS[^\n]*\n?", re.M | re.S)
+from .batch_grade_feedback import HIDDEN_RE, hidden_lines, public_error, public_source  # noqa: F401 (re-exported)
 MAX_NOTEBOOK_BYTES = 50 * 2**20
 
 
@@ -119,25 +119,11 @@ def cell_kind(cell) -> str:
     return "plain"
 
 
-def public_source(source: str) -> str:
-    """A test cell as students may see it: hidden blocks replaced by a comment."""
-    return HIDDEN_RE.sub("# (hidden tests)\n", source)
-
-
 def _same_test(student: str, source: str) -> bool:
     """Whether a student's copy of a read-only cell is the released version
     (the release drops hidden tests entirely)."""
     norm = lambda t: "\n".join(line.rstrip() for line in t.strip().splitlines())  # noqa: E731
     return norm(student) in (norm(source), norm(HIDDEN_RE.sub("", source)))
-
-
-def hidden_lines(source: str) -> set[int]:
-    out = set()
-    for m in HIDDEN_RE.finditer(source):
-        start = source.count("\n", 0, m.start()) + 1
-        end = source.count("\n", 0, m.end()) + 1
-        out |= set(range(start, end + 1))
-    return out
 
 
 @dataclass
@@ -506,10 +492,7 @@ def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_de
                 tb_text = "".join(traceback.format_list([f for f in frames if f.filename.startswith("<")]))
                 outs.append(_output_error(ename, evalue, tb_text + f"{ename}: {evalue}"))
                 hidden = hidden_lines(_python(cell.source)) if "HIDDEN TESTS" in cell.source else set()
-                if lines and lines[-1] in hidden:
-                    public = f"a hidden test failed ({ename})"
-                else:
-                    public = f"{ename}: {evalue}"
+                public = public_error(ename, evalue, lines[-1] if lines else None, hidden)
                 results[gid] = TestResult(gid, points, 0.0, False, f"{ename}: {evalue}", public)
             cell.outputs = outs
     if not student_alive() and state == "ok" and chan.dead:

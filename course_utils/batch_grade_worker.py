@@ -39,12 +39,20 @@ def write_json_atomic(path: Path, data: dict) -> None:
     os.replace(tmp, path)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, public: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically: instructor-only (file 0600, new folders 0700),
+    or with ``public=True`` readable by the student it is for (file 0644, its two folders
+    ``<student>/<assignment>/`` 0755: nbgrader's release_feedback copies the file's mode into
+    the exchange, where the student must read it)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755 if public else 0o700)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(fd, "w") as fh:
         fh.write(text)
+    if public:
+        os.chmod(tmp, 0o644)
+        for folder in (path.parent, path.parent.parent):
+            os.chmod(folder, 0o755)
     os.replace(tmp, path)
 
 
@@ -93,7 +101,7 @@ def grade_job(job: dict) -> dict:
         html = (f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><h1>{job['assignment']}: "
                 f"feedback</h1><p>Score: 0 / {job['max_score']:g}. Your notebook could not be graded: "
                 f"{_esc(result['reason'])}</p></body></html>")
-        write_text_atomic(Path(job["feedback"]), html)
+        write_text_atomic(Path(job["feedback"]), html, public=True)
         result["seconds"] = time.monotonic() - t0
         write_json_atomic(Path(job["result"]), result)
         return result
@@ -182,7 +190,7 @@ def grade_job(job: dict) -> dict:
     write_text_atomic(Path(job["autograded"]), nbformat.writes(out_nb))
     write_text_atomic(Path(job["feedback"]), feedback_html(job["student"], job["assignment"], job["notebook"], plan,
                                                            results, result["status"], result["reason"], score,
-                                                           job["max_score"]))
+                                                           job["max_score"]), public=True)
     result["seconds"] = time.monotonic() - t0
     write_json_atomic(Path(job["result"]), result)
     return result
