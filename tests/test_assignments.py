@@ -473,6 +473,21 @@ def test_feedback_html_for_every_graded_student(course):
             assert "<html" in text.lower() and "Score" in text
 
 
+def test_feedback_never_shows_hidden_tests(course):
+    """grade.sh's nbgrader feedback, for the reference, the blank release and every mutant (many
+    fail a hidden test): no hidden-test marker or line, no torch, no traceback of a hidden line."""
+    from course_utils.batch_grade_feedback import check_course, html_text
+
+    assert check_course(course["root"]) == []
+    hidden_failures = 0
+    for a in ASSIGNMENTS:
+        for student in STUDENTS[a]:
+            text = html_text((course["root"] / "feedback" / student / a / f"{a}.html").read_text())
+            assert "torch" not in text, (a, student)
+            hidden_failures += text.count("a hidden test failed")
+    assert hidden_failures > 0, "some mutant should fail a hidden test"
+
+
 def test_export_csv_has_every_students_score(course):
     with open(course["root"] / "grades.csv", newline="") as f:
         rows = list(csv.DictReader(f))

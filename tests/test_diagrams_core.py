@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import pytest
 
-from course_utils.diagrams import PALETTE, arrow, box, canvas, show
+from course_utils.diagrams import PALETTE, arrow, box, canvas, figure_html, show
 
 
 def test_canvas_keeps_title_and_alt_text_and_hides_axes():
@@ -21,12 +21,20 @@ def test_canvas_refuses_missing_alt_text():
         canvas("t", "  ")
 
 
-def test_show_renders_an_img_with_escaped_alt_text():
+def test_figure_html_is_an_img_with_escaped_alt_text():
     fig, _ = canvas("t", 'x < y & "z"')
-    html = show(fig)
-    assert html.data.startswith('<img src="data:image/png;base64,')
-    assert 'alt="x &lt; y &amp; &quot;z&quot;"' in html.data
+    html = figure_html(fig)
+    assert html.startswith('<img src="data:image/png;base64,')
+    assert 'alt="x &lt; y &amp; &quot;z&quot;"' in html
     assert not plt.fignum_exists(fig.number)
+
+
+def test_show_displays_once_and_returns_nothing(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    fig, _ = canvas("t", "a picture")
+    assert show(fig) is None
+    assert len(shown) == 1 and 'alt="a picture"' in shown[0].data
 
 
 def test_palette_is_okabe_ito():

@@ -35,7 +35,7 @@ def test_learning_loop_has_title_alt_text_and_every_stage():
 
 
 def test_learning_loop_shows_with_alt_text():
-    from course_utils.diagrams import show
+    from course_utils.diagrams import figure_html
 
-    html = show(learning_loop())
-    assert 'alt="The supervised learning loop.' in html.data and html.data.startswith("<img")
+    html = figure_html(learning_loop())
+    assert 'alt="The supervised learning loop.' in html and html.startswith("<img")

@@ -11,12 +11,13 @@ its alt text (``fig.alt_text``; :func:`show` displays it as an ``<img alt=...>``
 * :mod:`.gan`       - the GAN's two-player loop (07)
 
 This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`arrow`, the
-colour-blind-safe :data:`PALETTE` (Okabe and Ito) and :func:`show`.
+colour-blind-safe :data:`PALETTE` (Okabe and Ito), :func:`figure_html` and :func:`show`.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import io
 
 import matplotlib.pyplot as plt
@@ -26,7 +27,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
            "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
 
-__all__ = ["PALETTE", "canvas", "box", "arrow", "show"]
+__all__ = ["PALETTE", "canvas", "box", "arrow", "figure_html", "show"]
 
 
 def canvas(title: str, alt: str, size: tuple[float, float] = (7.0, 3.5),
@@ -74,19 +75,23 @@ def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = 
     return patch
 
 
-def show(fig, alt: str | None = None):
-    """Display ``fig`` in the notebook as a PNG ``<img>`` with alt text (``alt`` or
-    ``fig.alt_text``), then close it so it is not drawn twice. Returns the HTML object."""
-    from IPython.display import HTML, display
-
+def figure_html(fig, alt: str | None = None) -> str:
+    """``fig`` as an HTML ``<img>`` (an embedded PNG) with alt text (``alt`` or
+    ``fig.alt_text``), then closed so it is not drawn twice."""
     alt = alt or getattr(fig, "alt_text", "")
     if not alt:
-        raise ValueError("show() needs alt text: pass alt=... or draw the figure with canvas()")
+        raise ValueError("a figure needs alt text: pass alt=... or draw the figure with canvas()")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
     plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    escaped = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
-    html = HTML(f'<img src="data:image/png;base64,{data}" alt="{escaped}" title="{escaped}">')
-    display(html)
-    return html
+    escaped = html.escape(alt, quote=True)
+    return f'<img src="data:image/png;base64,{data}" alt="{escaped}" title="{escaped}">'
+
+
+def show(fig, alt: str | None = None) -> None:
+    """Display ``fig`` in the notebook with its alt text (see :func:`figure_html`).
+    Returns ``None``, so a cell ending in ``show(fig)`` shows the picture once."""
+    from IPython.display import HTML, display
+
+    display(HTML(figure_html(fig, alt)))
