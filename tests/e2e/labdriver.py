@@ -304,6 +304,47 @@ class NotebookPage:
                        .some(o => o.textContent.includes('Loading widget...'))""",
             timeout=timeout * 1000, polling=250)
 
+    # -- one cell at a time, as a student works --------------------------------------------
+    def select_cell(self, index: int) -> None:
+        """Make cell ``index`` the active one and scroll it into view."""
+        self.page.evaluate(
+            """i => { const nb = window.jupyterapp.shell.currentWidget.content;
+                      nb.activeCellIndex = i; nb.scrollToItem(i); }""", index)
+        self.page.wait_for_timeout(300)
+
+    def run_cell(self, index: int, timeout: float = 120.0) -> None:
+        """Select cell ``index`` and press Shift+Enter; wait until it ran and the kernel is idle."""
+        self.select_cell(index)
+        before = self.page.evaluate(
+            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", index)
+        self.page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active .jp-InputArea-prompt").first.click()
+        self.page.keyboard.press("Shift+Enter")
+        self.page.wait_for_function(
+            """([i, before]) => { const w = window.jupyterapp.shell.currentWidget;
+                 const k = w.sessionContext.session && w.sessionContext.session.kernel;
+                 const n = w.content.widgets[i].model.executionCount;
+                 return k && k.status === 'idle' && n != null && n !== before; }""",
+            arg=[index, before], timeout=timeout * 1000, polling=250)
+
+    def type_into_cell(self, index: int, code: str) -> None:
+        """Click into cell ``index``'s editor, select everything and type ``code`` over it
+        (inserted as text, the way a paste arrives: no auto-indent or bracket closing)."""
+        self.select_cell(index)
+        editor = self.page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active .cm-content").first
+        editor.click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.insert_text(code)
+        self.page.keyboard.press("Escape")
+        typed = self.page.evaluate(
+            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel.getSource()", index)
+        assert typed == code, f"the editor holds {typed[:200]!r}, not what was typed"
+
+    def cell_output_text(self, index: int) -> str:
+        """The text a student reads under cell ``index`` (streams and text/plain)."""
+        return self.page.evaluate(
+            """i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()
+                    .map(o => o.text || (o.data && o.data['text/plain']) || o.evalue || '').join('')""", index)
+
     # -- reading outputs -------------------------------------------------------------------
     def error_outputs(self) -> list[str]:
         """Text of every output a student would see as an error (tracebacks, stderr)."""

@@ -9,7 +9,9 @@ in Debian's Chromium (driven by Playwright) and check what is on the screen:
   its control is moved, and progress bars are widgets, not text;
 * a ``course_utils.training.fit`` run shows its progress bar as a widget;
 * nbgrader's Validate button rejects each released assignment stub and accepts the
-  reference solution (the course's assignments and a tiny built-in one).
+  reference solution (the course's assignments and a tiny built-in one);
+* a student does one exercise: runs the stub and reads "Not attempted yet", types a typical
+  mistake and reads its hint, types the solution and reads "Correct!".
 
 Screenshots of every notebook, widget and verdict go to ``reports/screenshots/``.
 """
@@ -191,4 +193,42 @@ def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment
             nb_page.close_dialog()
             nb_page.page.goto("about:blank")
             lab.shutdown_kernels()
+    assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
+
+
+EXERCISE_NOTEBOOK, EXERCISE_ID = "01_linear_models.ipynb", "01.2"
+
+
+def test_a_student_does_an_exercise(nb_page):
+    """Exercise 01.2 (one gradient-descent step) worked in JupyterLab, cell by cell, with a
+    screenshot of each verdict: the stub, a typical mistake, the solution."""
+    from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
+    from course_utils.exercises.nb01 import MISTAKES
+
+    nb = nbformat.read(ld.REPO / "notebooks" / EXERCISE_NOTEBOOK, as_version=4)
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    student = next(i for i, c in enumerate(nb.cells)
+                   if "exercise" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID)
+    solution = next(c for c in nb.cells
+                    if "solution" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID)
+    solution_code = re.search(r"```python\n(.*?)```", solution.source, re.S).group(1)
+    mistake, hint = MISTAKES[EXERCISE_ID][0]
+
+    nb_page.open(f"notebooks/{EXERCISE_NOTEBOOK}")
+    nb_page.run_cell(first_code)  # the imports, as a student starts
+    shots = []
+    for step, code, expected in (("stub", None, NOT_ATTEMPTED), ("mistake", mistake, hint),
+                                 ("solution", solution_code, CORRECT)):
+        if code is not None:
+            nb_page.type_into_cell(student, code)
+        nb_page.run_cell(student)
+        nb_page.run_cell(student + 1)
+        verdict = nb_page.cell_output_text(student + 1)
+        nb_page.select_cell(student + 1)
+        shots.append(nb_page.screenshot(f"exercise-{EXERCISE_ID}-{step}"))
+        print(f"exercise {EXERCISE_ID}, {step}: {verdict.strip()[:200]}")
+        assert expected in verdict, f"after typing the {step}, the check said {verdict!r}"
+        if step == "mistake":
+            assert HINT in verdict
+    assert not nb_page.error_outputs(), nb_page.error_outputs()
     assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
