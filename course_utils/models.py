@@ -5,6 +5,8 @@
   (Adam + one-cycle schedule around :func:`course_utils.training.fit`);
 * :func:`lenet5_1998`, the original LeNet-5 for 32x32 images, and :class:`Frozen`
   (reuse trained layers without training them: transfer learning);
+* few-shot transfer experiments: :func:`few_shot_sample`, :func:`few_shot_contenders`,
+  :func:`template_accuracy` and :func:`compare_few_shot`;
 * :class:`RandomAffine`, data augmentation as a layer (random small shifts and
   rotations, active only in training mode), and :func:`affine_images`;
 * :func:`typical_dnn`, deck 004's "Typical DNN" for 3x128x128 images;
@@ -20,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -197,6 +200,112 @@ def init_normal_fan_in_(model: nn.Module) -> nn.Module:
                 if m.bias is not None:
                     m.bias.zero_()
     return model
+
+
+# --------------------------------------------------------------------------- #
+# Few-shot transfer: new classes from a handful of examples
+# --------------------------------------------------------------------------- #
+
+
+def few_shot_sample(X: torch.Tensor, y: torch.Tensor, k: int, seed: int, classes=range(10)):
+    """``k`` random examples of each class in ``classes``, drawn without replacement.
+
+    Args:
+        X: (N, ...) inputs.  y: (N,) integer labels.
+        k: examples per class (each class needs at least ``k``).
+        seed: seeds the draw (a NumPy generator of its own; global RNGs are untouched).
+        classes: the labels to draw, e.g. ``range(5, 10)``.
+
+    Returns:
+        ``(X_few, y_few)``: X_few (k * len(classes), ...) on ``X``'s device, grouped by class in the
+        order of ``classes``; y_few (k * len(classes),) relabelled to the class's position
+        in ``classes`` (0 .. len(classes) - 1), on ``y``'s device.
+    """
+    classes = [int(c) for c in classes]
+    if int(k) != k or k < 1 or not classes or len(set(classes)) != len(classes):
+        raise ValueError(f"need a positive integer k and distinct classes, got k={k!r}, classes={classes}")
+    g = np.random.default_rng(seed)
+    labels = y.cpu().numpy()
+    picks = []
+    for c in classes:
+        pool = np.flatnonzero(labels == c)
+        if len(pool) < k:
+            raise ValueError(f"class {c} has {len(pool)} examples, fewer than k={k}")
+        picks.append(g.choice(pool, int(k), replace=False))
+    idx = torch.from_numpy(np.concatenate(picks))
+    position = torch.full((max(classes) + 1,), -1, dtype=y.dtype)
+    position[torch.tensor(classes)] = torch.arange(len(classes), dtype=y.dtype)
+    return X[idx.to(X.device)], position[y.cpu()[idx]].to(y.device)
+
+
+def few_shot_contenders(backbone: nn.Module, n_classes: int = 10, channels: tuple = (16, 32),
+                        hidden: tuple = (64,), augment: tuple = (1.0, 10.0)) -> dict:
+    """The two networks a few-shot comparison trains, both behind the same augmentation.
+
+    * ``"transfer"``: the trained ``backbone`` (convolutional stages mapping (B, 1, 8, 8) to
+      (B, channels[1], 2, 2)), frozen with :class:`Frozen`, plus a new :class:`LeNet` head;
+    * ``"from scratch"``: a whole new :class:`LeNet` (with batch norm) of the same architecture.
+
+    ``augment`` = (max_shift, max_degrees) of the :class:`RandomAffine` in front of each.
+    Returns ``{name: model}``, each mapping (B, 1, 8, 8) to logits (B, n_classes).
+    """
+    return {
+        "transfer": nn.Sequential(RandomAffine(*augment), Frozen(backbone),
+                                  LeNet(n_classes=n_classes, channels=channels, hidden=hidden).head),
+        "from scratch": nn.Sequential(RandomAffine(*augment),
+                                      LeNet(n_classes=n_classes, channels=channels, hidden=hidden, batchnorm=True)),
+    }
+
+
+def template_accuracy(X_few: torch.Tensor, y_few: torch.Tensor, X_eval: torch.Tensor, y_eval: torch.Tensor,
+                      n_classes: int) -> float:
+    """Accuracy of pixel templates, a baseline that learns nothing.
+
+    Each class's template is the mean of its examples in ``X_few`` (M, ...) with labels
+    ``y_few`` (M,) in 0 .. n_classes - 1; every row of ``X_eval`` (N, ...) gets the class of
+    the nearest template (Euclidean distance) and is compared with ``y_eval`` (N,).
+    """
+    if any(int((y_few == c).sum()) == 0 for c in range(n_classes)):
+        raise ValueError(f"every class 0 .. {n_classes - 1} needs at least one example in y_few")
+    templates = torch.stack([X_few[y_few == c].mean(0) for c in range(n_classes)]).flatten(1)
+    nearest = torch.cdist(X_eval.flatten(1), templates).argmin(dim=1)
+    return (nearest == y_eval).float().mean().item()
+
+
+def compare_few_shot(backbone: nn.Module, X_pool: torch.Tensor, y_pool: torch.Tensor, X_eval: torch.Tensor,
+                     y_eval: torch.Tensor, *, k: int, draws: int, seed: int = 0, classes=range(10),
+                     epochs: int = 100, lr: float = 3e-3, device: torch.device | str | None = None) -> dict:
+    """Few-shot accuracy of transfer, training from scratch and pixel templates, over several draws.
+
+    For every draw ``d`` in ``range(draws)``: ``k`` examples per class of ``classes`` are drawn
+    from ``X_pool`` (N, 1, 8, 8) / ``y_pool`` (N,) with seed ``100 * seed + d`` (:func:`few_shot_sample`);
+    then, with the global RNGs seeded to ``seed + d``, each of :func:`few_shot_contenders` is
+    trained on them (``epochs`` full-batch steps with :func:`train_classifier`, the same recipe
+    for both) and scored on ``X_eval`` (M, 1, 8, 8) / ``y_eval`` (M,), labelled 0 .. len(classes) - 1;
+    so are the pixel templates (:func:`template_accuracy`).
+
+    Returns:
+        ``{"transfer": [...], "from scratch": [...], "pixel templates": [...]}``: one test
+        accuracy per draw.
+    """
+    from .runtime import seed_everything
+    from .training import accuracy, predict
+
+    if int(draws) != draws or draws < 1:
+        raise ValueError(f"draws must be a positive integer, got {draws!r}")
+    device = torch.device(device) if device is not None else X_pool.device
+    n_classes = len(classes)
+    accs: dict = {}
+    for draw in range(int(draws)):
+        X_few, y_few = few_shot_sample(X_pool, y_pool, k, seed=100 * seed + draw, classes=classes)
+        seed_everything(seed + draw)
+        for name, model in few_shot_contenders(backbone, n_classes).items():
+            model.to(device)
+            train_classifier(model, X_few, y_few, epochs=epochs, lr=lr, batch_size=len(X_few), seed=draw,
+                             progress=False, device=device)
+            accs.setdefault(name, []).append(accuracy(predict(model, X_eval, device=device), y_eval.cpu()))
+        accs.setdefault("pixel templates", []).append(template_accuracy(X_few, y_few, X_eval, y_eval, n_classes))
+    return accs
 
 
 # --------------------------------------------------------------------------- #

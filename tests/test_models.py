@@ -106,3 +106,57 @@ def test_generative_models_shapes():
         models.mlp_generator(8, 2, out_activation="relu")
     with pytest.raises(ValueError):
         models.Autoencoder(code_dim=0)
+
+
+def test_few_shot_sample_draws_k_per_class_and_relabels():
+    X = torch.arange(60, dtype=torch.float32).reshape(60, 1, 1, 1)
+    y = torch.arange(60) % 10
+    X_few, y_few = models.few_shot_sample(X, y, k=3, seed=1, classes=range(5, 8))
+    assert X_few.shape == (9, 1, 1, 1) and y_few.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+    original = X_few.flatten().long() % 10  # each X holds its own index, so its label is index % 10
+    assert original.tolist() == [5, 5, 5, 6, 6, 6, 7, 7, 7]
+    assert len(set(X_few.flatten().tolist())) == 9  # without replacement
+    again, _ = models.few_shot_sample(X, y, k=3, seed=1, classes=range(5, 8))
+    other, _ = models.few_shot_sample(X, y, k=3, seed=2, classes=range(5, 8))
+    assert torch.equal(again, X_few) and not torch.equal(other, X_few)
+    with pytest.raises(ValueError):
+        models.few_shot_sample(X, y, k=7, seed=0)  # only 6 examples per class
+    with pytest.raises(ValueError):
+        models.few_shot_sample(X, y, k=0, seed=0)
+
+
+def test_few_shot_contenders_freeze_only_the_transfer_backbone():
+    backbone = models.LeNet(channels=(16, 32), hidden=(64,), batchnorm=True).features
+    nets = models.few_shot_contenders(backbone, n_classes=4)
+    assert set(nets) == {"transfer", "from scratch"}
+    x = torch.rand(3, 1, 8, 8)
+    assert all(net(x).shape == (3, 4) for net in nets.values())
+    assert training.count_parameters(nets["transfer"]) == 128 * 64 + 64 + 64 * 4 + 4  # only the new head
+    assert training.count_parameters(nets["from scratch"]) > training.count_parameters(nets["transfer"])
+    assert not any(p.requires_grad for p in backbone.parameters())
+
+
+def test_template_accuracy_nearest_class_mean():
+    X_few = torch.tensor([[0.0, 0.0], [0.0, 0.2], [5.0, 5.0], [5.0, 4.8]])
+    y_few = torch.tensor([0, 0, 1, 1])
+    X_eval = torch.tensor([[0.5, 0.5], [4.0, 4.0], [1.0, 0.0], [0.0, 1.0]])
+    assert models.template_accuracy(X_few, y_few, X_eval, torch.tensor([0, 1, 0, 1]), 2) == pytest.approx(0.75)
+    with pytest.raises(ValueError):
+        models.template_accuracy(X_few, y_few, X_eval, torch.tensor([0, 1, 0, 1]), 3)  # class 2 has no example
+
+
+def test_compare_few_shot_is_seeded_and_scores_every_draw():
+    seed_everything(0)
+    X = torch.rand(40, 1, 8, 8) * 16
+    y = torch.arange(40) % 2
+    X[y == 1, :, :4] += 8  # class 1: a brighter top half
+    backbone = models.LeNet(channels=(16, 32), hidden=(64,), batchnorm=True).features
+    run = lambda: models.compare_few_shot(backbone, X, y, X, y, k=3, draws=2, seed=1, classes=range(2),  # noqa: E731
+                                          epochs=3, device="cpu")
+    accs = run()
+    assert set(accs) == {"transfer", "from scratch", "pixel templates"}
+    assert all(len(a) == 2 and all(0 <= v <= 1 for v in a) for a in accs.values())
+    assert run() == accs  # same seed, same numbers
+    assert min(accs["pixel templates"]) > 0.9
+    with pytest.raises(ValueError):
+        models.compare_few_shot(backbone, X, y, X, y, k=3, draws=0)
