@@ -1,11 +1,12 @@
 """Sequences and recurrent networks (notebook 06).
 
 * the recurrent cell and the LSTM step written out in NumPy, to check torch against;
-* pictures of the four shapes of sequence tasks and of an unrolled RNN;
 * small torch models: :class:`ManyToOne` (variable lengths through
   ``pack_padded_sequence``) and :class:`CharModel` (next-character prediction);
 * a step-based training loop with Adam, a one-cycle schedule and gradient
-  clipping (:func:`train_steps`), and a full-batch L-BFGS fit (:func:`fit_lbfgs`);
+  clipping (:func:`train_steps`), and a full-batch L-BFGS fit without clipping (:func:`fit_lbfgs`);
+* the RNN-against-LSTM experiment on the memory task over several lags
+  (:func:`train_on_memory`, :func:`memory_lag_sweep`);
 * character text: :class:`CharVocab`, random (B, T) training windows, the
   validation loss in nats per character with the state carried across chunks,
   the add-one-smoothed bigram baseline, and temperature sampling.
@@ -15,14 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 from tqdm.auto import tqdm
 
+from .datasets import memory_task
 from .runtime import device as default_device
 
 # --------------------------------------------------------------------------- #
@@ -139,102 +139,6 @@ def input_gradient_norms(rnn: nn.Module, X: torch.Tensor) -> np.ndarray:
         (grad,) = torch.autograd.grad(out[0, t].sum(), X, retain_graph=t + 1 < out.shape[1])
         norms.append(grad[0, 0].norm().item())
     return np.array(norms)
-
-
-# --------------------------------------------------------------------------- #
-# Pictures: the four task shapes and an unrolled RNN
-# --------------------------------------------------------------------------- #
-
-TASK_SHAPES = {  # name -> (time steps with an input, time steps with an output, steps in all)
-    "one to one": ([0], [0], 1),
-    "one to many": ([0], [0, 1, 2], 3),
-    "many to one": ([0, 1, 2], [2], 3),
-    "many to many": ([0, 1, 2], [0, 1, 2], 3),
-}
-_COLORS = {"x": "#f4a6a6", "h": "#a6d8a6", "y": "#a6c8f4"}
-
-
-def _box(ax, x, y, text, kind, w=0.7, h=0.5, fontsize=10):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.03",
-                                fc=_COLORS[kind], ec="black", lw=1))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
-
-
-def _arrow(ax, start, end):
-    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, lw=1, color="black"))
-
-
-def _chain(ax, n_steps, inputs, outputs, labels=None, fontsize=10):
-    """Draw x (bottom, red) -> h (middle, green) -> y (top, blue) for each step."""
-    labels = labels or {}
-    for t in range(n_steps):
-        _box(ax, t, 1, labels.get(("h", t), f"$h_{t + 1}$"), "h", fontsize=fontsize)
-        if t in inputs:
-            _box(ax, t, 0, labels.get(("x", t), f"$x_{t + 1}$"), "x", fontsize=fontsize)
-            _arrow(ax, (t, 0.25), (t, 0.75))
-        if t in outputs:
-            _box(ax, t, 2, labels.get(("y", t), f"$y_{t + 1}$"), "y", fontsize=fontsize)
-            _arrow(ax, (t, 1.25), (t, 1.75))
-        if t + 1 < n_steps:
-            _arrow(ax, (t + 0.35, 1), (t + 0.65, 1))
-    ax.set_xlim(-0.6, max(n_steps, 3) - 0.4)
-    ax.set_ylim(-0.5, 2.5)
-    ax.set_aspect("equal")
-    ax.axis("off")
-
-
-def plot_sequence_task_shapes():
-    """The four shapes of sequence tasks side by side (inputs red, states green, outputs blue).
-
-    Returns:
-        A Figure with one panel per entry of :data:`TASK_SHAPES`.
-    """
-    fig, axes = plt.subplots(1, len(TASK_SHAPES), figsize=(12, 3.2))
-    examples = {"one to one": "image -> class", "one to many": "image -> caption",
-                "many to one": "review -> sentiment", "many to many": "text -> next characters"}
-    for ax, (name, (inputs, outputs, n)) in zip(axes, TASK_SHAPES.items()):
-        _chain(ax, n, inputs, outputs)
-        ax.set_title(f"{name}\n({examples[name]})")
-    fig.suptitle("Four shapes of sequence tasks: inputs (red), states (green), outputs (blue)")
-    fig.tight_layout()
-    return fig
-
-
-def plot_unrolled_rnn(xs: Sequence, states: np.ndarray, outputs: Sequence | None = None, *,
-                      title: str = "The same cell, unrolled over time", digits: int = 2):
-    """Draw an RNN unrolled over a short sequence, with the numbers it computes.
-
-    Args:
-        xs: T input values (scalars or short vectors) shown under the cells.
-        states: (T, H) states; up to three components are printed in each cell.
-        outputs: optional T output values shown above the cells.
-
-    Returns:
-        A Figure.
-    """
-    states = np.asarray(states, dtype=float)
-    if states.ndim != 2 or len(states) != len(xs) or len(xs) == 0:
-        raise ValueError(f"need T inputs and states (T, H), got {len(xs)} inputs and {states.shape}")
-    if outputs is not None and len(outputs) != len(xs):
-        raise ValueError(f"need {len(xs)} outputs, got {len(outputs)}")
-    T = len(xs)
-
-    def fmt(v):
-        v = np.atleast_1d(np.asarray(v, dtype=float))
-        body = ", ".join(f"{a:.{digits}f}" for a in v[:3]) + (", ..." if len(v) > 3 else "")
-        return body if len(v) == 1 else f"({body})"
-
-    labels = {}
-    for t in range(T):
-        labels["x", t] = f"$x_{t + 1}$ = {fmt(xs[t])}"
-        labels["h", t] = f"$h_{t + 1}$\n{fmt(states[t])}"
-        if outputs is not None:
-            labels["y", t] = f"$y_{t + 1}$ = {fmt(outputs[t])}"
-    fig, ax = plt.subplots(figsize=(2.2 * T + 1, 3.4))
-    _chain(ax, T, list(range(T)), list(range(T)) if outputs is not None else [], labels, fontsize=8)
-    ax.set_aspect("auto")
-    ax.set_title(title)
-    return fig
 
 
 # --------------------------------------------------------------------------- #
@@ -398,6 +302,78 @@ def fit_lbfgs(model: nn.Module, inputs: tuple, target: torch.Tensor, loss_fn: Ca
     bar.close()
     model.eval()
     return losses
+
+
+def train_on_memory(cell: dict, lag: int, *, hidden_size: int = 32, steps: int = 300, batch_size: int = 128,
+                    n_train: int = 4096, n_test: int = 1000, lr: float = 1e-2, clip: float | None = 1.0,
+                    seed: int = 0, init: int = 0, device=None) -> float:
+    """Train one :class:`ManyToOne` on ``memory_task(lag)`` and return its test accuracy.
+
+    The task: ``lag + 1`` one-hot symbols (4 symbols), the target is the first one.
+    Training is :func:`train_steps` (Adam, one-cycle schedule, clipping at ``clip``) on
+    random mini-batches of the ``n_train`` training sequences.
+
+    Args:
+        cell: keyword arguments of :class:`ManyToOne` for the cell, e.g. ``dict(cell="rnn")``
+            or ``dict(cell="lstm", forget_bias=5.0)``.
+        lag: the number of distractors between the first symbol and the answer.
+        seed: the data seeds (training ``seed + lag``, test ``seed + 1000 + lag``) and,
+            with ``init``, the model's initialisation and the batch order.
+        init: which initialisation (0, 1, ...) for the same data.
+
+    Returns:
+        The accuracy on ``n_test`` fresh test sequences (chance is 0.25).
+    """
+    if lag < 1 or init < 0:
+        raise ValueError(f"need lag >= 1 and init >= 0, got lag={lag}, init={init}")
+    dev = torch.device(device) if device is not None else default_device()
+    torch.manual_seed(seed * 1000 + lag * 10 + init)
+    data = memory_task(n_train, lag, seed=seed + lag)
+    test = memory_task(n_test, lag, seed=seed + 1000 + lag)
+    X, y = torch.tensor(data.X, device=dev), torch.tensor(data.y, device=dev)
+    model = ManyToOne(X.shape[-1], hidden_size, X.shape[-1], **cell).to(dev)
+    gen = torch.Generator().manual_seed(seed + lag + 7919 * init)
+
+    def batch(step):
+        idx = torch.randint(0, len(X), (batch_size,), generator=gen).to(dev)
+        return (X[idx],), y[idx]
+
+    train_steps(model, batch, nn.functional.cross_entropy, steps=steps, lr=lr, clip=clip, progress=False)
+    with torch.no_grad():
+        pred = model(torch.tensor(test.X, device=dev)).argmax(1).cpu().numpy()
+    return float((pred == test.y).mean())
+
+
+def memory_lag_sweep(cells: dict[str, dict], lags: Sequence[int], *, inits_at_longest: int = 1, seed: int = 0,
+                     progress: bool = True, **train_kwargs) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Test accuracy of every cell at every lag on the memory task (:func:`train_on_memory`).
+
+    At the longest lag each cell is trained from ``inits_at_longest`` initialisations (one
+    run can be lucky or unlucky); at the other lags once.
+
+    Args:
+        cells: name -> :class:`ManyToOne` cell arguments, e.g. ``{"vanilla RNN": dict(cell="rnn")}``.
+        lags: increasing lags; the last one is the longest.
+        train_kwargs: passed on to :func:`train_on_memory` (``hidden_size``, ``steps``, ``device``...).
+
+    Returns:
+        ``(accuracy, longest)``: ``accuracy[name]`` has one entry per lag, the last being the
+        mean over the initialisations; ``longest[name]`` lists the accuracy of each
+        initialisation at the longest lag.
+    """
+    lags = [int(lag) for lag in lags]
+    if not lags or inits_at_longest < 1 or sorted(lags) != lags:
+        raise ValueError(f"need increasing lags and inits_at_longest >= 1, got {lags}, {inits_at_longest}")
+    runs = [(name, lag, init) for lag in lags for name in cells
+            for init in range(inits_at_longest if lag == lags[-1] else 1)]
+    accuracy = {name: [] for name in cells}
+    longest = {name: [] for name in cells}
+    for name, lag, init in tqdm(runs, desc="RNN vs LSTM", unit="model", disable=not progress):
+        acc = train_on_memory(cells[name], lag, seed=seed, init=init, **train_kwargs)
+        (longest if lag == lags[-1] else accuracy)[name].append(acc)
+    for name in cells:
+        accuracy[name].append(float(np.mean(longest[name])))
+    return accuracy, longest
 
 
 # --------------------------------------------------------------------------- #

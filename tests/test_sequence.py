@@ -95,21 +95,8 @@ def test_input_gradient_norms_shapes_and_decay():
 
 
 # ---------------------------------------------------------------- pictures
-
-def test_plot_sequence_task_shapes():
-    fig = sq.plot_sequence_task_shapes()
-    titles = [ax.get_title() for ax in fig.axes]
-    assert len(titles) == 4 and all(any(name in t for t in titles) for name in sq.TASK_SHAPES)
-
-
-def test_plot_unrolled_rnn():
-    fig = sq.plot_unrolled_rnn([1, 3, 7], np.array([[1.0], [4.0], [11.0]]), outputs=[1, 4, 11], title="sum")
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert any("11.00" in t for t in texts) and fig.axes[0].get_title() == "sum"
-    with pytest.raises(ValueError):
-        sq.plot_unrolled_rnn([1, 2], np.zeros((3, 1)))
-    with pytest.raises(ValueError):
-        sq.plot_unrolled_rnn([1, 2], np.zeros((2, 1)), outputs=[1])
+# The task shapes and the unrolled RNN are drawn by course_utils.diagrams.recurrent
+# (tests/test_diagrams_recurrent.py).
 
 
 # ---------------------------------------------------------------- models and training
@@ -165,6 +152,43 @@ def test_train_steps_solves_a_short_memory_task():
     assert (model(X).argmax(1) == y).float().mean() > 0.95
     with pytest.raises(ValueError):
         sq.train_steps(model, lambda s: None, nn.functional.cross_entropy, steps=0)
+
+
+def test_train_on_memory_is_reproducible_and_learns_a_short_lag():
+    kwargs = dict(hidden_size=8, steps=60, n_train=256, n_test=200, batch_size=32, device="cpu")
+    acc = sq.train_on_memory(dict(cell="lstm"), 2, seed=3, **kwargs)
+    assert acc > 0.5 and acc == sq.train_on_memory(dict(cell="lstm"), 2, seed=3, **kwargs)
+    with pytest.raises(ValueError):
+        sq.train_on_memory(dict(cell="rnn"), 0)
+
+
+def test_memory_lag_sweep_trains_every_cell_at_every_lag(monkeypatch):
+    calls = []
+
+    def fake(cell, lag, *, seed, init, **kwargs):
+        calls.append((cell["cell"], lag, init, seed, kwargs))
+        return 0.25 + 0.1 * init + (0.5 if cell["cell"] == "lstm" else 0.0)
+
+    monkeypatch.setattr(sq, "train_on_memory", fake)
+    cells = {"vanilla RNN": dict(cell="rnn"), "LSTM": dict(cell="lstm", forget_bias=5.0)}
+    accuracy, longest = sq.memory_lag_sweep(cells, [5, 20, 50], inits_at_longest=3, seed=7, progress=False,
+                                            steps=10)
+    assert len(calls) == 2 + 2 + 2 * 3 and all(c[3] == 7 and c[4] == {"steps": 10} for c in calls)
+    assert [c[2] for c in calls if c[1] == 50 and c[0] == "rnn"] == [0, 1, 2]
+    assert longest["LSTM"] == pytest.approx([0.75, 0.85, 0.95])
+    assert accuracy["vanilla RNN"] == pytest.approx([0.25, 0.25, 0.35]) and len(accuracy["LSTM"]) == 3
+    with pytest.raises(ValueError):
+        sq.memory_lag_sweep(cells, [20, 5])
+    with pytest.raises(ValueError):
+        sq.memory_lag_sweep(cells, [5], inits_at_longest=0)
+
+
+def test_memory_lag_sweep_real_runs_agree_with_train_on_memory():
+    kwargs = dict(hidden_size=4, steps=10, n_train=64, n_test=50, batch_size=16, device="cpu")
+    accuracy, longest = sq.memory_lag_sweep({"rnn": dict(cell="rnn")}, [2, 3], inits_at_longest=2, seed=1,
+                                            progress=False, **kwargs)
+    assert accuracy["rnn"][0] == sq.train_on_memory(dict(cell="rnn"), 2, seed=1, **kwargs)
+    assert longest["rnn"] == [sq.train_on_memory(dict(cell="rnn"), 3, seed=1, init=k, **kwargs) for k in (0, 1)]
 
 
 # ---------------------------------------------------------------- characters
