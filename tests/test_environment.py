@@ -117,3 +117,18 @@ def test_workflow_has_cpu_matrix_and_gpu_job():
     assert "gpu" in jobs["gpu"]["runs-on"] and jobs["gpu"]["env"]["COURSE_DEVICE"] == "cuda"
     for job in jobs.values():
         assert any("bash .ci/run" in step.get("run", "") for step in job["steps"])
+
+
+def test_readme_lists_every_notebook_exercise():
+    """The README's practice table names every exercise of every notebook (its id)."""
+    import nbformat
+
+    readme = (ROOT / "README.md").read_text()
+    missing = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            eid = cell.metadata.get("exercise")
+            if cell.cell_type == "code" and "exercise" in cell.metadata.get("tags", []) and eid not in readme:
+                missing.append(f"{path.name}: {eid}")
+    assert not missing, f"README.md does not list these exercises: {missing}"

@@ -5,7 +5,8 @@ there that every check cell says "Not attempted yet". This test runs each notebo
 more, with every solution swapped in and, right after each exercise's check, every typical
 mistake listed in ``course_utils.exercises.nbNN.MISTAKES``: the mistaken code replaces the
 student's cell, the check runs again and must give that mistake's own hint, then the
-solution is put back so the rest of the notebook runs as solved. It asserts:
+solution is put back so the rest of the notebook runs as solved (up to the last check: the
+cells after it never depend on an exercise, and nbval runs them). It asserts:
 
 * at least 4 exercises and 2 self-check questions per notebook, in the cell convention of
   :mod:`course_utils.exercises` (id, check right after, one collapsed markdown solution);
@@ -94,6 +95,10 @@ def test_solutions_confirm_and_mistakes_get_their_hints(path):
             extra += [_code(wrong, "mistake", eid), _code(check.source, f"mistake-check-{k}", eid),
                       _code(code, "restore", eid)]
         solved.cells[i + 2:i + 2] = extra
+    # what follows the last check never depends on an exercise (later sections use the
+    # course_utils reference) and nbval has run it as stored: stop there
+    last = max(k for k, c in enumerate(solved.cells) if _tags(c) & {"check", "restore"})
+    del solved.cells[last + 1:]
     NotebookClient(solved, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
 
