@@ -15,7 +15,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
+from .diagrams import PALETTE
+
+# Colour-blind-safe colours: lines cycle through Okabe & Ito's palette (the one the diagrams use);
+# classes (up to 10) get Paul Tol's "muted" scheme, distinguishable with every common deficiency.
+CLASS_COLORS = ("#332288", "#CC6677", "#117733", "#DDCC77", "#88CCEE",
+                "#882255", "#44AA99", "#999933", "#AA4499", "#777777")
+
 STYLE = {
+    "axes.prop_cycle": mpl.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion",
+                                                                "sky", "purple", "yellow", "black")]),
     "figure.figsize": (6.0, 4.0),
     "figure.dpi": 90,
     "axes.grid": True,
@@ -27,8 +36,6 @@ STYLE = {
     "legend.fontsize": 9,
     "image.cmap": "gray",
 }
-CLASS_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")
 
 
 def use_course_style() -> None:

@@ -103,3 +103,16 @@ def test_confusion_matrix_counts():
     assert labelled(fig.axes[0])
     with pytest.raises(ValueError):
         plots.plot_confusion_matrix([0, 1], [0])
+
+
+def test_colours_are_colour_blind_safe():
+    """Lines cycle through Okabe & Ito's palette; classes use Paul Tol's muted scheme."""
+    import matplotlib as mpl
+
+    from course_utils import plots
+    from course_utils.diagrams import PALETTE
+
+    plots.use_course_style()
+    cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
+    assert cycle[:3] == [PALETTE["blue"], PALETTE["orange"], PALETTE["green"]]
+    assert len(set(plots.CLASS_COLORS)) == 10 and "#332288" in plots.CLASS_COLORS
