@@ -48,6 +48,9 @@ install: $(STAMP)
 # non-editable (users need no access to this checkout). Run as root; re-run to update.
 shared-env:
 	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make shared-env COURSE_ENV=/opt/nn-course"; exit 2; }
+	@$(SYSTEM_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "shared-env: \
+	$(SYSTEM_PYTHON) is not Python 3.11, the version requirements/constraints.txt was tested with (torch \
+	2.13.0 has a CPU wheel for it); set SYSTEM_PYTHON=/path/to/python3.11"; exit 2; }
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--constraint $(CONSTRAINTS) '.'
