@@ -23,6 +23,9 @@ SYSTEM_PYTHON ?= /usr/bin/python3
 CONSTRAINTS := requirements/constraints.txt
 LAB_PORT ?= 8888
 LAB_ARGS ?=
+# Who JupyterLab is for (lab/README.md): student (the course only, nbgrader's student tools)
+# or instructor (the whole repository, formgrader and Create Assignment).
+ROLE ?= student
 PYTEST_ARGS ?=
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
@@ -30,7 +33,7 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 .PHONY: lab test test-unit test-notebooks test-browser grade grade-nbgrader install shared-env clean help
 
 help:
-	@echo "make lab    set up .venv if needed, then start JupyterLab on the course"
+	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
 	@echo "make test   set up .venv if needed, then run unit tests and every notebook"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
@@ -59,9 +62,20 @@ shared-env:
 	chmod -R a+rX $(COURSE_ENV)
 	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
 
+ifeq ($(ROLE),student)
+LAB_ROOT := $(CURDIR)/notebooks
+LAB_START := /lab/tree/00_welcome.ipynb
+else ifeq ($(ROLE),instructor)
+LAB_ROOT := $(CURDIR)
+LAB_START := /lab/tree/notebooks/00_welcome.ipynb
+else
+$(error ROLE must be student or instructor, not '$(ROLE)')
+endif
+
 lab: $(SETUP)
-	$(BIN)/jupyter lab --ServerApp.root_dir="$(CURDIR)" --ip=127.0.0.1 \
-		--port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(CURDIR)/lab/$(ROLE)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_ROOT)" --LabApp.default_url="$(LAB_START)" \
+		--ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: install test-unit test-notebooks test-browser
 

@@ -3,7 +3,8 @@
 nbval runs the notebooks without a browser; these tests open them in JupyterLab
 in Debian's Chromium (driven by Playwright) and check what is on the screen:
 
-* ``make lab`` from a fresh clone serves ``/lab`` within the time the README promises;
+* ``make lab`` from a fresh clone serves ``/lab`` within the time the README promises, on the
+  welcome notebook, with the student's tools (or the instructor's with ``ROLE=instructor``);
 * every ``notebooks/*.ipynb`` runs through Run > Run All Cells with no error on the
   page, shows at least one image, every interactive widget redraws its output when
   its control is moved, and progress bars are widgets, not text;
@@ -55,8 +56,18 @@ def readme_lab_promise_s(default: float = 60.0) -> float:
     return float(match.group(1)) if match else default
 
 
-def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser):
-    """``make lab`` in a fresh clone, reusing this environment (``VENV=``), answers on /lab in time.
+ROLE_TOOLS = {  # what nbgrader shows each role: (menu items expected, menu items absent, Create Assignment tab)
+    "student": (["Assignment List"], ["Formgrader", "Course List"], False),
+    "instructor": (["Assignment List", "Formgrader"], [], True),
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_TOOLS))
+def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser, role):
+    """``make lab`` (``ROLE=instructor``) in a fresh clone, reusing this environment (``VENV=``),
+    answers on /lab in time and shows that role's course: a student lands on the welcome
+    notebook with only ``notebooks/`` in the file browser and nbgrader's student tools; the
+    instructor sees the whole repository, formgrader and Create Assignment.
 
     The environment is shared with the checkout that runs the tests, so make must
     not reinstall into it (that would point its editable course_utils at the
@@ -70,6 +81,8 @@ def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser):
     stamp = f"{sys.prefix}/.installed"
     cmd = ["make", "--no-print-directory", "-C", str(clone), "-o", stamp, "lab", f"VENV={sys.prefix}",
            f"LAB_PORT={port}", f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    if role != "student":
+        cmd.append(f"ROLE={role}")
     plan = subprocess.run([*cmd[:1], "--dry-run", *cmd[1:]], capture_output=True, text=True, timeout=60,
                           env=jupyter_env)
     assert plan.returncode == 0, plan.stdout + plan.stderr
@@ -80,21 +93,38 @@ def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser):
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 env=jupyter_env, start_new_session=True)
+    expected_items, absent_items, create_assignment = ROLE_TOOLS[role]
     try:
         try:
             seconds = ld.wait_until_serving(f"http://127.0.0.1:{port}/lab", token, proc,
                                             timeout=max(3 * promise, 120), expect="JupyterLab")
         except (TimeoutError, RuntimeError) as err:
             pytest.fail(f"make lab did not serve /lab: {err}\n{log.read_text()[-4000:]}")
-        print(f"make lab served /lab after {seconds:.1f} s (README promises {promise:.0f} s)")
+        print(f"make lab ({role}) served /lab after {seconds:.1f} s (README promises {promise:.0f} s)")
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         try:
             page = context.new_page()
-            page.goto(f"http://127.0.0.1:{port}/lab?token={token}&reset", timeout=120_000)
-            page.locator(".jp-DirListing-item", has_text="notebooks").first.wait_for(timeout=120_000)
-            page.locator(".jp-Launcher").first.wait_for(timeout=60_000)
+            page.goto(f"http://127.0.0.1:{port}/?token={token}", timeout=120_000)  # the default URL
+            page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=120_000)
+            current = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
+            assert current.endswith("00_welcome.ipynb"), f"make lab opened {current!r}, not the welcome notebook"
+            listing = page.locator(".jp-DirListing-item .jp-DirListing-itemText").all_inner_texts()
+            if role == "student":
+                assert "00_welcome.ipynb" in listing and not {"tests", "benchmarks", "assignments"} & set(listing), \
+                    f"a student's file browser shows {listing}"
+            else:
+                assert {"notebooks", "assignments"} <= set(listing), f"the instructor's file browser shows {listing}"
+            page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Nbgrader\s*$")).click()
+            items = page.locator(".lm-Menu-item .lm-Menu-itemLabel").all_inner_texts()
+            page.keyboard.press("Escape")
+            assert all(i in items for i in expected_items) and not any(i in items for i in absent_items), \
+                f"the {role}'s Nbgrader menu holds {items}"
+            assert page.locator(".jp-NotebookPanel:visible .validate-button").count() == 1, "no Validate button"
+            has_create = page.locator('.jp-SideBar [title="Create Assignment"], .jp-SideBar [data-id*="create"]'
+                                      ).count() > 0
+            assert has_create == create_assignment, f"Create Assignment shown to the {role}: {has_create}"
             ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=ld.SCREENSHOTS / "make-lab.png")
+            page.screenshot(path=ld.SCREENSHOTS / f"make-lab-{role}.png")
         finally:
             context.close()
         assert seconds <= promise, (f"make lab served /lab after {seconds:.1f} s; "
