@@ -106,8 +106,12 @@ def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser, 
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/?token={token}", timeout=120_000)  # the default URL
             page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=120_000)
-            current = page.evaluate("() => window.jupyterapp.shell.currentWidget.context.path")
-            assert current.endswith("00_welcome.ipynb"), f"make lab opened {current!r}, not the welcome notebook"
+            current = page.locator(".jp-MainAreaWidget .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel, "
+                                   "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+                                   ).first.inner_text()
+            assert current == "00_welcome.ipynb", f"make lab opened {current!r}, not the welcome notebook"
+            page.locator(".jp-BreadCrumbs-home").first.click()  # the top of what the file browser may show
+            page.wait_for_timeout(1000)
             listing = page.locator(".jp-DirListing-item .jp-DirListing-itemText").all_inner_texts()
             if role == "student":
                 assert "00_welcome.ipynb" in listing and not {"tests", "benchmarks", "assignments"} & set(listing), \
