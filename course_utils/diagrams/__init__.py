@@ -9,6 +9,8 @@ its alt text (``fig.alt_text``; :func:`show` displays it as an ``<img alt=...>``
 * :mod:`.lenet`     - LeNet's stack of layers with shapes (05)
 * :mod:`.recurrent` - an unrolled RNN and an LSTM cell (06)
 * :mod:`.gan`       - the GAN's two-player loop (07)
+* :mod:`.rl`        - the agent-environment loop and where deep RL leads (08)
+* :mod:`.learning`  - the supervised learning loop (01)
 
 This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`arrow`, the
 colour-blind-safe :data:`PALETTE` (Okabe and Ito), :func:`figure_html` and :func:`show`.
