@@ -48,7 +48,8 @@ install: $(STAMP)
 
 # A server for a class (JupyterHub, or any machine the students log in to): one course
 # environment for every user, made from the system's Python, with the course installed
-# non-editable (users need no access to this checkout). Run as root; re-run to update.
+# non-editable (users need no access to this checkout). Run as root; re-run to update (pip
+# reinstalls the course from this folder every time).
 shared-env:
 	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make shared-env COURSE_ENV=/opt/nn-course"; exit 2; }
 	@$(SYSTEM_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "shared-env: \
@@ -57,8 +58,6 @@ shared-env:
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--constraint $(CONSTRAINTS) '.'
-	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		--no-deps --force-reinstall '.'
 	chmod -R a+rX $(COURSE_ENV)
 	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
 

@@ -278,7 +278,8 @@ def test_the_documented_class_cycle(klass):
     assert all(len(pages) == 1 for pages in first.values()), first
     assert_no_hidden_test(first[ALICE] + first[BOB], secrets)
 
-    # -- instructor: the same class through the batch grader (GRADING.md)
+    # -- instructor: the same class through the batch grader (GRADING.md: collect first)
+    k.instructor(f"nbgrader collect --update {ASSIGNMENT}")
     k.instructor(f"make grade COURSE_ENV={SHARED_ENV} ASSIGNMENT={ASSIGNMENT} SUBMISSIONS=assignments/submitted",
                  where="")
     batch = scores(k)
