@@ -14,6 +14,7 @@ Prints one line per execution (notebook, seconds, ok / hung in cell N / error) a
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -33,12 +34,16 @@ def autograde_loop(stop_after: float) -> subprocess.Popen:
     course = Path(tempfile.mkdtemp(prefix="stress-course-")) / "assignments"
     shutil.copytree(ROOT / "assignments", course, ignore=shutil.ignore_patterns(
         "release", "submitted", "autograded", "feedback", "gradebook.db", "batch_grade"))
-    py = sys.executable
-    script = (f"cd {course} && {py} -m nbgrader generate_assignment backprop --log-level=ERROR && "
-              "mkdir -p submitted/blank/backprop && cp release/backprop/backprop.ipynb submitted/blank/backprop/ && "
-              f"end=$((SECONDS + {int(stop_after)})); while [ $SECONDS -lt $end ]; do "
-              f"{py} -m nbgrader autograde backprop --force --log-level=ERROR >/dev/null 2>&1; done")
-    return subprocess.Popen(["bash", "-c", script], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    nbgrader = [sys.executable, "-m", "nbgrader"]
+    subprocess.run([*nbgrader, "generate_assignment", "backprop", "--log-level=ERROR"], cwd=course, env=env,
+                   check=True, capture_output=True)
+    (course / "submitted" / "blank" / "backprop").mkdir(parents=True)
+    shutil.copy(course / "release" / "backprop" / "backprop.ipynb", course / "submitted" / "blank" / "backprop")
+    loop = (f"end=$((SECONDS + {int(stop_after)})); while [ $SECONDS -lt $end ]; do "
+            f"{' '.join(nbgrader)} autograde backprop --force --log-level=ERROR || exit 1; done")
+    return subprocess.Popen(["bash", "-c", loop], cwd=course, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
 
 
 def execute(path: Path, cell_timeout: float) -> tuple[float, str]:
@@ -73,7 +78,11 @@ def main(argv=None) -> int:
                 print(f"run {run} {path.name:<36} {seconds:6.1f} s  {verdict}", flush=True)
     finally:
         if background is not None:
+            alive = background.poll() is None
             background.kill()
+            if not alive:
+                print("the background autograde loop had stopped (exit "
+                      f"{background.returncode}): the load was not there throughout", flush=True)
     hung = sum(v.startswith("HUNG") for v in results)
     failed = sum(v.startswith("error") for v in results)
     print(f"{len(results)} executions{' beside autograde' if a.with_autograde else ''}: "
