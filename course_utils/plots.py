@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.metrics import confusion_matrix
 
-from .diagrams import PALETTE
+from .diagrams import PALETTE, enable_alt_text
 
 # Colour-blind-safe colours: lines cycle through Okabe & Ito's palette (the one the diagrams use);
 # classes (up to 10) get Paul Tol's "muted" scheme, distinguishable with every common deficiency.
@@ -39,8 +39,11 @@ STYLE = {
 
 
 def use_course_style() -> None:
-    """Apply the course's matplotlib style to every later figure."""
+    """Apply the course's matplotlib style to every later figure and, in IPython, show every
+    figure with alt text describing its titles, labels and legends
+    (:func:`course_utils.diagrams.enable_alt_text`)."""
     mpl.rcParams.update(STYLE)
+    enable_alt_text()
 
 
 def _axes(ax, figsize=None):

@@ -15,9 +15,10 @@ commands the docs give:
   test catches: late;
 * bob tries to tamper with the exchange: list, read, rename and delete alice's submission,
   rename the course folder, and submit in alice's name; all of it fails or is ignored;
-* the instructor grades with ``assignments/grade.sh --collect`` (nbgrader's pipeline) and
-  releases the feedback; both students fetch it; then grades again with ``make grade`` (the
-  batch grader) and releases and fetches once more.
+* the instructor grades with ``make grade-nbgrader ... GRADE_ARGS=--collect`` (nbgrader's
+  pipeline, ``assignments/grade.sh --collect``) and releases the feedback; both students fetch
+  it; then collects and grades again with ``make grade`` (the batch grader) and releases and
+  fetches once more.
 
 It asserts the scores (alice 100 from her resubmission, bob less), lateness, that no
 feedback anyone produced or fetched shows a hidden test (marker, line, or the word
@@ -254,8 +255,10 @@ def test_the_documented_class_cycle(klass):
     k.as_user(BOB, f"mkdir {q(str(fake))} && cp {q(str(bob_nb))} {q(str(fake))}/ && "
                    f"echo '2099-01-01 00:00:00.000000 UTC' > {q(str(fake / 'timestamp.txt'))}")
 
-    # -- instructor: collect, grade, feedback, export with nbgrader's pipeline (grade.sh)
-    k.instructor(f"assignments/grade.sh --collect {ASSIGNMENT}", where="")
+    # -- instructor: collect, grade, feedback, export with nbgrader's pipeline (grade.sh, through make;
+    #    tests/test_assignments.py runs assignments/grade.sh itself on 37 submissions)
+    k.instructor(f"make grade-nbgrader COURSE_ENV={SHARED_ENV} ASSIGNMENT={ASSIGNMENT} GRADE_ARGS=--collect",
+                 where="")
     rows = scores(k)
     assert float(rows[ALICE]["raw_score"]) == 100, "alice's fixed resubmission must count"
     bob_score = float(rows[BOB]["raw_score"])
@@ -265,6 +268,8 @@ def test_the_documented_class_cycle(klass):
     with Gradebook(f"sqlite:///{k.checkout / 'assignments' / 'gradebook.db'}", "nn-course") as gb:
         late = {s: gb.find_submission(ASSIGNMENT, s).total_seconds_late for s in (ALICE, BOB)}
     assert late[ALICE] == 0 and late[BOB] > 0, late
+    k.log.append(f"grade.sh scores: {ALICE} {rows[ALICE]['raw_score']}, {BOB} {bob_score:g}; "
+                 f"seconds late: {late}")
     assert stat.S_IMODE(os.stat(k.checkout / "assignments" / "gradebook.db").st_mode) == 0o600
     produced = sorted((k.checkout / "assignments" / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
     assert_no_hidden_test(produced, secrets)

@@ -3,7 +3,7 @@
 import matplotlib.pyplot as plt
 import pytest
 
-from course_utils.diagrams import PALETTE, arrow, box, canvas, figure_html, show
+from course_utils.diagrams import PALETTE, arrow, box, canvas, describe_figure, figure_html, show
 
 
 def test_canvas_keeps_title_and_alt_text_and_hides_axes():
@@ -39,3 +39,35 @@ def test_show_displays_once_and_returns_nothing(monkeypatch):
 
 def test_palette_is_okabe_ito():
     assert PALETTE["blue"] == "#0072B2" and len(set(PALETTE.values())) == 8
+
+
+def test_describe_figure_from_titles_labels_and_legends():
+    fig, (a, b) = plt.subplots(1, 2)
+    a.plot([0, 1], label="train")
+    a.plot([1, 0], label="validation")
+    a.set(title="Loss", xlabel="epoch", ylabel="loss")
+    a.legend()
+    b.set_title("Accuracy")
+    fig.suptitle("Learning curves")
+    assert describe_figure(fig) == ("Figure: Learning curves. Panel 1: Loss (x: epoch; y: loss; train, validation). "
+                                    "Panel 2: Accuracy.")
+    fig.alt_text = "Two learning curves."
+    assert describe_figure(fig) == "Two learning curves." and 'alt="Two learning curves."' in figure_html(fig)
+
+
+def test_alt_text_formatter_in_ipython():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from course_utils.diagrams import enable_alt_text
+
+    shell = InteractiveShell.instance()
+    try:
+        assert enable_alt_text()
+        fig, ax = plt.subplots()
+        ax.set_title("A line")
+        data, _ = shell.display_formatter.format(fig)
+        assert 'alt="Figure with 1 panel. Panel 1: A line."' in data["text/html"]
+        assert plt.fignum_exists(fig.number), "the formatter must leave the figure to its owner"
+        plt.close(fig)
+    finally:
+        InteractiveShell.clear_instance()

@@ -29,7 +29,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
            "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
 
-__all__ = ["PALETTE", "canvas", "box", "arrow", "figure_html", "show"]
+__all__ = ["PALETTE", "canvas", "box", "arrow", "describe_figure", "figure_html", "enable_alt_text", "show"]
 
 
 def canvas(title: str, alt: str, size: tuple[float, float] = (7.0, 3.5),
@@ -77,18 +77,69 @@ def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = 
     return patch
 
 
-def figure_html(fig, alt: str | None = None) -> str:
-    """``fig`` as an HTML ``<img>`` (an embedded PNG) with alt text (``alt`` or
-    ``fig.alt_text``), then closed so it is not drawn twice."""
-    alt = alt or getattr(fig, "alt_text", "")
-    if not alt:
-        raise ValueError("a figure needs alt text: pass alt=... or draw the figure with canvas()")
+def describe_figure(fig) -> str:
+    """A plain-language description of a matplotlib figure, for its alt text: the figure's own
+    ``fig.alt_text`` when it has one, else what its titles, axis labels and legends say, e.g.
+    ``"Figure: Learning curves. Panel 1: loss per epoch (x: epoch, y: loss; train, validation)."``"""
+    own = getattr(fig, "alt_text", "")
+    if own:
+        return own
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    axes = [ax for ax in fig.axes if ax.get_visible() and (ax.axison or ax.get_title())]
+    parts = [f"Figure: {suptitle}." if suptitle else f"Figure with {len(axes)} panel{'s' * (len(axes) != 1)}."]
+    for i, ax in enumerate(axes[:12], start=1):
+        legend = ax.get_legend()
+        details = [f"x: {ax.get_xlabel()}" if ax.get_xlabel() else "",
+                   f"y: {ax.get_ylabel()}" if ax.get_ylabel() else "",
+                   ", ".join(t.get_text() for t in legend.get_texts()[:8]) if legend is not None else ""]
+        details = "; ".join(d for d in details if d)
+        parts.append(f"Panel {i}: {ax.get_title() or 'untitled'}" + (f" ({details})" if details else "") + ".")
+    if len(axes) > 12:
+        parts.append(f"And {len(axes) - 12} more panels.")
+    return " ".join(parts)
+
+
+def figure_html(fig, alt: str | None = None, close: bool = True) -> str:
+    """``fig`` as an HTML ``<img>`` (an embedded PNG) with alt text (``alt``, or
+    :func:`describe_figure`); closed afterwards unless ``close=False``."""
+    alt = alt or describe_figure(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", bbox_inches="tight")
-    plt.close(fig)
+    if close:
+        plt.close(fig)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     escaped = html.escape(alt, quote=True)
     return f'<img src="data:image/png;base64,{data}" alt="{escaped}" title="{escaped}">'
+
+
+_ALT_TEXT_SHELLS: set[int] = set()
+
+
+def enable_alt_text() -> bool:
+    """In IPython, show every matplotlib figure as an ``<img>`` with its alt text
+    (:func:`describe_figure`), through an HTML display formatter next to IPython's PNG one.
+    Returns whether it was enabled (``False`` outside IPython). Called by
+    :func:`course_utils.plots.use_course_style`.
+
+    The inline back-end resets the formatters for figures when pyplot first loads it, which
+    may come later (at the first figure); so the formatter is registered now and again after
+    every cell (a ``post_execute`` hook that runs before the back-end shows the cell's figures).
+    """
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is None:
+        return False
+
+    def register(*_):
+        shell.display_formatter.formatters["text/html"].for_type(Figure, lambda f: figure_html(f, close=False))
+
+    register()
+    if id(shell) not in _ALT_TEXT_SHELLS:
+        shell.events.register("post_execute", register)
+        _ALT_TEXT_SHELLS.add(id(shell))
+    return True
 
 
 def show(fig, alt: str | None = None) -> None:

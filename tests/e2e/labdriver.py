@@ -358,11 +358,19 @@ class NotebookPage:
                      .map(c => c.model.sharedModel.getSource().split('\\n')[0])""")
 
     def rendered_images(self) -> int:
-        """Number of images (PNG/JPEG/SVG outputs) that loaded with a non-zero size."""
+        """Number of images (PNG/JPEG/SVG outputs, and figures shown as an HTML ``<img>``
+        with alt text) that loaded with a non-zero size."""
         return self.notebook.evaluate(
-            """nb => [...nb.querySelectorAll('.jp-RenderedImage img, .jp-RenderedSVG svg')]
+            """nb => [...nb.querySelectorAll('.jp-RenderedImage img, .jp-RenderedSVG svg, .jp-RenderedHTMLCommon img')]
                      .filter(el => el.tagName.toLowerCase() === 'svg'
                                    || (el.complete && el.naturalWidth > 0)).length""")
+
+    def images_without_alt(self) -> list[str]:
+        """The ``src`` (start) of every rendered output image that has no alt text."""
+        return self.notebook.evaluate(
+            """nb => [...nb.querySelectorAll('.jp-OutputArea-output img')]
+                     .filter(el => !(el.getAttribute('alt') || '').trim())
+                     .map(el => el.src.slice(0, 60))""")
 
     def output_texts(self, text_only: bool = False) -> list[str]:
         """Inner text of every output (``text_only``: only stdout, stderr and text/plain)."""

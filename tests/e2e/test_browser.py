@@ -154,6 +154,8 @@ def test_notebook_runs_in_the_browser(nb_page, notebook):
     assert not nb_page.unexecuted_cells(), f"cells that did not run: {nb_page.unexecuted_cells()}"
     images = nb_page.rendered_images()
     assert images >= 1, f"{notebook.name} renders no image"
+    no_alt = nb_page.images_without_alt()
+    assert not no_alt, f"{notebook.name}: {len(no_alt)} image(s) without alt text: {no_alt[:3]}"
     texts = nb_page.output_texts()
     unrendered = [t[:300] for t in texts if ld.UNRENDERED_WIDGET.search(t)]
     assert not unrendered, f"widgets shown as text instead of rendered: {unrendered}"
