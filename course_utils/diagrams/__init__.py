@@ -121,9 +121,10 @@ def enable_alt_text() -> bool:
     Returns whether it was enabled (``False`` outside IPython). Called by
     :func:`course_utils.plots.use_course_style`.
 
-    The inline back-end resets the formatters for figures when pyplot first loads it, which
-    may come later (at the first figure); so the formatter is registered now and again after
-    every cell (a ``post_execute`` hook that runs before the back-end shows the cell's figures).
+    The inline back-end resets the formatters for figures when pyplot loads it (lazily, at the
+    first figure), so pyplot is made to load it first (one figure, closed at once), and the
+    formatter is registered again after every cell (a ``post_execute`` hook that runs before
+    the back-end shows the cell's figures) in case anything resets it later.
     """
     from IPython import get_ipython
     from matplotlib.figure import Figure
@@ -131,6 +132,7 @@ def enable_alt_text() -> bool:
     shell = get_ipython()
     if shell is None:
         return False
+    plt.close(plt.figure())
 
     def register(*_):
         shell.display_formatter.formatters["text/html"].for_type(Figure, lambda f: figure_html(f, close=False))
