@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
+from .layers import sigmoid  # noqa: F401 (the one stable sigmoid; the notebooks call it as L.sigmoid)
+
 # --------------------------------------------------------------------------- #
 # Data
 # --------------------------------------------------------------------------- #
@@ -194,13 +196,6 @@ def closed_form(X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
 # --------------------------------------------------------------------------- #
 # Logistic regression: the log loss of a linear score
 # --------------------------------------------------------------------------- #
-
-def sigmoid(s: np.ndarray) -> np.ndarray:
-    """The logistic function 1 / (1 + e^-s), computed without overflow for large |s|."""
-    s = np.asarray(s, dtype=float)
-    e = np.exp(-np.abs(s))
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
 
 def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
     """Mean log loss of logistic regression, p = sigmoid(X w).

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..layers import sigmoid
 from . import Mistake, Quiz, as_array, attempt, compare, compare_scalar, exercise, quizzes
 
 __all__ = ["check_perceptron_epoch", "check_xor_by_hand", "check_collapse", "check_forward_221",
@@ -27,9 +28,6 @@ def _unpack(value, names: tuple[str, ...]) -> tuple:
                       + (f" of length {len(value)}" if isinstance(value, (tuple, list)) else "") + ".")
     return tuple(value)
 
-
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
 
 
 # ----------------------------------------------------------------------------- 02.1 perceptron epoch
@@ -198,8 +196,8 @@ def check_forward_221(forward_221) -> str:
                                     "(section 5) and cannot solve XOR."),
                       (np.tanh(X @ W1.T + b1), "You used W1 transposed (X @ W1.T is torch's nn.Linear layout, "
                                                "weight of shape (out, in)); here W1 is (in, out): X @ W1."),
-                      (_sigmoid(X @ W1 + b1), "The hidden layer of this network uses tanh, not the sigmoid.")])
-    p_ok = _sigmoid(h_ok @ W2 + b2)[:, 0]
+                      (sigmoid(X @ W1 + b1), "The hidden layer of this network uses tanh, not the sigmoid.")])
+    p_ok = sigmoid(h_ok @ W2 + b2)[:, 0]
     compare("p", p, p_ok,
             mistakes=[((h_ok @ W2 + b2)[:, 0], "p is the output's logit: squash it with the sigmoid, "
                                                "p = 1 / (1 + exp(-(h W2 + b2))), to get P(y = 1)."),
@@ -218,7 +216,7 @@ def check_sigmoid_tanh_derivatives(sigmoid_tanh_derivatives) -> str:
     points in [-4, 4] against the exact derivatives."""
     x = np.random.default_rng(5).uniform(-4, 4, 20)
     d_sigmoid, d_tanh = _unpack(attempt(sigmoid_tanh_derivatives, x), ("d_sigmoid", "d_tanh"))
-    s, t = _sigmoid(x), np.tanh(x)
+    s, t = sigmoid(x), np.tanh(x)
     input_hint = ("You applied the table's formula to x itself: f(x) in the table means the activation's "
                   "output, so compute f = {} first, then {}.")
     compare("d_sigmoid", d_sigmoid, s * (1 - s),

@@ -15,14 +15,12 @@ import warnings
 
 import numpy as np
 
+from ..layers import sigmoid
 from . import Mistake, NotAttempted, Quiz, attempt, compare, exercise, quizzes
 
 __all__ = ["check_rnn_step", "check_clip_by_norm", "check_lstm_update", "check_sample_with_temperature",
            "quiz", "QUIZZES", "MISTAKES"]
 
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 # ----------------------------------------------------------------------------- 06.1 the recurrent cell
@@ -49,7 +47,7 @@ def check_rnn_step(rnn_step) -> str:
         compare("h", h, np.tanh(pre), mistakes=[
             (np.tanh(W_x @ x + b), "You left out the previous state: add W_h @ h_prev. It is the only way "
                                    "information from earlier steps reaches h_t."),
-            (_sigmoid(pre), "You used a sigmoid: the vanilla cell squashes with tanh, which is centred on 0 "
+            (sigmoid(pre), "You used a sigmoid: the vanilla cell squashes with tanh, which is centred on 0 "
                             "and lets the state go negative."),
             (np.maximum(pre, 0), "You used a ReLU: this cell uses tanh (a ReLU cell is what the summing RNN "
                                  "of section 3 uses)."),
@@ -121,7 +119,7 @@ def check_clip_by_norm(clip_by_norm) -> str:
 def _lstm(z, c_prev, order="ifgo", act_g=np.tanh, tanh_h=True, input_gate=True):
     H = c_prev.shape[-1]
     blocks = dict(zip(order, (z[:, k * H:(k + 1) * H] for k in range(4))))
-    i, f, o = _sigmoid(blocks["i"]), _sigmoid(blocks["f"]), _sigmoid(blocks["o"])
+    i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
     g = act_g(blocks["g"])
     c = f * c_prev + (i * g if input_gate else g)
     return (o * np.tanh(c) if tanh_h else o * c), c
@@ -150,7 +148,7 @@ def check_lstm_update(lstm_update) -> str:
                       "(z[:, 2H:3H] is the candidate g, z[:, 3H:] the output gate)."),
         (swapped_if[1], "You swapped the input and forget gates: the first block (z[:, :H]) is i, "
                         "the second (z[:, H:2H]) is f."),
-        (_lstm(z, c_prev, act_g=_sigmoid)[1], "The candidate g uses tanh, not the sigmoid: it is the content "
+        (_lstm(z, c_prev, act_g=sigmoid)[1], "The candidate g uses tanh, not the sigmoid: it is the content "
                                               "to write, and must be able to be negative. Only i, f, o are "
                                               "gates (sigmoids)."),
         (_lstm(z, c_prev, input_gate=False)[1], "You added g without the input gate: c = f * c_prev + i * g."),
@@ -158,7 +156,7 @@ def check_lstm_update(lstm_update) -> str:
     compare("h", h, h_ref, mistakes=[
         (_lstm(z, c_prev, tanh_h=False)[0], "You forgot the tanh on the cell: h = o * tanh(c)."),
         (np.tanh(c_ref), "You forgot the output gate: h = o * tanh(c)."),
-        (_sigmoid(z[:, 3 * H:]) * np.tanh(c_prev), "H uses the NEW cell: h = o * tanh(c), not tanh(c_prev)."),
+        (sigmoid(z[:, 3 * H:]) * np.tanh(c_prev), "H uses the NEW cell: h = o * tanh(c), not tanh(c_prev)."),
     ])
     return ("c is the conveyor belt: f decides what to keep, i * g what to write, and o how much of "
             "tanh(c) to show as h. sq.lstm_step (the reference below) does the same after computing z.")
