@@ -30,18 +30,21 @@ PYTEST_ARGS ?=
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test test-unit test-notebooks test-browser grade grade-nbgrader install shared-env clean help
+.PHONY: lab test lint test-unit test-notebooks test-browser grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
-	@echo "make test   set up .venv if needed, then run unit tests and every notebook"
+	@echo "make test   set up .venv if needed, then lint and run unit tests, every notebook and the browser tests"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
 
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+$(STAMP): pyproject.toml grader/pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		--constraint $(CONSTRAINTS) --editable '.[test]'
+	@# The test extra brings the grader (grader/) as a plain install; a developer edits it in
+	@# place, so make it editable too (its dependencies are already there).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable ./grader
 	@touch $@
 
 install: $(STAMP)
@@ -49,7 +52,8 @@ install: $(STAMP)
 # A server for a class (JupyterHub, or any machine the students log in to): one course
 # environment for every user, made from the system's Python, with the course installed
 # non-editable (users need no access to this checkout). Run as root; re-run to update (pip
-# reinstalls the course from this folder every time).
+# reinstalls the course from this folder every time). It holds the grader too (the `grader`
+# extra), because the instructor grades on the same server with `make grade COURSE_ENV=...`.
 shared-env:
 	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make shared-env COURSE_ENV=/opt/nn-course"; exit 2; }
 	@$(SYSTEM_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "shared-env: \
@@ -57,7 +61,7 @@ shared-env:
 	2.13.0 has a CPU wheel for it); set SYSTEM_PYTHON=/path/to/python3.11"; exit 2; }
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		--constraint $(CONSTRAINTS) '.'
+		--constraint $(CONSTRAINTS) '.[grader]'
 	chmod -R a+rX $(COURSE_ENV)
 	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
 
@@ -76,7 +80,12 @@ lab: $(SETUP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_ROOT)" --LabApp.default_url="$(LAB_START)" \
 		--ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: install test-unit test-notebooks test-browser
+test: install lint test-unit test-notebooks test-browser
+
+# ruff's linter and formatter, configured in pyproject.toml (`ruff format .` fixes the layout).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test-unit: install
 	$(BIN)/python -m pytest tests --ignore=tests/e2e $(PYTEST_ARGS)
@@ -98,7 +107,7 @@ test-browser: install
 #   make grade ASSIGNMENT=backprop SUBMISSIONS=path/to/submissions[.zip]
 grade: $(SETUP)
 	@test -n "$(ASSIGNMENT)" -a -n "$(SUBMISSIONS)" || { echo "usage: make grade ASSIGNMENT=<name> SUBMISSIONS=<folder or zip>"; exit 2; }
-	$(BIN)/python -m course_utils.batch_grade $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
+	$(BIN)/python -m grader $(ASSIGNMENT) $(SUBMISSIONS) $(GRADE_ARGS)
 
 # Instructor: nbgrader's own pipeline in assignments/ (collect, autograde,
 # feedback, export); see assignments/README.md.

@@ -9,7 +9,7 @@
   over their budget are named there; the budget is a report, not an assertion.
 * A notebook as stored holds the exercise stubs: every exercise check cell (tagged
   ``check``) must report "Not attempted yet" there, not fail and not confirm
-  (``tests/test_notebook_exercises.py`` runs the notebooks with the solutions in).
+  (``tests/notebooks/test_exercises_solved.py`` runs the notebooks with the solutions in).
 """
 
 from __future__ import annotations
@@ -39,11 +39,13 @@ def pytest_runtest_call(item):
     outputs = getattr(item, "test_outputs", None) or []
     if _notebook_of(item) is None or outcome.excinfo is not None:
         return
-    stderr = "".join(o.get("text", "") for o in outputs
-                     if o.get("output_type") == "stream" and o.get("name") == "stderr")
+    stderr = "".join(
+        o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    )
     if stderr.strip():
-        outcome.force_exception(AssertionError(
-            f"cell wrote to stderr (warnings must be fixed, not printed):\n{stderr[:2000]}"))
+        outcome.force_exception(
+            AssertionError(f"cell wrote to stderr (warnings must be fixed, not printed):\n{stderr[:2000]}")
+        )
         return
     cell = getattr(item, "cell", None) or {}
     if "check" in cell.get("metadata", {}).get("tags", []):
@@ -51,8 +53,11 @@ def pytest_runtest_call(item):
 
         stdout = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
         if NOT_ATTEMPTED not in stdout:
-            outcome.force_exception(AssertionError(
-                f"an exercise check on the stored stub must say {NOT_ATTEMPTED!r}, it printed:\n{stdout[:2000]}"))
+            outcome.force_exception(
+                AssertionError(
+                    f"an exercise check on the stored stub must say {NOT_ATTEMPTED!r}, it printed:\n{stdout[:2000]}"
+                )
+            )
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -73,7 +78,7 @@ def pytest_terminal_summary(terminalreporter):
     if not _times:
         return
     device = os.environ.get("COURSE_DEVICE", "auto")
-    lines = [f"| notebook | wall time (s) | budget (s) | status |", "|---|---:|---:|---|"]
+    lines = ["| notebook | wall time (s) | budget (s) | status |", "|---|---:|---:|---|"]
     over = []
     for nb, seconds in sorted(_times.items()):
         status = "FAILED" if nb in _failed else ("over budget" if seconds > NOTEBOOK_BUDGET_S else "ok")
@@ -87,5 +92,6 @@ def pytest_terminal_summary(terminalreporter):
     if over:
         terminalreporter.write_line(f"OVER BUDGET ({NOTEBOOK_BUDGET_S:.0f} s): " + ", ".join(over), red=True)
     REPORT.parent.mkdir(exist_ok=True)
-    REPORT.write_text(f"# {header}\n\n" + "\n".join(lines) + "\n"
-                      + (f"\nOver budget: {', '.join(over)}\n" if over else ""))
+    REPORT.write_text(
+        f"# {header}\n\n" + "\n".join(lines) + "\n" + (f"\nOver budget: {', '.join(over)}\n" if over else "")
+    )

@@ -50,7 +50,7 @@ for a in "${assignments[@]}"; do
         nbgrader autograde "$a" "${force[@]}"
         nbgrader generate_feedback "$a" "${force[@]}"
         # no feedback page may show a hidden test (whatever produced it): fail before release
-        "$PYTHON" -m course_utils.batch_grade_feedback . "$a"
+        "$PYTHON" -m grader.feedback . "$a"
     else
         echo "grade.sh: no submissions of $a in submitted/ yet"
     fi

@@ -9,8 +9,8 @@ import os
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
-from course_utils.batch_grade_feedback import HideHiddenTests
-from course_utils.exchange import CheckedReleaseFeedback, OwnerCheckedCollect, StickyReleaseAssignment
+from grader.exchange import CheckedReleaseFeedback, OwnerCheckedCollect, StickyReleaseAssignment
+from grader.feedback import HideHiddenTests
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -45,7 +45,7 @@ c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPre
 # shows a hidden-test line (feedback made elsewhere, or before this rule existed).
 c.ExchangeFactory.release_feedback = CheckedReleaseFeedback
 
-# The exchange's other rules (course_utils/exchange.py): inbound/ gets the sticky bit, so no
+# The exchange's other rules (grader/exchange.py): inbound/ gets the sticky bit, so no
 # student can rename or delete another's submission; collect skips a submission not owned by
 # the student whose name it carries. (The students' config adds private submissions.)
 c.ExchangeFactory.release_assignment = StickyReleaseAssignment

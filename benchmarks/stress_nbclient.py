@@ -32,25 +32,37 @@ ROOT = Path(__file__).resolve().parents[1]
 def autograde_loop(stop_after: float) -> subprocess.Popen:
     """A background shell that autogrades the blank backprop release again and again."""
     course = Path(tempfile.mkdtemp(prefix="stress-course-")) / "assignments"
-    shutil.copytree(ROOT / "assignments", course, ignore=shutil.ignore_patterns(
-        "release", "submitted", "autograded", "feedback", "gradebook.db", "batch_grade"))
+    shutil.copytree(
+        ROOT / "assignments",
+        course,
+        ignore=shutil.ignore_patterns("release", "submitted", "autograded", "feedback", "gradebook.db", "batch_grade"),
+    )
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     nbgrader = [sys.executable, "-m", "nbgrader"]
-    subprocess.run([*nbgrader, "generate_assignment", "backprop", "--log-level=ERROR"], cwd=course, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*nbgrader, "generate_assignment", "backprop", "--log-level=ERROR"],
+        cwd=course,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     (course / "submitted" / "blank" / "backprop").mkdir(parents=True)
     shutil.copy(course / "release" / "backprop" / "backprop.ipynb", course / "submitted" / "blank" / "backprop")
-    loop = (f"end=$((SECONDS + {int(stop_after)})); while [ $SECONDS -lt $end ]; do "
-            f"{' '.join(nbgrader)} autograde backprop --force --log-level=ERROR || exit 1; done")
-    return subprocess.Popen(["bash", "-c", loop], cwd=course, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    loop = (
+        f"end=$((SECONDS + {int(stop_after)})); while [ $SECONDS -lt $end ]; do "
+        f"{' '.join(nbgrader)} autograde backprop --force --log-level=ERROR || exit 1; done"
+    )
+    return subprocess.Popen(
+        ["bash", "-c", loop], cwd=course, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
 
 
 def execute(path: Path, cell_timeout: float) -> tuple[float, str]:
     nb = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = NotebookClient(
+        nb, timeout=cell_timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     try:
         client.execute()
         verdict = "ok"
@@ -81,12 +93,17 @@ def main(argv=None) -> int:
             alive = background.poll() is None
             background.kill()
             if not alive:
-                print("the background autograde loop had stopped (exit "
-                      f"{background.returncode}): the load was not there throughout", flush=True)
+                print(
+                    "the background autograde loop had stopped (exit "
+                    f"{background.returncode}): the load was not there throughout",
+                    flush=True,
+                )
     hung = sum(v.startswith("HUNG") for v in results)
     failed = sum(v.startswith("error") for v in results)
-    print(f"{len(results)} executions{' beside autograde' if a.with_autograde else ''}: "
-          f"{len(results) - hung - failed} ok, {hung} hung, {failed} failed")
+    print(
+        f"{len(results)} executions{' beside autograde' if a.with_autograde else ''}: "
+        f"{len(results) - hung - failed} ok, {hung} hung, {failed} failed"
+    )
     return 1 if hung or failed else 0
 
 

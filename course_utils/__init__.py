@@ -13,8 +13,11 @@ Modules (flat, one job each):
 * :mod:`course_utils.exercises` - the notebooks' exercises and self-checks (one module per notebook)
 * :mod:`course_utils.diagrams`  - drawn diagrams of each notebook's central structure, with alt text
 * :mod:`course_utils.grading`   - the comparisons behind the exercises and the graded assignments
-* :mod:`course_utils.validate`, :mod:`~course_utils.exchange` - the students' validation and the
-  class exchange rules; ``batch_grade*`` - the instructor's batch grader
+* :mod:`course_utils.validate`, :mod:`~course_utils.exchange` - the students' validation and
+  their private submit step of nbgrader's exchange
+
+The instructor's batch grader is a package of its own (``grader/``, the ``grader`` extra):
+nothing here imports it.
 """
 
 from .runtime import device, seed_everything

@@ -45,10 +45,8 @@ ACTIVATIONS: dict = {
     "step": (_step, lambda x: np.zeros_like(np.asarray(x, dtype=float))),
     "softplus": (lambda x: np.logaddexp(0.0, x), _sigmoid),
     "relu": (lambda x: np.maximum(0.0, x), _step),
-    "leaky_relu": (lambda x: np.where(x < 0, LEAKY_SLOPE * x, x),
-                   lambda x: np.where(x < 0, LEAKY_SLOPE, 1.0)),
-    "prelu": (lambda x: np.where(x < 0, PRELU_SLOPE * x, x),
-              lambda x: np.where(x < 0, PRELU_SLOPE, 1.0)),
+    "leaky_relu": (lambda x: np.where(x < 0, LEAKY_SLOPE * x, x), lambda x: np.where(x < 0, LEAKY_SLOPE, 1.0)),
+    "prelu": (lambda x: np.where(x < 0, PRELU_SLOPE * x, x), lambda x: np.where(x < 0, PRELU_SLOPE, 1.0)),
     "elu": (_elu, lambda x: np.where(x < 0, _elu(x) + ELU_ALPHA, 1.0)),
 }
 """Deck 002's activation table: name -> (f, f'), each mapping an array to an array of the same shape.
@@ -76,9 +74,15 @@ def torch_activation(name: str):
         return lambda x: torch.heaviside(x.detach(), torch.ones_like(x)) + 0 * x
     if name == "prelu":
         return lambda x: F.prelu(x, torch.full((1,), PRELU_SLOPE, dtype=x.dtype, device=x.device))
-    return {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "softsign": F.softsign, "softplus": F.softplus,
-            "relu": torch.relu, "leaky_relu": lambda x: F.leaky_relu(x, LEAKY_SLOPE),
-            "elu": lambda x: F.elu(x, ELU_ALPHA)}[name]
+    return {
+        "sigmoid": torch.sigmoid,
+        "tanh": torch.tanh,
+        "softsign": F.softsign,
+        "softplus": F.softplus,
+        "relu": torch.relu,
+        "leaky_relu": lambda x: F.leaky_relu(x, LEAKY_SLOPE),
+        "elu": lambda x: F.elu(x, ELU_ALPHA),
+    }[name]
 
 
 def autograd_derivative(name: str, x: np.ndarray, device: torch.device | str | None = None) -> np.ndarray:
@@ -99,6 +103,7 @@ def autograd_derivative(name: str, x: np.ndarray, device: torch.device | str | N
 # --------------------------------------------------------------------------- #
 # Networks
 # --------------------------------------------------------------------------- #
+
 
 @contextmanager
 def tiny_model_threads(device: torch.device):
@@ -125,9 +130,16 @@ MODULE_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", 
 def activation_module(name: str) -> nn.Module:
     """An ``nn.Module`` for an activation name in :data:`MODULE_ACTIVATIONS` (``linear`` = identity)."""
     _check_name(name, MODULE_ACTIVATIONS)
-    return {"linear": nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU,
-            "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE), "elu": lambda: nn.ELU(ELU_ALPHA),
-            "softplus": nn.Softplus, "softsign": nn.Softsign}[name]()
+    return {
+        "linear": nn.Identity,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "relu": nn.ReLU,
+        "leaky_relu": lambda: nn.LeakyReLU(LEAKY_SLOPE),
+        "elu": lambda: nn.ELU(ELU_ALPHA),
+        "softplus": nn.Softplus,
+        "softsign": nn.Softsign,
+    }[name]()
 
 
 def mlp(sizes, activation: str = "tanh") -> nn.Sequential:
@@ -155,9 +167,18 @@ def binary_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return ((logits > 0).float() == y.float()).float().mean().item()
 
 
-def train_mlp_2d(X: np.ndarray, y: np.ndarray, hidden=(8,), activation: str = "tanh", *, steps: int = 300,
-                 lr: float = 0.03, seed: int = 0, device: torch.device | str | None = None,
-                 progress: bool = False):
+def train_mlp_2d(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden=(8,),
+    activation: str = "tanh",
+    *,
+    steps: int = 300,
+    lr: float = 0.03,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    progress: bool = False,
+):
     """Train a small MLP on a 2-D two-class dataset with full-batch Adam (the playground's trainer).
 
     Args:
@@ -203,9 +224,19 @@ def train_mlp_2d(X: np.ndarray, y: np.ndarray, hidden=(8,), activation: str = "t
     return predict, acc, losses.cpu().numpy()
 
 
-def train_mlp_restarts(X: np.ndarray, y: np.ndarray, hidden: int = 2, activation: str = "tanh", *,
-                       restarts: int = 16, steps: int = 1000, lr: float = 0.1, seed: int = 0,
-                       device: torch.device | str | None = None, progress: bool = True):
+def train_mlp_restarts(
+    X: np.ndarray,
+    y: np.ndarray,
+    hidden: int = 2,
+    activation: str = "tanh",
+    *,
+    restarts: int = 16,
+    steps: int = 1000,
+    lr: float = 0.1,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+    progress: bool = True,
+):
     """Train ``restarts`` independent 2-layer nets (in_dim-hidden-1) at once; keep the best.
 
     A tiny network such as the 2-2-1 XOR net often ends in a local minimum
@@ -231,8 +262,12 @@ def train_mlp_restarts(X: np.ndarray, y: np.ndarray, hidden: int = 2, activation
     torch.manual_seed(seed)
     copies = [mlp((X.shape[1], hidden, 1), activation) for _ in range(restarts)]
     # Stack every copy's parameters: W1 (R, d, h), b1 (R, 1, h), W2 (R, h, 1), b2 (R, 1, 1).
-    stacked = [torch.stack([c[0].weight.T for c in copies]), torch.stack([c[0].bias[None] for c in copies]),
-               torch.stack([c[2].weight.T for c in copies]), torch.stack([c[2].bias[None] for c in copies])]
+    stacked = [
+        torch.stack([c[0].weight.T for c in copies]),
+        torch.stack([c[0].bias[None] for c in copies]),
+        torch.stack([c[2].weight.T for c in copies]),
+        torch.stack([c[2].bias[None] for c in copies]),
+    ]
     params = [p.detach().clone().to(device).requires_grad_(True) for p in stacked]
     act = activation_module(activation).to(device)
     Xt = torch.from_numpy(X).to(device)
@@ -280,8 +315,9 @@ def staircase_mlp(g, n_units: int, lo: float, hi: float, sharpness: float = 20.0
         ``mlp((1, n_units, 1), "sigmoid")`` (float32, on the CPU) with the weights set.
     """
     if int(n_units) != n_units or n_units < 1 or not hi > lo or sharpness <= 0:
-        raise ValueError(f"need an integer n_units >= 1, hi > lo and sharpness > 0; "
-                         f"got {n_units!r}, [{lo}, {hi}], {sharpness!r}")
+        raise ValueError(
+            f"need an integer n_units >= 1, hi > lo and sharpness > 0; got {n_units!r}, [{lo}, {hi}], {sharpness!r}"
+        )
     n_units = int(n_units)
     knots = np.linspace(lo, hi, n_units + 1)
     values = np.asarray(g(knots), dtype=float)

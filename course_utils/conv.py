@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -37,8 +37,13 @@ def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: i
         ValueError: a non-positive size, stride or dilation, negative padding,
             or a (dilated) kernel larger than the padded input.
     """
-    for name, v, low in [("in_size", in_size, 1), ("kernel_size", kernel_size, 1), ("stride", stride, 1),
-                         ("padding", padding, 0), ("dilation", dilation, 1)]:
+    for name, v, low in [
+        ("in_size", in_size, 1),
+        ("kernel_size", kernel_size, 1),
+        ("stride", stride, 1),
+        ("padding", padding, 0),
+        ("dilation", dilation, 1),
+    ]:
         if isinstance(v, bool) or int(v) != v or v < low:
             raise ValueError(f"{name} must be an integer >= {low}, got {v!r}")
     span = dilation * (kernel_size - 1) + 1
@@ -84,7 +89,7 @@ def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1) -> np.ndarray:
         for f in range(n_filters):
             for i in range(oh):
                 for j in range(ow):
-                    patch = x[n, :, i * sh: i * sh + dh * (kh - 1) + 1: dh, j * sw: j * sw + dw * (kw - 1) + 1: dw]
+                    patch = x[n, :, i * sh : i * sh + dh * (kh - 1) + 1 : dh, j * sw : j * sw + dw * (kw - 1) + 1 : dw]
                     out[n, f, i, j] = np.sum(patch * w[f])
     if b is not None:
         out += np.asarray(b)[None, :, None, None]
@@ -123,7 +128,7 @@ def _pool(x, size, stride, reduce):
     k, s = _pair(size, "size"), _pair(size if stride is None else stride, "stride")
     oh = conv_output_size(x.shape[-2], k[0], s[0])
     ow = conv_output_size(x.shape[-1], k[1], s[1])
-    windows = sliding_window_view(x, k, axis=(-2, -1))[..., ::s[0], ::s[1], :, :][..., :oh, :ow, :, :]
+    windows = sliding_window_view(x, k, axis=(-2, -1))[..., :: s[0], :: s[1], :, :][..., :oh, :ow, :, :]
     return reduce(windows, axis=(-2, -1))
 
 
@@ -218,6 +223,7 @@ def apply_kernel(image, kernel) -> np.ndarray:
 # Timing harness (notebook 04's speed comparison)
 # --------------------------------------------------------------------------- #
 
+
 def best_time(fn: Callable[[], object], repeat: int = 15) -> float:
     """Seconds taken by the fastest of ``repeat`` calls of ``fn()``, after one warm-up call.
 
@@ -257,8 +263,9 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
-def time_jobs(jobs: Mapping[str, tuple[Callable[[], object], int, float]],
-              serial: Iterable[str] = ()) -> dict[str, tuple[float, float]]:
+def time_jobs(
+    jobs: Mapping[str, tuple[Callable[[], object], int, float]], serial: Iterable[str] = ()
+) -> dict[str, tuple[float, float]]:
     """Time every job with all threads, then with one thread (:func:`one_thread`).
 
     Args:
@@ -276,13 +283,15 @@ def time_jobs(jobs: Mapping[str, tuple[Callable[[], object], int, float]],
         raise ValueError(f"serial names {sorted(unknown)} are not jobs; jobs: {list(jobs)}")
     all_threads = {name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items()}
     with one_thread():
-        single = {name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items()
-                  if name not in serial}
+        single = {
+            name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items() if name not in serial
+        }
     return {name: (all_threads[name], single.get(name, all_threads[name])) for name in jobs}
 
 
-def timing_table(timings: Mapping[str, tuple[float, float]], baseline: str, title: str = "",
-                 threads: int | None = None) -> str:
+def timing_table(
+    timings: Mapping[str, tuple[float, float]], baseline: str, title: str = "", threads: int | None = None
+) -> str:
     """The table of :func:`time_jobs`' result: milliseconds, and each time as a ratio to
     ``baseline``'s time in the same column (ratios measured in one run, comparable across
     machines far better than the milliseconds)."""
@@ -290,11 +299,13 @@ def timing_table(timings: Mapping[str, tuple[float, float]], baseline: str, titl
         raise ValueError(f"baseline {baseline!r} is not one of {list(timings)}")
     if threads is None:
         import torch
+
         threads = torch.get_num_threads()
     base_all, base_one = timings[baseline]
     width = max(36, max(len(name) for name in timings) + 2, len(title) + 2)
     lines = [f"{title:<{width}}{f'{threads} threads (ms)':>16}{'ratio':>8}{'1 thread (ms)':>16}{'ratio':>8}"]
     for name, (t_all, t_one) in timings.items():
-        lines.append(f"{name:<{width}}{t_all * 1e3:>16.2f}{t_all / base_all:>8.1f}"
-                     f"{t_one * 1e3:>16.2f}{t_one / base_one:>8.1f}")
+        lines.append(
+            f"{name:<{width}}{t_all * 1e3:>16.2f}{t_all / base_all:>8.1f}{t_one * 1e3:>16.2f}{t_one / base_one:>8.1f}"
+        )
     return "\n".join(lines)

@@ -79,8 +79,9 @@ def make_toy_2d(name: str, n_samples: int = 200, noise: float = 0.1, seed: int =
         X = corners[idx] + noise * rng.standard_normal((n_samples, 2))
         y = labels[idx]
     elif name == "blobs":
-        X, y = sk_datasets.make_blobs(n_samples=n_samples, centers=[[-1.0, -1.0], [1.0, 1.0]],
-                                      cluster_std=0.5 + 2 * noise, random_state=seed)
+        X, y = sk_datasets.make_blobs(
+            n_samples=n_samples, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=0.5 + 2 * noise, random_state=seed
+        )
     elif name == "moons":
         X, y = sk_datasets.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
     elif name == "circles":
@@ -126,8 +127,12 @@ def load_digits_arrays() -> Split:
     bunch = sk_datasets.load_digits()
     images = (bunch.images / 16.0).astype(np.float32)
     X_tr, X_te, y_tr, y_te = train_test_split(
-        images, bunch.target.astype(np.int64), test_size=DIGITS_TEST_FRACTION,
-        random_state=DIGITS_SPLIT_SEED, stratify=bunch.target)
+        images,
+        bunch.target.astype(np.int64),
+        test_size=DIGITS_TEST_FRACTION,
+        random_state=DIGITS_SPLIT_SEED,
+        stratify=bunch.target,
+    )
     return Split(X_tr, y_tr, X_te, y_te)
 
 
@@ -143,8 +148,9 @@ def digits_tensors(device: torch.device | str | None = None) -> Split:
     return Split(to(s.X_train[:, None]), to(s.y_train), to(s.X_test[:, None]), to(s.y_test))
 
 
-def tensor_loader(X: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
-                  seed: int = 0) -> DataLoader:
+def tensor_loader(
+    X: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffle: bool = True, seed: int = 0
+) -> DataLoader:
     """A DataLoader over in-memory tensors that fetches whole batches at once.
 
     Indexing the tensors with a batch of indices avoids per-sample collation,
@@ -171,8 +177,9 @@ def tensor_loader(X: torch.Tensor, y: torch.Tensor, batch_size: int = 64, shuffl
     return DataLoader(dataset, batch_size=None, sampler=BatchSampler(sampler, int(batch_size), drop_last=False))
 
 
-def digits_loaders(batch_size: int = 64, device: torch.device | str | None = None,
-                   seed: int = 0) -> tuple[DataLoader, DataLoader]:
+def digits_loaders(
+    batch_size: int = 64, device: torch.device | str | None = None, seed: int = 0
+) -> tuple[DataLoader, DataLoader]:
     """Train and test DataLoaders over :func:`digits_tensors`.
 
     Returns:
@@ -180,8 +187,10 @@ def digits_loaders(batch_size: int = 64, device: torch.device | str | None = Non
         y (B,) int64; the training loader shuffles, the test loader does not.
     """
     s = digits_tensors(device)
-    return (tensor_loader(s.X_train, s.y_train, batch_size, shuffle=True, seed=seed),
-            tensor_loader(s.X_test, s.y_test, batch_size, shuffle=False))
+    return (
+        tensor_loader(s.X_train, s.y_train, batch_size, shuffle=True, seed=seed),
+        tensor_loader(s.X_test, s.y_test, batch_size, shuffle=False),
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -225,11 +234,15 @@ def load_photo(name: str = "china.jpg", gray: bool = True, scale: float = 1.0) -
 #: Fonts that ship with matplotlib (so they are on every machine): DejaVu Sans, Sans Mono
 #: and Serif in four styles each, STIX in four, and five Computer Modern faces.
 GLYPH_FONTS = tuple(
-    [f"DejaVu{family}{style}.ttf" for family in ("Sans", "SansMono") for style in ("", "-Bold", "-Oblique",
-                                                                                  "-BoldOblique")]
+    [
+        f"DejaVu{family}{style}.ttf"
+        for family in ("Sans", "SansMono")
+        for style in ("", "-Bold", "-Oblique", "-BoldOblique")
+    ]
     + [f"DejaVuSerif{style}.ttf" for style in ("", "-Bold", "-Italic", "-BoldItalic")]
     + [f"STIXGeneral{style}.ttf" for style in ("", "Bol", "Italic", "BolIta")]
-    + [f"cm{face}10.ttf" for face in ("r", "ss", "tt", "ti", "b")])
+    + [f"cm{face}10.ttf" for face in ("r", "ss", "tt", "ti", "b")]
+)
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -277,21 +290,28 @@ def render_glyphs(chars: str = LETTERS, fonts: tuple = GLYPH_FONTS, size: int = 
             rows, cols = np.nonzero(ink > 0.3)
             if len(rows) == 0:
                 raise ValueError(f"character {ch!r} has no ink in font {font_name}")
-            ink = torch.from_numpy(ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1].copy())
+            ink = torch.from_numpy(ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].copy())
             scale = (size * 7 / 8) / max(ink.shape)
             h, w = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
-            glyph = F.interpolate(ink[None, None], size=(h, w), mode="bilinear", antialias=True,
-                                  align_corners=False)[0, 0] > 0.5
+            glyph = (
+                F.interpolate(ink[None, None], size=(h, w), mode="bilinear", antialias=True, align_corners=False)[0, 0]
+                > 0.5
+            )
             square = torch.zeros(size, size)
             top, left = (size - h) // 2, (size - w) // 2
-            square[top:top + h, left:left + w] = glyph.float()
+            square[top : top + h, left : left + w] = glyph.float()
             bitmaps.append(square.numpy())
     labels = np.tile(np.arange(len(chars), dtype=np.int64), len(fonts))
     return np.stack(bitmaps).astype(np.float32), labels
 
 
-def letters_8x8(copies: int = 8, seed: int = 0, chars: str = LETTERS, fonts: tuple = GLYPH_FONTS,
-                device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def letters_8x8(
+    copies: int = 8,
+    seed: int = 0,
+    chars: str = LETTERS,
+    fonts: tuple = GLYPH_FONTS,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Printed letters turned into 8x8 images the way the UCI digits were made.
 
     The digits' own description (``load_digits().DESCR``): 32x32 bitmaps "are
@@ -317,14 +337,19 @@ def letters_8x8(copies: int = 8, seed: int = 0, chars: str = LETTERS, fonts: tup
     base = torch.from_numpy(bitmaps)[:, None]  # (G, 1, 32, 32)
     g = torch.Generator().manual_seed(int(seed))
     images = []
+    n = len(base)
+    uniform = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=g)  # noqa: E731
     for _ in range(int(copies)):
-        n = len(base)
-        uniform = lambda lo, hi: lo + (hi - lo) * torch.rand(n, generator=g)  # noqa: E731
         angle = uniform(-15, 15) * (math.pi / 180)
         sx, sy, shear = uniform(0.8, 1.15), uniform(0.85, 1.1), uniform(-0.25, 0.25)
         cos, sin = torch.cos(angle), torch.sin(angle)
-        theta = torch.stack([torch.stack([cos * sx, -sin * sx + shear, uniform(-0.1, 0.1)], dim=1),
-                             torch.stack([sin * sy, cos * sy, uniform(-0.1, 0.1)], dim=1)], dim=1)
+        theta = torch.stack(
+            [
+                torch.stack([cos * sx, -sin * sx + shear, uniform(-0.1, 0.1)], dim=1),
+                torch.stack([sin * sy, cos * sy, uniform(-0.1, 0.1)], dim=1),
+            ],
+            dim=1,
+        )
         grid = F.affine_grid(theta, list(base.shape), align_corners=False)
         moved = F.grid_sample(base, grid, align_corners=False)
         pen = torch.randint(0, 3, (n,), generator=g)  # 0: as drawn, 1: 3x3 dilation, 2: 5x5
@@ -342,6 +367,7 @@ def letters_8x8(copies: int = 8, seed: int = 0, chars: str = LETTERS, fonts: tup
 # Sequence tasks
 # --------------------------------------------------------------------------- #
 
+
 @dataclass(frozen=True)
 class Sequences:
     """A batch of padded sequences.
@@ -356,8 +382,7 @@ class Sequences:
     y: np.ndarray
 
 
-def sum_sequences(n: int, min_len: int = 1, max_len: int = 5, low: int = 0, high: int = 15,
-                  seed: int = 0) -> Sequences:
+def sum_sequences(n: int, min_len: int = 1, max_len: int = 5, low: int = 0, high: int = 15, seed: int = 0) -> Sequences:
     """Variable-length sequences of integers whose target is their sum.
 
     Deck 004's examples belong to this task: (1, 3, 7) -> 11 and (12, 5) -> 17.
@@ -432,6 +457,7 @@ def sine_series(n: int, length: int = 50, noise: float = 0.05, seed: int = 0) ->
 # Text available on every machine: the Python standard library's own source
 # --------------------------------------------------------------------------- #
 
+
 def python_stdlib_text(max_chars: int = 200_000) -> str:
     """Python source code from the standard library, read from this interpreter's install.
 
@@ -462,6 +488,7 @@ def python_stdlib_text(max_chars: int = 200_000) -> str:
 # A Gaussian mixture on a ring (the classic GAN mode-collapse test)
 # --------------------------------------------------------------------------- #
 
+
 def ring_centers(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     """Centres of ``n_modes`` Gaussians evenly spaced on a circle: (n_modes, 2) float64."""
     if n_modes < 1 or radius <= 0:
@@ -470,8 +497,9 @@ def ring_centers(n_modes: int = 8, radius: float = 2.0) -> np.ndarray:
     return radius * np.c_[np.cos(angles), np.sin(angles)]
 
 
-def gaussian_ring(n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05,
-                  seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def gaussian_ring(
+    n: int, n_modes: int = 8, radius: float = 2.0, std: float = 0.05, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Samples from a mixture of ``n_modes`` equal Gaussians on a ring.
 
     Returns:
@@ -496,8 +524,14 @@ MNIST_FILES = {  # file name -> MD5 of the published gzip file
     "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
     "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
 }
-_IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-               0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
 
 
 class DatasetUnavailableError(RuntimeError):
@@ -561,8 +595,10 @@ def _download(url: str, target: Path, md5: str, timeout: float) -> None:
             f"{target.parent} and call load_mnist(download=False)."
         ) from err
     if _md5(data) != md5:
-        raise ValueError(f"download of {url} is corrupt or truncated (MD5 {_md5(data)}, expected {md5}); "
-                         "nothing was written to the cache")
+        raise ValueError(
+            f"download of {url} is corrupt or truncated (MD5 {_md5(data)}, expected {md5}); "
+            "nothing was written to the cache"
+        )
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -579,9 +615,14 @@ def default_data_dir() -> Path:
     return Path(os.environ.get("COURSE_DATA_DIR", Path.home() / ".cache" / "course_utils"))
 
 
-def load_mnist(split: str = "train", root: str | Path | None = None, download: bool = False,
-               base_url: str = MNIST_URL, checksums: dict | None = None,
-               timeout: float = 30.0) -> tuple[np.ndarray, np.ndarray]:
+def load_mnist(
+    split: str = "train",
+    root: str | Path | None = None,
+    download: bool = False,
+    base_url: str = MNIST_URL,
+    checksums: dict | None = None,
+    timeout: float = 30.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """Load MNIST from the standard IDX files, downloading them into a cache if asked.
 
     Args:
@@ -610,8 +651,10 @@ def load_mnist(split: str = "train", root: str | Path | None = None, download: b
         path = root / name
         if not path.exists():
             if not download:
-                raise FileNotFoundError(f"{path} not found: call load_mnist(download=True) or use "
-                                        "course_utils.datasets.load_digits_arrays() offline")
+                raise FileNotFoundError(
+                    f"{path} not found: call load_mnist(download=True) or use "
+                    "course_utils.datasets.load_digits_arrays() offline"
+                )
             root.mkdir(parents=True, exist_ok=True)
             _download(base_url.rstrip("/") + "/" + name, path, checksums[name], timeout)
         arrays.append(_read_verified(path, checksums[name]))
@@ -622,6 +665,7 @@ def load_mnist(split: str = "train", root: str | Path | None = None, download: b
 
 
 # --------------------------------------------------------------------------- #
+
 
 def _check_choice(value: str, choices: tuple, what: str) -> str:
     key = str(value).lower()

@@ -24,8 +24,9 @@ from tqdm.auto import tqdm
 from .runtime import device as default_device
 
 
-def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = None,
-                  generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_latent(
+    n: int, latent_dim: int, device: torch.device | str | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """n latent vectors z ~ N(0, I): (n, latent_dim) float32 on ``device``."""
     if n < 1 or latent_dim < 1:
         raise ValueError(f"need n >= 1 and latent_dim >= 1, got {n}, {latent_dim}")
@@ -33,8 +34,16 @@ def sample_latent(n: int, latent_dim: int, device: torch.device | str | None = N
     return z.to(device if device is not None else default_device())
 
 
-def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
-             real: torch.Tensor, latent_dim: int, real_label: float = 1.0, pack: int = 1) -> tuple[float, float]:
+def gan_step(
+    G: nn.Module,
+    D: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    opt_D: torch.optim.Optimizer,
+    real: torch.Tensor,
+    latent_dim: int,
+    real_label: float = 1.0,
+    pack: int = 1,
+) -> tuple[float, float]:
     """One round of the minimax game: a discriminator step, then a generator step.
 
     Discriminator: minimise BCE(D(real), real_label) + BCE(D(G(z)), 0), i.e. maximise
@@ -64,8 +73,9 @@ def gan_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: to
     z = torch.randn(b, latent_dim, device=real.device)
     fake = G(z)
     d_real, d_fake = D(packed(real)), D(packed(fake.detach()))
-    d_loss = (F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, real_label))
-              + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
+    d_loss = F.binary_cross_entropy_with_logits(
+        d_real, torch.full_like(d_real, real_label)
+    ) + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
     opt_D.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_D.step()
@@ -89,10 +99,25 @@ class GANHistory:
     snapshots: dict = field(default_factory=dict)
 
 
-def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, *, latent_dim: int, steps: int,
-              batch_size: int = 128, lr: float = 2e-3, betas: tuple = (0.5, 0.999), real_label: float = 1.0,
-              pack: int = 1, snapshot_at: Sequence[int] = (), n_snapshot: int = 512, device: torch.device | str | None = None,
-              seed: int = 0, progress: bool = True, desc: str = "GAN") -> GANHistory:
+def train_gan(
+    G: nn.Module,
+    D: nn.Module,
+    data: torch.Tensor,
+    *,
+    latent_dim: int,
+    steps: int,
+    batch_size: int = 128,
+    lr: float = 2e-3,
+    betas: tuple = (0.5, 0.999),
+    real_label: float = 1.0,
+    pack: int = 1,
+    snapshot_at: Sequence[int] = (),
+    n_snapshot: int = 512,
+    device: torch.device | str | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "GAN",
+) -> GANHistory:
     """Train a GAN with Adam for ``steps`` rounds of :func:`gan_step` on minibatches of ``data``.
 
     Both learning rates decay linearly to 0 over the run, which settles the game.
@@ -133,8 +158,7 @@ def train_gan(G: nn.Module, D: nn.Module, data: torch.Tensor, *, latent_dim: int
             G.train()
 
     snapshot(0)
-    bar = tqdm(range(1, int(steps) + 1), desc=desc, unit="step", disable=not progress, leave=True,
-               mininterval=0.5)
+    bar = tqdm(range(1, int(steps) + 1), desc=desc, unit="step", disable=not progress, leave=True, mininterval=0.5)
     for step in bar:
         idx = torch.randint(0, len(data), (batch_size,), generator=gen).to(device)
         d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)

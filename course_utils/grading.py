@@ -28,7 +28,7 @@ from __future__ import annotations
 import inspect
 import math
 import warnings
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
@@ -54,8 +54,17 @@ _torch_float64 = torch.float64
 _INT_TYPES = (int, np.int64, np.int32, np.intc, np.int_)
 _FLOAT_TYPES = (float, np.float64)
 
-__all__ = ["call", "check_close", "check_scalar", "check_int", "check_unchanged", "describe",
-           "numeric_gradient", "gradient_check", "torch_reference"]
+__all__ = [
+    "call",
+    "check_close",
+    "check_scalar",
+    "check_int",
+    "check_unchanged",
+    "describe",
+    "numeric_gradient",
+    "gradient_check",
+    "torch_reference",
+]
 
 
 def describe(**items) -> str:
@@ -107,8 +116,7 @@ def _changed(before, after, label: str) -> list[str]:
         diff = _abs(_asarray(after, dtype=float) - before) if before.dtype.kind in "fiu" else None
         if diff is not None and diff.size:
             idx = _unravel_index(int(_argmax(diff)), diff.shape)
-            return [f"{label} (entry {_fmt_index(idx)} was {_fmt_value(before[idx])}, "
-                    f"is now {_fmt_value(after[idx])})"]
+            return [f"{label} (entry {_fmt_index(idx)} was {_fmt_value(before[idx])}, is now {_fmt_value(after[idx])})"]
         return [label]
     out = []
     if isinstance(before, list):
@@ -122,15 +130,17 @@ def _changed(before, after, label: str) -> list[str]:
 
 def _parameter_names(fn: Callable, n: int) -> list[str]:
     try:
-        params = [p.name for p in inspect.signature(fn).parameters.values()
-                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p.name
+            for p in inspect.signature(fn).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
     except (TypeError, ValueError):
         params = []
     return [params[i] if i < len(params) else f"argument {i + 1}" for i in range(n)]
 
 
-def call(fn: Callable, *args, returns: tuple[str, ...] | None = None, where: str = "",
-         fp_hint: str = "", **kwargs):
+def call(fn: Callable, *args, returns: tuple[str, ...] | None = None, where: str = "", fp_hint: str = "", **kwargs):
     """Call a student's function ``fn(*args, **kwargs)`` under the grader's rules.
 
     Args:
@@ -154,7 +164,8 @@ def call(fn: Callable, *args, returns: tuple[str, ...] | None = None, where: str
     if not callable(fn) or getattr(fn, "__module__", None) != "__main__":
         raise AssertionError(
             f"{name} must be a function defined in this notebook (found {fn!r}); "
-            "write it in the answer cell instead of importing it.")
+            "write it in the answer cell instead of importing it."
+        )
     before_args = [_snapshot(a) for a in args]
     before_kwargs = {k: _snapshot(v) for k, v in kwargs.items()}
     with warnings.catch_warnings(record=True) as caught:
@@ -165,11 +176,11 @@ def call(fn: Callable, *args, returns: tuple[str, ...] | None = None, where: str
         except FloatingPointError as err:
             raise AssertionError(
                 f"{_prefix(where)}{name} hit a floating-point error: {err}. "
-                + (fp_hint or "Look for exp of a large number, log of 0 or 0/0.")) from None
+                + (fp_hint or "Look for exp of a large number, log of 0 or 0/0.")
+            ) from None
     if caught:
         text = "; ".join(f"{w.category.__name__}: {w.message}" for w in caught[:3])
-        raise AssertionError(f"{_prefix(where)}{name} emitted a warning ({text}). "
-                             "Your code must run without warnings.")
+        raise AssertionError(f"{_prefix(where)}{name} emitted a warning ({text}). Your code must run without warnings.")
     changed = []
     names = _parameter_names(fn, len(args))
     for name_i, b, a in zip(names, before_args, args):
@@ -179,19 +190,21 @@ def call(fn: Callable, *args, returns: tuple[str, ...] | None = None, where: str
     if changed:
         raise AssertionError(
             f"{_prefix(where)}{name} changed its input in place: {'; '.join(changed)}. "
-            "Never modify the arrays you are given: compute new arrays (or work on x.copy()).")
+            "Never modify the arrays you are given: compute new arrays (or work on x.copy())."
+        )
     if returns is not None:
         if type(result) is not tuple or len(result) != len(returns):
-            got = (f"a tuple of {len(result)} values" if type(result) is tuple
-                   else f"a {type(result).__name__}")
-            raise AssertionError(f"{_prefix(where)}{name} must return a tuple ({', '.join(returns)}), "
-                                 f"got {got}.")
+            got = f"a tuple of {len(result)} values" if type(result) is tuple else f"a {type(result).__name__}"
+            raise AssertionError(f"{_prefix(where)}{name} must return a tuple ({', '.join(returns)}), got {got}.")
     return result
 
 
 def _type_error(name: str, actual, what: str, where: str) -> AssertionError:
-    kind = type(actual).__module__ + "." + type(actual).__name__ if type(actual).__module__ != "builtins" \
+    kind = (
+        type(actual).__module__ + "." + type(actual).__name__
+        if type(actual).__module__ != "builtins"
         else type(actual).__name__
+    )
     hint = ""
     if isinstance(actual, torch.Tensor):
         hint = " This assignment is numpy only: do not use torch in your answer."
@@ -217,9 +230,18 @@ def _likely(actual, causes, rtol, atol) -> str:
     return ""
 
 
-def check_close(name: str, actual, expected: np.ndarray, *, where: str = "", rtol: float = 1e-6,
-                atol: float = 1e-8, causes: Iterable[tuple] = (), shape_hints: dict | None = None,
-                hint: str = "") -> None:
+def check_close(
+    name: str,
+    actual,
+    expected: np.ndarray,
+    *,
+    where: str = "",
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    causes: Iterable[tuple] = (),
+    shape_hints: dict | None = None,
+    hint: str = "",
+) -> None:
     """Assert that a student's array equals a reference, with an actionable message.
 
     Args:
@@ -243,8 +265,10 @@ def check_close(name: str, actual, expected: np.ndarray, *, where: str = "", rto
     if type(actual) is not _ndarray:
         raise _type_error(name, actual, f"a numpy array of shape {expected.shape}", where)
     if actual.dtype != _float64:
-        raise AssertionError(f"{_prefix(where)}{name} should have dtype float64, got {actual.dtype}. "
-                             "Create arrays with float64 entries (np.zeros(shape), x.astype(float), ...).")
+        raise AssertionError(
+            f"{_prefix(where)}{name} should have dtype float64, got {actual.dtype}. "
+            "Create arrays with float64 entries (np.zeros(shape), x.astype(float), ...)."
+        )
     if actual.shape != expected.shape:
         msg = f"{_prefix(where)}{name} has shape {actual.shape}, expected {expected.shape}."
         shape_hint = (shape_hints or {}).get(tuple(actual.shape))
@@ -262,16 +286,19 @@ def check_close(name: str, actual, expected: np.ndarray, *, where: str = "", rto
         idx = _unravel_index(int(_argmax(~finite)), actual.shape)
         raise AssertionError(
             f"{_prefix(where)}{name} contains {int(_count_nonzero(~finite))} NaN/inf value(s), the first at "
-            f"index {_fmt_index(idx)}: a numerical overflow?" + _likely(actual, causes, rtol, atol))
+            f"index {_fmt_index(idx)}: a numerical overflow?" + _likely(actual, causes, rtol, atol)
+        )
     with _errstate(all="ignore"):
         err = _abs(actual - expected)
         bad = err > atol + rtol * _abs(expected)
     if not bad.any():
         return
     idx = _unravel_index(int(_argmax(err)), err.shape)
-    msg = (f"{_prefix(where)}{name} is wrong in {int(_count_nonzero(bad))} of {bad.size} entries. "
-           f"Largest error {float(err[idx]):.3g} at index {_fmt_index(idx)}: "
-           f"got {float(actual[idx]):.6g}, expected {float(expected[idx]):.6g}.")
+    msg = (
+        f"{_prefix(where)}{name} is wrong in {int(_count_nonzero(bad))} of {bad.size} entries. "
+        f"Largest error {float(err[idx]):.3g} at index {_fmt_index(idx)}: "
+        f"got {float(actual[idx]):.6g}, expected {float(expected[idx]):.6g}."
+    )
     likely = _likely(actual, causes, rtol, atol)
     if not likely:
         e_flat, a_flat = expected.ravel(), actual.ravel()
@@ -289,8 +316,16 @@ def check_close(name: str, actual, expected: np.ndarray, *, where: str = "", rto
     raise AssertionError(msg + likely)
 
 
-def check_scalar(name: str, actual, expected: float, *, where: str = "", rtol: float = 1e-6,
-                 atol: float = 1e-9, causes: Iterable[tuple] = ()) -> None:
+def check_scalar(
+    name: str,
+    actual,
+    expected: float,
+    *,
+    where: str = "",
+    rtol: float = 1e-6,
+    atol: float = 1e-9,
+    causes: Iterable[tuple] = (),
+) -> None:
     """Assert that a student's scalar (``float``, ``np.float64`` or a 0-d float64
     array) equals ``expected``. ``causes`` are ``(candidate_value, explanation)`` pairs."""
     if type(actual) is _ndarray and actual.shape == () and actual.dtype == _float64:
@@ -298,14 +333,17 @@ def check_scalar(name: str, actual, expected: float, *, where: str = "", rtol: f
     if type(actual) not in _FLOAT_TYPES:
         what = "a single number (a Python float or np.float64)"
         if type(actual) is _ndarray:
-            raise AssertionError(f"{_prefix(where)}{name} should be {what}, got an array of shape "
-                                 f"{actual.shape}: did you forget to sum/average it?")
+            raise AssertionError(
+                f"{_prefix(where)}{name} should be {what}, got an array of shape "
+                f"{actual.shape}: did you forget to sum/average it?"
+            )
         raise _type_error(name, actual, what, where)
     actual = float(actual)
     if not math.isfinite(actual):
-        raise AssertionError(f"{_prefix(where)}{name} is {actual}, expected {expected:.6g}: "
-                             "a numerical overflow?" + "".join(
-                                 " Likely cause: " + t for c, t in causes if not math.isfinite(c))[:300])
+        raise AssertionError(
+            f"{_prefix(where)}{name} is {actual}, expected {expected:.6g}: "
+            "a numerical overflow?" + "".join(" Likely cause: " + t for c, t in causes if not math.isfinite(c))[:300]
+        )
     if abs(actual - expected) <= atol + rtol * abs(expected):
         return
     msg = f"{_prefix(where)}{name} is {actual:.8g}, expected {expected:.8g}."
@@ -324,8 +362,10 @@ def check_int(name: str, actual, expected: int, *, where: str = "", causes: Iter
     ``bool`` or ``float``) equal to ``expected``."""
     if type(actual) not in _INT_TYPES:
         if type(actual) in (float, np.float64):
-            raise AssertionError(f"{_prefix(where)}{name} should be an int, got the float {actual!r}: "
-                                 "use floor division // instead of /.")
+            raise AssertionError(
+                f"{_prefix(where)}{name} should be an int, got the float {actual!r}: "
+                "use floor division // instead of /."
+            )
         raise _type_error(name, actual, "an int", where)
     if int(actual) != expected:
         msg = f"{_prefix(where)}{name} is {int(actual)}, expected {expected}."
@@ -340,8 +380,10 @@ def check_unchanged(name: str, actual, before: np.ndarray, *, where: str = "", b
     """Assert that the caller's array ``actual`` still equals its copy ``before``."""
     changed = _changed(_snapshot(before), actual, name)
     if changed:
-        raise AssertionError(f"{_prefix(where)}{by} changed {'; '.join(changed)} in place. "
-                             "Never modify arrays you are given or that sit in the cache.")
+        raise AssertionError(
+            f"{_prefix(where)}{by} changed {'; '.join(changed)} in place. "
+            "Never modify arrays you are given or that sit in the cache."
+        )
 
 
 def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
@@ -360,9 +402,18 @@ def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float =
     return grad
 
 
-def gradient_check(name: str, analytic, f: Callable[[np.ndarray], float], x: np.ndarray, *,
-                   where: str = "", rtol: float = 1e-5, atol: float = 1e-7, shape_hints: dict | None = None,
-                   hint: str = "") -> None:
+def gradient_check(
+    name: str,
+    analytic,
+    f: Callable[[np.ndarray], float],
+    x: np.ndarray,
+    *,
+    where: str = "",
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+    shape_hints: dict | None = None,
+    hint: str = "",
+) -> None:
     """Compare a student's gradient with the central-difference gradient of ``f`` at ``x``.
 
     ``f`` is usually built from the student's own forward pass and a random
@@ -370,9 +421,16 @@ def gradient_check(name: str, analytic, f: Callable[[np.ndarray], float], x: np.
     so a failure means the backward pass does not match the forward pass.
     """
     expected = numeric_gradient(f, x)
-    check_close(name, analytic, expected, where=(where + "; " if where else "")
-                + "compared with the numerical gradient of your forward pass", rtol=rtol, atol=atol,
-                shape_hints=shape_hints, hint=hint)
+    check_close(
+        name,
+        analytic,
+        expected,
+        where=(where + "; " if where else "") + "compared with the numerical gradient of your forward pass",
+        rtol=rtol,
+        atol=atol,
+        shape_hints=shape_hints,
+        hint=hint,
+    )
 
 
 def torch_reference(fn: Callable, *arrays, dout: np.ndarray | None = None):
@@ -408,6 +466,7 @@ def torch_reference(fn: Callable, *arrays, dout: np.ndarray | None = None):
     else:
         out.backward(_torch_tensor(dout, dtype=_torch_float64))
         value = out.detach().numpy().copy()
-    grads = tuple(t.grad.numpy().copy() if isinstance(t, torch.Tensor) and t.grad is not None else None
-                  for t in tensors)
+    grads = tuple(
+        t.grad.numpy().copy() if isinstance(t, torch.Tensor) and t.grad is not None else None for t in tensors
+    )
     return value, grads

@@ -25,6 +25,7 @@ ACTIVATIONS = ("sigmoid", "relu", "tanh")
 # Layers
 # --------------------------------------------------------------------------- #
 
+
 def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
     """Fully connected layer ``out = x @ w + b``, i.e. z_j = sum_i w_ij x_i + b_j for every row.
 
@@ -114,6 +115,7 @@ ACTIVATION_LAYERS: dict[str, tuple[Callable, Callable]] = {
 # Losses
 # --------------------------------------------------------------------------- #
 
+
 def mse_loss(pred: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Mean squared error with the 1/2 factor: L = 1/N * sum_i 1/2 ||y_i - pred_i||^2.
 
@@ -169,6 +171,7 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
 # Gradient checking
 # --------------------------------------------------------------------------- #
 
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Central-difference estimate of the gradient of a scalar function.
 
@@ -217,6 +220,7 @@ def relative_error(a, b, eps: float = 1e-12) -> float:
 # Deep networks: per-layer gradient norms (vanishing gradients)
 # --------------------------------------------------------------------------- #
 
+
 def init_std(n_in: int, scheme: str) -> float:
     """Standard deviation of the Gaussian weights of a layer with ``n_in`` inputs.
 
@@ -232,8 +236,9 @@ def init_std(n_in: int, scheme: str) -> float:
     return float(stds[scheme])
 
 
-def mlp_gradient_norms(X: np.ndarray, y: np.ndarray, widths: Sequence[int], activation: str = "sigmoid",
-                       init: str = "lecun", seed: int = 0) -> np.ndarray:
+def mlp_gradient_norms(
+    X: np.ndarray, y: np.ndarray, widths: Sequence[int], activation: str = "sigmoid", init: str = "lecun", seed: int = 0
+) -> np.ndarray:
     """Per-layer weight-gradient norms of a freshly initialised deep MLP on one batch.
 
     The network is affine -> activation -> ... -> affine (no activation after

@@ -49,8 +49,9 @@ def add_bias(X: np.ndarray) -> np.ndarray:
     return np.hstack([X, np.ones((len(X), 1))])
 
 
-def make_pair_regression(n: int = 50, slope: float = 1.5, intercept: float = 0.5, noise: float = 0.3,
-                         seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def make_pair_regression(
+    n: int = 50, slope: float = 1.5, intercept: float = 0.5, noise: float = 0.3, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Pair (one-feature) regression data: y = slope * x + intercept + noise, x ~ U[0, 2].
 
     Returns:
@@ -79,6 +80,7 @@ def make_sine_regression(n: int = 20, noise: float = 0.25, seed: int = 0) -> tup
 # --------------------------------------------------------------------------- #
 # Losses (deck 004's must-know four)
 # --------------------------------------------------------------------------- #
+
 
 def _reduce(values: np.ndarray, reduction: str) -> np.ndarray | float:
     if reduction == "mean":
@@ -124,6 +126,7 @@ def huber(y: np.ndarray, y_hat: np.ndarray, delta: float = 1.0, reduction: str =
 # Least squares: closed form and gradients
 # --------------------------------------------------------------------------- #
 
+
 def _check_xy(X, y):
     X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
     if X.ndim != 2 or y.shape != (len(X),):
@@ -163,8 +166,7 @@ def mse_surface_2d(X: np.ndarray, y: np.ndarray):
     A, c, yy = X.T @ X / len(X), X.T @ y / len(X), float(y @ y / len(X))
 
     def loss(W1, W2):
-        return 0.5 * (A[0, 0] * W1**2 + 2 * A[0, 1] * W1 * W2 + A[1, 1] * W2**2
-                      - 2 * c[0] * W1 - 2 * c[1] * W2 + yy)
+        return 0.5 * (A[0, 0] * W1**2 + 2 * A[0, 1] * W1 * W2 + A[1, 1] * W2**2 - 2 * c[0] * W1 - 2 * c[1] * W2 + yy)
 
     return loss, A
 
@@ -197,6 +199,7 @@ def closed_form(X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
 # Logistic regression: the log loss of a linear score
 # --------------------------------------------------------------------------- #
 
+
 def logistic_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> float:
     """Mean log loss of logistic regression, p = sigmoid(X w).
 
@@ -223,6 +226,7 @@ def logistic_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 # Gradient descent with deck 002's stopping rules
 # --------------------------------------------------------------------------- #
 
+
 @dataclass
 class GDResult:
     """What :func:`gradient_descent` did.
@@ -247,10 +251,18 @@ class GDResult:
         return len(self.path) - 1
 
 
-def gradient_descent(grad: Callable[[np.ndarray], np.ndarray], w0, lr: float, max_steps: int, *,
-                     loss: Callable[[np.ndarray], float] | None = None, step_tol: float | None = None,
-                     grad_tol: float | None = None, diverge_above: float = 1e8,
-                     progress: bool = False) -> GDResult:
+def gradient_descent(
+    grad: Callable[[np.ndarray], np.ndarray],
+    w0,
+    lr: float,
+    max_steps: int,
+    *,
+    loss: Callable[[np.ndarray], float] | None = None,
+    step_tol: float | None = None,
+    grad_tol: float | None = None,
+    diverge_above: float = 1e8,
+    progress: bool = False,
+) -> GDResult:
     """Plain gradient descent w_t = w_{t-1} - lr * grad(w_{t-1}).
 
     Args:
@@ -336,10 +348,22 @@ class TrainResult:
     path: list = field(default_factory=list)
 
 
-def train_linear(X: np.ndarray, y: np.ndarray, method: str, lr: float, epochs: int, *,
-                 batch_size: int | None = None, seed: int = 0, w0=None, alpha: float = 0.99,
-                 betas: tuple = (0.9, 0.999), eps: float = 1e-8, l2: float = 0.0,
-                 progress: bool = False) -> TrainResult:
+def train_linear(
+    X: np.ndarray,
+    y: np.ndarray,
+    method: str,
+    lr: float,
+    epochs: int,
+    *,
+    batch_size: int | None = None,
+    seed: int = 0,
+    w0=None,
+    alpha: float = 0.99,
+    betas: tuple = (0.9, 0.999),
+    eps: float = 1e-8,
+    l2: float = 0.0,
+    progress: bool = False,
+) -> TrainResult:
     """Minimise :func:`mse_loss` with one of four optimisers, written out in NumPy.
 
     The update rules follow ``torch.optim`` exactly (default hyper-parameters),
@@ -380,7 +404,7 @@ def train_linear(X: np.ndarray, y: np.ndarray, method: str, lr: float, epochs: i
     for _ in tqdm(range(int(epochs)), desc=method, unit="epoch", disable=not progress, leave=False):
         order = np.arange(n) if method == "gd" else rng.permutation(n)
         for start in range(0, n, int(batch_size)):
-            idx = order[start:start + int(batch_size)]
+            idx = order[start : start + int(batch_size)]
             g = mse_grad(w, X[idx], y[idx], l2)
             t += 1
             if method in ("gd", "sgd"):
@@ -437,12 +461,12 @@ GD_STEP_QUIZ = {
     "answer": 2,
     "why": {
         1: "The plus sign climbs the loss (gradient ascent), and the gradient is taken at w^t, "
-           "the point we have not computed yet.",
+        "the point we have not computed yet.",
         2: "Correct: step from the previous point against the gradient at that previous point.",
         3: "Right sign, but the gradient is at w^t, which is what we are computing; this is the "
-           "implicit (proximal) step and needs an equation solved at every step.",
+        "implicit (proximal) step and needs an equation solved at every step.",
         4: "The plus sign climbs the loss, and the gradient at the start w^0 never changes, so "
-           "this walks in a straight line forever.",
+        "this walks in a straight line forever.",
     },
 }
 
@@ -465,6 +489,7 @@ def gd_quiz_feedback(choice) -> str:
 # --------------------------------------------------------------------------- #
 # Rosenblatt's perceptron
 # --------------------------------------------------------------------------- #
+
 
 def _signed_labels(y) -> np.ndarray:
     y = np.asarray(y)
@@ -495,9 +520,17 @@ class PerceptronResult:
         return (np.asarray(X, dtype=float) @ self.w + self.b > 0).astype(np.int64)
 
 
-def train_perceptron(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: int = 100, *,
-                     w0=None, b0: float = 0.0, shuffle_seed: int | None = None,
-                     progress: bool = False) -> PerceptronResult:
+def train_perceptron(
+    X: np.ndarray,
+    y: np.ndarray,
+    lr: float = 1.0,
+    max_epochs: int = 100,
+    *,
+    w0=None,
+    b0: float = 0.0,
+    shuffle_seed: int | None = None,
+    progress: bool = False,
+) -> PerceptronResult:
     """Rosenblatt's learning rule: for each misclassified x_i, w += lr y_i x_i and b += lr y_i.
 
     A point counts as misclassified when y_i (w . x_i + b) <= 0 (labels as +-1).
@@ -524,7 +557,7 @@ def train_perceptron(X: np.ndarray, y: np.ndarray, lr: float = 1.0, max_epochs: 
     mistakes = []
     for _ in tqdm(range(int(max_epochs)), desc="perceptron", unit="epoch", disable=not progress, leave=False):
         errors = 0
-        for i in (rng.permutation(len(X)) if rng is not None else range(len(X))):
+        for i in rng.permutation(len(X)) if rng is not None else range(len(X)):
             if s[i] * (X[i] @ w + b) <= 0:
                 w = w + lr * s[i] * X[i]
                 b += lr * s[i]
@@ -562,7 +595,8 @@ def best_linear_accuracy(X: np.ndarray, y: np.ndarray, n_angles: int = 3600) -> 
     # (#zeros among the first k) + (#ones among the rest).
     zeros_before = np.concatenate([np.zeros((len(angles), 1), int), np.cumsum(1 - ones, axis=1)], axis=1)
     ones_after = ones.sum(axis=1, keepdims=True) - np.concatenate(
-        [np.zeros((len(angles), 1), int), np.cumsum(ones, axis=1)], axis=1)
+        [np.zeros((len(angles), 1), int), np.cumsum(ones, axis=1)], axis=1
+    )
     # A split between two equal projections is not realisable by a threshold.
     sorted_proj = np.take_along_axis(proj, order, axis=1)
     ok = np.ones_like(zeros_before, dtype=bool)

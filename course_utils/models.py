@@ -57,12 +57,21 @@ class LeNet(nn.Module):
         in_size: input height = width (a multiple of 4).
     """
 
-    def __init__(self, n_classes: int = 10, channels: tuple = (6, 16), hidden: tuple = (120, 84),
-                 dropout: float = 0.0, batchnorm: bool = False, in_size: int = 8):
+    def __init__(
+        self,
+        n_classes: int = 10,
+        channels: tuple = (6, 16),
+        hidden: tuple = (120, 84),
+        dropout: float = 0.0,
+        batchnorm: bool = False,
+        in_size: int = 8,
+    ):
         super().__init__()
         if n_classes < 1 or len(channels) != 2 or min(channels) < 1 or in_size % 4:
-            raise ValueError(f"need n_classes >= 1, two positive channel counts and in_size % 4 == 0; "
-                             f"got {n_classes}, {channels}, {in_size}")
+            raise ValueError(
+                f"need n_classes >= 1, two positive channel counts and in_size % 4 == 0; "
+                f"got {n_classes}, {channels}, {in_size}"
+            )
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
         c1, c2 = channels
@@ -97,8 +106,7 @@ class MLP(nn.Sequential):
     Input (B, ...) with ``in_features`` values per example; output (B, n_classes).
     """
 
-    def __init__(self, in_features: int = 64, hidden: tuple = (256, 128), n_classes: int = 10,
-                 dropout: float = 0.0):
+    def __init__(self, in_features: int = 64, hidden: tuple = (256, 128), n_classes: int = 10, dropout: float = 0.0):
         if in_features < 1 or n_classes < 1 or any(h < 1 for h in hidden):
             raise ValueError(f"layer sizes must be positive, got {in_features}, {hidden}, {n_classes}")
         if not 0 <= dropout < 1:
@@ -120,9 +128,20 @@ def lenet5_1998() -> nn.Sequential:
     F6 FC 84, output FC 10, tanh between. (The paper's C3 connects each output map
     to only some input maps and its pools have trainable scales; here C3 is dense.)
     """
-    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(),
-                         nn.AvgPool2d(2), nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten(),
-                         nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(16, 120, 5),
+        nn.Tanh(),
+        nn.Flatten(),
+        nn.Linear(120, 84),
+        nn.Tanh(),
+        nn.Linear(84, 10),
+    )
 
 
 class Frozen(nn.Module):
@@ -148,10 +167,22 @@ class Frozen(nn.Module):
         return self.module(x)
 
 
-def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int, lr: float = 1e-2,
-                     batch_size: int = 64, X_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
-                     regularizer=None, seed: int = 0, progress: bool = True, desc: str = "training",
-                     device: torch.device | str | None = None):
+def train_classifier(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    lr: float = 1e-2,
+    batch_size: int = 64,
+    X_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
+    regularizer=None,
+    seed: int = 0,
+    progress: bool = True,
+    desc: str = "training",
+    device: torch.device | str | None = None,
+):
     """Train a classifier on in-memory tensors: Adam, one-cycle LR schedule, cross-entropy.
 
     The one-cycle schedule warms the learning rate up to ``lr`` and anneals it
@@ -181,9 +212,18 @@ def train_classifier(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epoc
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=int(epochs))
     val = tensor_loader(X_val, y_val, 1024, shuffle=False) if X_val is not None else None
-    return fit(model, tensor_loader(X, y, batch_size, seed=seed), epochs=int(epochs), optimizer=opt,
-               scheduler=sched, val_loader=val, regularizer=regularizer, progress=progress, desc=desc,
-               device=device)
+    return fit(
+        model,
+        tensor_loader(X, y, batch_size, seed=seed),
+        epochs=int(epochs),
+        optimizer=opt,
+        scheduler=sched,
+        val_loader=val,
+        regularizer=regularizer,
+        progress=progress,
+        desc=desc,
+        device=device,
+    )
 
 
 def init_normal_fan_in_(model: nn.Module) -> nn.Module:
@@ -238,8 +278,13 @@ def few_shot_sample(X: torch.Tensor, y: torch.Tensor, k: int, seed: int, classes
     return X[idx.to(X.device)], position[y.cpu()[idx]].to(y.device)
 
 
-def few_shot_contenders(backbone: nn.Module, n_classes: int = 10, channels: tuple = (16, 32),
-                        hidden: tuple = (64,), augment: tuple = (1.0, 10.0)) -> dict:
+def few_shot_contenders(
+    backbone: nn.Module,
+    n_classes: int = 10,
+    channels: tuple = (16, 32),
+    hidden: tuple = (64,),
+    augment: tuple = (1.0, 10.0),
+) -> dict:
     """The two networks a few-shot comparison trains, both behind the same augmentation.
 
     * ``"transfer"``: the trained ``backbone`` (convolutional stages mapping (B, 1, 8, 8) to
@@ -250,15 +295,18 @@ def few_shot_contenders(backbone: nn.Module, n_classes: int = 10, channels: tupl
     Returns ``{name: model}``, each mapping (B, 1, 8, 8) to logits (B, n_classes).
     """
     return {
-        "transfer": nn.Sequential(RandomAffine(*augment), Frozen(backbone),
-                                  LeNet(n_classes=n_classes, channels=channels, hidden=hidden).head),
-        "from scratch": nn.Sequential(RandomAffine(*augment),
-                                      LeNet(n_classes=n_classes, channels=channels, hidden=hidden, batchnorm=True)),
+        "transfer": nn.Sequential(
+            RandomAffine(*augment), Frozen(backbone), LeNet(n_classes=n_classes, channels=channels, hidden=hidden).head
+        ),
+        "from scratch": nn.Sequential(
+            RandomAffine(*augment), LeNet(n_classes=n_classes, channels=channels, hidden=hidden, batchnorm=True)
+        ),
     }
 
 
-def template_accuracy(X_few: torch.Tensor, y_few: torch.Tensor, X_eval: torch.Tensor, y_eval: torch.Tensor,
-                      n_classes: int) -> float:
+def template_accuracy(
+    X_few: torch.Tensor, y_few: torch.Tensor, X_eval: torch.Tensor, y_eval: torch.Tensor, n_classes: int
+) -> float:
     """Accuracy of pixel templates, a baseline that learns nothing.
 
     Each class's template is the mean of its examples in ``X_few`` (M, ...) with labels
@@ -272,9 +320,21 @@ def template_accuracy(X_few: torch.Tensor, y_few: torch.Tensor, X_eval: torch.Te
     return (nearest == y_eval).float().mean().item()
 
 
-def compare_few_shot(backbone: nn.Module, X_pool: torch.Tensor, y_pool: torch.Tensor, X_eval: torch.Tensor,
-                     y_eval: torch.Tensor, *, k: int, draws: int, seed: int = 0, classes=range(10),
-                     epochs: int = 100, lr: float = 3e-3, device: torch.device | str | None = None) -> dict:
+def compare_few_shot(
+    backbone: nn.Module,
+    X_pool: torch.Tensor,
+    y_pool: torch.Tensor,
+    X_eval: torch.Tensor,
+    y_eval: torch.Tensor,
+    *,
+    k: int,
+    draws: int,
+    seed: int = 0,
+    classes=range(10),
+    epochs: int = 100,
+    lr: float = 3e-3,
+    device: torch.device | str | None = None,
+) -> dict:
     """Few-shot accuracy of transfer, training from scratch and pixel templates, over several draws.
 
     For every draw ``d`` in ``range(draws)``: ``k`` examples per class of ``classes`` are drawn
@@ -301,8 +361,17 @@ def compare_few_shot(backbone: nn.Module, X_pool: torch.Tensor, y_pool: torch.Te
         seed_everything(seed + draw)
         for name, model in few_shot_contenders(backbone, n_classes).items():
             model.to(device)
-            train_classifier(model, X_few, y_few, epochs=epochs, lr=lr, batch_size=len(X_few), seed=draw,
-                             progress=False, device=device)
+            train_classifier(
+                model,
+                X_few,
+                y_few,
+                epochs=epochs,
+                lr=lr,
+                batch_size=len(X_few),
+                seed=draw,
+                progress=False,
+                device=device,
+            )
             accs.setdefault(name, []).append(accuracy(predict(model, X_eval, device=device), y_eval.cpu()))
         accs.setdefault("pixel templates", []).append(template_accuracy(X_few, y_few, X_eval, y_eval, n_classes))
     return accs
@@ -331,8 +400,9 @@ def affine_images(x: torch.Tensor, dx, dy, degrees) -> torch.Tensor:
     dx, dy, theta = as_t(dx), as_t(dy), as_t(degrees) * (math.pi / 180)
     cos, sin = torch.cos(theta), torch.sin(theta)
     # affine_grid maps output coordinates (in [-1, 1]) to input coordinates
-    mat = torch.stack([torch.stack([cos, -sin, -2 * dx / W], dim=1),
-                       torch.stack([sin, cos, -2 * dy / H], dim=1)], dim=1)
+    mat = torch.stack(
+        [torch.stack([cos, -sin, -2 * dx / W], dim=1), torch.stack([sin, cos, -2 * dy / H], dim=1)], dim=1
+    )
     grid = F.affine_grid(mat, list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -378,8 +448,7 @@ def typical_dnn() -> nn.Sequential:
     for c_out, k in [(6, 5), (12, 3), (20, 3), (40, 3)]:
         layers += [nn.Conv2d(c_in, c_out, k), nn.ReLU(), nn.MaxPool2d(2)]
         c_in = c_out
-    layers += [nn.Flatten(), nn.Linear(40 * 6 * 6, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(),
-               nn.Linear(256, 1)]
+    layers += [nn.Flatten(), nn.Linear(40 * 6 * 6, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 1)]
     return nn.Sequential(*layers)
 
 
@@ -481,8 +550,9 @@ class Autoencoder(nn.Module):
         return self.decode(self.encode(x))
 
 
-def mlp_generator(latent_dim: int, out_features: int, hidden: tuple = (128, 128),
-                  out_activation: str | None = None) -> nn.Sequential:
+def mlp_generator(
+    latent_dim: int, out_features: int, hidden: tuple = (128, 128), out_activation: str | None = None
+) -> nn.Sequential:
     """GAN generator: z (B, latent_dim) -> sample (B, out_features).
 
     ReLU hidden layers; ``out_activation`` ``"sigmoid"`` for images in [0, 1],

@@ -19,12 +19,23 @@ from .diagrams import PALETTE, enable_alt_text
 
 # Colour-blind-safe colours: lines cycle through Okabe & Ito's palette (the one the diagrams use);
 # classes (up to 10) get Paul Tol's "muted" scheme, distinguishable with every common deficiency.
-CLASS_COLORS = ("#332288", "#CC6677", "#117733", "#DDCC77", "#88CCEE",
-                "#882255", "#44AA99", "#999933", "#AA4499", "#777777")
+CLASS_COLORS = (
+    "#332288",
+    "#CC6677",
+    "#117733",
+    "#DDCC77",
+    "#88CCEE",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+    "#777777",
+)
 
 STYLE = {
-    "axes.prop_cycle": mpl.cycler(color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion",
-                                                                "sky", "purple", "yellow", "black")]),
+    "axes.prop_cycle": mpl.cycler(
+        color=[PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "sky", "purple", "yellow", "black")]
+    ),
     "figure.figsize": (6.0, 4.0),
     "figure.dpi": 90,
     "axes.grid": True,
@@ -53,8 +64,7 @@ def _axes(ax, figsize=None):
     return fig, ax
 
 
-def plot_curves(curves: Mapping[str, tuple], *, title: str, xlabel: str, ylabel: str,
-                logy: bool = False, ax=None):
+def plot_curves(curves: Mapping[str, tuple], *, title: str, xlabel: str, ylabel: str, logy: bool = False, ax=None):
     """Several named curves on one axis (losses, convergence, error against width...).
 
     Args:
@@ -113,8 +123,16 @@ def plot_history(history, *, title: str = "Learning curves", ax=None):
     return fig
 
 
-def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.ndarray, y: np.ndarray, *,
-                           title: str = "Decision boundary", resolution: int = 150, margin: float = 0.5, ax=None):
+def plot_decision_boundary(
+    predict: Callable[[np.ndarray], np.ndarray],
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    title: str = "Decision boundary",
+    resolution: int = 150,
+    margin: float = 0.5,
+    ax=None,
+):
     """Colour the plane by a classifier's prediction and overlay the data.
 
     Args:
@@ -130,22 +148,37 @@ def plot_decision_boundary(predict: Callable[[np.ndarray], np.ndarray], X: np.nd
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[xx.ravel(), yy.ravel()]
     z = np.asarray(predict(grid), dtype=float).reshape(xx.shape)
-    ax.contourf(xx, yy, z, levels=20 if np.unique(z).size > 10 else np.unique(z).size,
-                cmap="RdBu_r", alpha=0.35)
+    ax.contourf(xx, yy, z, levels=20 if np.unique(z).size > 10 else np.unique(z).size, cmap="RdBu_r", alpha=0.35)
     classes = np.unique(y)
     for c in classes:
         sel = y == c
-        ax.scatter(X[sel, 0], X[sel, 1], s=18, color=CLASS_COLORS[int(c) % 10],
-                   edgecolor="k", linewidth=0.3, label=f"class {c}")
+        ax.scatter(
+            X[sel, 0],
+            X[sel, 1],
+            s=18,
+            color=CLASS_COLORS[int(c) % 10],
+            edgecolor="k",
+            linewidth=0.3,
+            label=f"class {c}",
+        )
     ax.set(title=title, xlabel="$x_1$", ylabel="$x_2$", xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]))
     ax.legend(loc="upper right")
     return fig
 
 
-def plot_loss_surface(loss: Callable[[np.ndarray, np.ndarray], np.ndarray], xlim: tuple, ylim: tuple, *,
-                      paths: Mapping[str, np.ndarray] | None = None, title: str = "Loss surface",
-                      xlabel: str = "$w_1$", ylabel: str = "$w_2$", resolution: int = 120,
-                      minimum: tuple | None = None, ax=None):
+def plot_loss_surface(
+    loss: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    xlim: tuple,
+    ylim: tuple,
+    *,
+    paths: Mapping[str, np.ndarray] | None = None,
+    title: str = "Loss surface",
+    xlabel: str = "$w_1$",
+    ylabel: str = "$w_2$",
+    resolution: int = 120,
+    minimum: tuple | None = None,
+    ax=None,
+):
     """Contours of a 2-parameter loss with optimiser paths drawn on top.
 
     Args:
@@ -171,8 +204,16 @@ def plot_loss_surface(loss: Callable[[np.ndarray, np.ndarray], np.ndarray], xlim
     return fig
 
 
-def show_images(images, labels=None, *, title: str = "Images", ncols: int = 8, cmap: str = "gray",
-                symmetric: bool = False, size: float = 1.2):
+def show_images(
+    images,
+    labels=None,
+    *,
+    title: str = "Images",
+    ncols: int = 8,
+    cmap: str = "gray",
+    symmetric: bool = False,
+    size: float = 1.2,
+):
     """A grid of images with optional per-image captions.
 
     Args:
@@ -214,8 +255,9 @@ def show_kernels(weights, *, title: str = "Kernels", ncols: int = 8):
         w = w[:, 0]
     if w.ndim != 3:
         raise ValueError(f"weights must be (F, C, KH, KW) or (F, KH, KW), got {w.shape}")
-    return show_images(w, [f"kernel {i}" for i in range(len(w))], title=title, ncols=ncols,
-                       cmap="RdBu_r", symmetric=True)
+    return show_images(
+        w, [f"kernel {i}" for i in range(len(w))], title=title, ncols=ncols, cmap="RdBu_r", symmetric=True
+    )
 
 
 def show_feature_maps(maps, *, title: str = "Feature maps", ncols: int = 8):
@@ -226,8 +268,9 @@ def show_feature_maps(maps, *, title: str = "Feature maps", ncols: int = 8):
     return show_images(m, [f"channel {i}" for i in range(len(m))], title=title, ncols=ncols, cmap="viridis")
 
 
-def plot_functions_with_derivatives(functions: Mapping[str, tuple], x, *, ncols: int = 4,
-                                    title: str = "Functions and their derivatives"):
+def plot_functions_with_derivatives(
+    functions: Mapping[str, tuple], x, *, ncols: int = 4, title: str = "Functions and their derivatives"
+):
     """One panel per function, showing f(x) and f'(x).
 
     Args:
@@ -271,8 +314,15 @@ def plot_confusion_matrix(y_true, y_pred, *, n_classes: int | None = None, title
     for i in range(k):
         for j in range(k):
             if cm[i, j]:
-                ax.text(j, i, cm[i, j], ha="center", va="center", fontsize=7,
-                        color="white" if cm[i, j] > cm.max() / 2 else "black")
+                ax.text(
+                    j,
+                    i,
+                    cm[i, j],
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if cm[i, j] > cm.max() / 2 else "black",
+                )
     ax.set(title=title, xlabel="predicted class", ylabel="true class", xticks=range(k), yticks=range(k))
     ax.grid(False)
     fig.colorbar(im, ax=ax, label="count")
@@ -280,8 +330,16 @@ def plot_confusion_matrix(y_true, y_pred, *, n_classes: int | None = None, title
     return fig
 
 
-def show_matrices(arrays, labels=None, *, title: str = "Matrices", annotate: bool | None = None,
-                  cmap: str = "viridis", symmetric: bool = False, size: float = 2.5):
+def show_matrices(
+    arrays,
+    labels=None,
+    *,
+    title: str = "Matrices",
+    annotate: bool | None = None,
+    cmap: str = "viridis",
+    symmetric: bool = False,
+    size: float = 2.5,
+):
     """A row of 2-D arrays of possibly different shapes (image, kernel, feature map...), one panel each.
 
     Args:

@@ -19,8 +19,8 @@ environments need no download and, as used here, no display.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import gymnasium as gym
 import matplotlib.pyplot as plt
@@ -32,17 +32,44 @@ from tqdm.auto import tqdm
 
 from .diagrams import PALETTE
 
-__all__ = ["ARROWS", "make_frozen_lake", "tabular_model", "value_iteration", "optimal_actions", "q_update",
-           "epsilon_greedy", "q_learning", "run_greedy_tabular", "plot_grid_policy", "make_cartpole_vec", "mlp",
-           "Batch", "rollout", "reward_to_go", "reinforce_loss", "reinforce_step", "ReinforceHistory",
-           "train_reinforce", "greedy_policy", "random_policy", "evaluate_policy", "record_episode",
-           "draw_cartpole", "render_episodes", "gradient_samples", "score_function_gradients", "source", "fit_value"]
+__all__ = [
+    "ARROWS",
+    "make_frozen_lake",
+    "tabular_model",
+    "value_iteration",
+    "optimal_actions",
+    "q_update",
+    "epsilon_greedy",
+    "q_learning",
+    "run_greedy_tabular",
+    "plot_grid_policy",
+    "make_cartpole_vec",
+    "mlp",
+    "Batch",
+    "rollout",
+    "reward_to_go",
+    "reinforce_loss",
+    "reinforce_step",
+    "ReinforceHistory",
+    "train_reinforce",
+    "greedy_policy",
+    "random_policy",
+    "evaluate_policy",
+    "record_episode",
+    "draw_cartpole",
+    "render_episodes",
+    "gradient_samples",
+    "score_function_gradients",
+    "source",
+    "fit_value",
+]
 
 # FrozenLake's actions: 0 left, 1 down, 2 right, 3 up.
 ARROWS = {0: "\u2190", 1: "\u2193", 2: "\u2192", 3: "\u2191"}
 
 
 # ----------------------------------------------------------------------------- tabular methods
+
 
 def make_frozen_lake(is_slippery: bool = False, map_name: str = "4x4") -> gym.Env:
     """``gym.make("FrozenLake-v1", ...)``: states 0..S-1 (row-major cells), 4 actions."""
@@ -69,8 +96,9 @@ def tabular_model(env: gym.Env) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return P, R, terminal
 
 
-def value_iteration(P: np.ndarray, R: np.ndarray, terminal: np.ndarray, gamma: float = 0.95,
-                    tol: float = 1e-12, max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def value_iteration(
+    P: np.ndarray, R: np.ndarray, terminal: np.ndarray, gamma: float = 0.95, tol: float = 1e-12, max_iter: int = 10_000
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Solve the Bellman optimality equation by repeated backups.
 
     ``V(s) <- max_a [R(s, a) + gamma * sum_s' P(s, a, s') V(s')]``, with ``V = 0`` on terminal states,
@@ -79,7 +107,7 @@ def value_iteration(P: np.ndarray, R: np.ndarray, terminal: np.ndarray, gamma: f
     """
     V = np.zeros(P.shape[0])
     for _ in range(max_iter):
-        Q = R + gamma * P @ np.where(terminal, 0.0, V)      # (S, A)
+        Q = R + gamma * P @ np.where(terminal, 0.0, V)  # (S, A)
         V_new = np.where(terminal, 0.0, Q.max(axis=1))
         converged = np.abs(V_new - V).max() < tol
         V = V_new
@@ -95,8 +123,9 @@ def optimal_actions(Q: np.ndarray, tol: float = 1e-9) -> np.ndarray:
     return Q >= Q.max(axis=1, keepdims=True) - tol
 
 
-def q_update(Q: np.ndarray, s: int, a: int, r: float, s_next: int, terminated: bool, truncated: bool,
-             alpha: float, gamma: float) -> np.ndarray:
+def q_update(
+    Q: np.ndarray, s: int, a: int, r: float, s_next: int, terminated: bool, truncated: bool, alpha: float, gamma: float
+) -> np.ndarray:
     """One Q-learning (Bellman) update of ``Q`` (S, A), in place; returns ``Q``.
 
     ``target = r + gamma * max_a' Q[s_next, a']``, or just ``r`` when the episode *terminated*
@@ -117,8 +146,15 @@ def epsilon_greedy(Q_row: np.ndarray, epsilon: float, rng: np.random.Generator) 
     return int(rng.choice(best))
 
 
-def q_learning(env: gym.Env, episodes: int = 4000, alpha: float = 0.5, gamma: float = 0.95,
-               epsilon: float = 0.5, seed: int = 0, update: Callable = q_update) -> tuple[np.ndarray, np.ndarray]:
+def q_learning(
+    env: gym.Env,
+    episodes: int = 4000,
+    alpha: float = 0.5,
+    gamma: float = 0.95,
+    epsilon: float = 0.5,
+    seed: int = 0,
+    update: Callable = q_update,
+) -> tuple[np.ndarray, np.ndarray]:
     """Tabular Q-learning with epsilon-greedy exploration on a discrete environment.
 
     Each episode: ``reset``, then act epsilon-greedily, ``step``, apply ``update`` (default
@@ -154,8 +190,9 @@ def run_greedy_tabular(env: gym.Env, policy: np.ndarray, seed: int = 0) -> tuple
     return states, total
 
 
-def plot_grid_policy(desc, policy: np.ndarray, V: np.ndarray | None = None, *, title: str,
-                     mark: np.ndarray | None = None, ax=None):
+def plot_grid_policy(
+    desc, policy: np.ndarray, V: np.ndarray | None = None, *, title: str, mark: np.ndarray | None = None, ax=None
+):
     """Draw a grid-world policy as arrows on its map.
 
     ``desc`` (rows, cols) the map letters (S start, F frozen, H hole, G goal); ``policy`` (S,)
@@ -173,8 +210,16 @@ def plot_grid_policy(desc, policy: np.ndarray, V: np.ndarray | None = None, *, t
         r, c = divmod(s, cols)
         letter = desc[r, c]
         if letter in "HG":
-            ax.text(c, r, "hole" if letter == "H" else "goal", ha="center", va="center", fontsize=8,
-                    color=PALETTE["vermillion"] if letter == "H" else PALETTE["green"], fontweight="bold")
+            ax.text(
+                c,
+                r,
+                "hole" if letter == "H" else "goal",
+                ha="center",
+                va="center",
+                fontsize=8,
+                color=PALETTE["vermillion"] if letter == "H" else PALETTE["green"],
+                fontweight="bold",
+            )
             continue
         ax.text(c, r, ARROWS[int(policy[s])], ha="center", va="center", fontsize=16)
         if letter == "S":
@@ -187,6 +232,7 @@ def plot_grid_policy(desc, policy: np.ndarray, V: np.ndarray | None = None, *, t
 
 
 # ----------------------------------------------------------------------------- policy gradient on CartPole
+
 
 def make_cartpole_vec(n_envs: int) -> gym.vector.VectorEnv:
     """``n_envs`` CartPole-v1 copies stepped together in numpy (gymnasium's vector entry point):
@@ -207,6 +253,7 @@ class Batch:
     ``obs`` (T, N, 4) float32, ``actions`` (T, N) int64, ``rewards`` (T, N) float32 (0 after an
     episode ended), ``mask`` (T, N) bool (True while the episode was running).
     """
+
     obs: np.ndarray
     actions: np.ndarray
     rewards: np.ndarray
@@ -218,8 +265,13 @@ class Batch:
         return self.mask.sum(axis=0)
 
 
-def rollout(env: gym.vector.VectorEnv, policy: nn.Module, rng: np.random.Generator,
-            device: torch.device | str = "cpu", greedy: bool = False) -> Batch:
+def rollout(
+    env: gym.vector.VectorEnv,
+    policy: nn.Module,
+    rng: np.random.Generator,
+    device: torch.device | str = "cpu",
+    greedy: bool = False,
+) -> Batch:
     """Play one episode in each of the ``env.num_envs`` copies with ``policy`` (no gradient).
 
     Actions are sampled from softmax(logits) with ``rng`` (or the arg-max when ``greedy``).
@@ -262,8 +314,9 @@ def reward_to_go(rewards: np.ndarray, gamma: float) -> np.ndarray:
     return G
 
 
-def reinforce_loss(logits: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor,
-                   baseline: torch.Tensor) -> torch.Tensor:
+def reinforce_loss(
+    logits: torch.Tensor, actions: torch.Tensor, returns: torch.Tensor, baseline: torch.Tensor
+) -> torch.Tensor:
     """The REINFORCE surrogate loss with a baseline, whose gradient is the policy gradient.
 
     ``logits`` (B, A) of the policy at B visited states, ``actions`` (B,) int64 taken there,
@@ -276,9 +329,16 @@ def reinforce_loss(logits: torch.Tensor, actions: torch.Tensor, returns: torch.T
     return -(log_pi * advantage).mean()
 
 
-def reinforce_step(policy: nn.Module, value: nn.Module, opt_policy: torch.optim.Optimizer,
-                   opt_value: torch.optim.Optimizer, batch: Batch, gamma: float = 0.99,
-                   normalize: bool = True, device: torch.device | str = "cpu") -> dict:
+def reinforce_step(
+    policy: nn.Module,
+    value: nn.Module,
+    opt_policy: torch.optim.Optimizer,
+    opt_value: torch.optim.Optimizer,
+    batch: Batch,
+    gamma: float = 0.99,
+    normalize: bool = True,
+    device: torch.device | str = "cpu",
+) -> dict:
     """One REINFORCE-with-baseline update from a :class:`Batch` of whole episodes.
 
     1. reward-to-go G_t of every visited step; 2. baseline b = V(s_t) from the value network,
@@ -288,16 +348,17 @@ def reinforce_step(policy: nn.Module, value: nn.Module, opt_policy: torch.optim.
     step on :func:`reinforce_loss`. Returns ``{"loss", "value_loss", "mean_return"}``.
     """
     keep = torch.as_tensor(batch.mask.reshape(-1), device=device)
-    obs = torch.as_tensor(batch.obs.reshape(-1, batch.obs.shape[-1]), device=device)[keep]   # (B, 4)
-    actions = torch.as_tensor(batch.actions.reshape(-1), device=device)[keep]                # (B,)
-    G = torch.as_tensor(reward_to_go(batch.rewards, gamma).reshape(-1), dtype=torch.float32,
-                        device=device)[keep]                                                  # (B,)
-    v = value(obs).squeeze(1)                                                                 # (B,)
+    obs = torch.as_tensor(batch.obs.reshape(-1, batch.obs.shape[-1]), device=device)[keep]  # (B, 4)
+    actions = torch.as_tensor(batch.actions.reshape(-1), device=device)[keep]  # (B,)
+    G = torch.as_tensor(reward_to_go(batch.rewards, gamma).reshape(-1), dtype=torch.float32, device=device)[
+        keep
+    ]  # (B,)
+    v = value(obs).squeeze(1)  # (B,)
     value_loss = ((v - G) ** 2).mean()
     opt_value.zero_grad()
     value_loss.backward()
     opt_value.step()
-    advantage = G - v.detach()                     # G_t - b(s_t), (B,)
+    advantage = G - v.detach()  # G_t - b(s_t), (B,)
     if normalize:
         advantage = (advantage - advantage.mean()) / (advantage.std() + 1e-8)
     loss = reinforce_loss(policy(obs), actions, advantage, torch.zeros_like(advantage))
@@ -313,6 +374,7 @@ class ReinforceHistory:
     episodes, ``loss`` and ``value_loss``; ``evals`` holds ``(iteration, greedy mean return)``
     of the periodic greedy evaluations; ``seconds`` the wall time; ``solved_at`` the iteration
     at which the greedy evaluation first reached the target (None if never)."""
+
     mean_return: list = field(default_factory=list)
     loss: list = field(default_factory=list)
     value_loss: list = field(default_factory=list)
@@ -321,11 +383,23 @@ class ReinforceHistory:
     solved_at: int | None = None
 
 
-def train_reinforce(seed: int = 0, *, n_envs: int = 16, iterations: int = 200, hidden: int = 32,
-                    lr: float = 1e-2, value_lr: float = 1e-2, gamma: float = 0.99, normalize: bool = True,
-                    target: float = 490.0, eval_every: int = 5, eval_episodes: int = 20,
-                    device: torch.device | str = "cpu", progress: bool = True,
-                    desc: str = "REINFORCE") -> tuple[nn.Module, nn.Module, ReinforceHistory]:
+def train_reinforce(
+    seed: int = 0,
+    *,
+    n_envs: int = 16,
+    iterations: int = 200,
+    hidden: int = 32,
+    lr: float = 1e-2,
+    value_lr: float = 1e-2,
+    gamma: float = 0.99,
+    normalize: bool = True,
+    target: float = 490.0,
+    eval_every: int = 5,
+    eval_episodes: int = 20,
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    desc: str = "REINFORCE",
+) -> tuple[nn.Module, nn.Module, ReinforceHistory]:
     """Train a CartPole-v1 policy by REINFORCE with a learned value baseline.
 
     Each iteration plays ``n_envs`` whole episodes (:func:`rollout`) and makes one
@@ -347,8 +421,16 @@ def train_reinforce(seed: int = 0, *, n_envs: int = 16, iterations: int = 200, h
     start = time.perf_counter()
     bar = tqdm(range(int(iterations)), desc=desc, unit="it", disable=not progress, leave=True)
     for it in bar:
-        stats = reinforce_step(policy, value, opt_policy, opt_value, rollout(env, policy, rng, device),
-                               gamma=gamma, normalize=normalize, device=device)
+        stats = reinforce_step(
+            policy,
+            value,
+            opt_policy,
+            opt_value,
+            rollout(env, policy, rng, device),
+            gamma=gamma,
+            normalize=normalize,
+            device=device,
+        )
         history.mean_return.append(stats["mean_return"])
         history.loss.append(stats["loss"])
         history.value_loss.append(stats["value_loss"])
@@ -367,12 +449,15 @@ def train_reinforce(seed: int = 0, *, n_envs: int = 16, iterations: int = 200, h
 
 # ----------------------------------------------------------------------------- evaluation and display
 
+
 def greedy_policy(policy: nn.Module, device: torch.device | str = "cpu") -> Callable[[np.ndarray], np.ndarray]:
     """The greedy policy of a network: observations (N, 4) -> arg-max actions (N,) int64."""
+
     def act(obs: np.ndarray) -> np.ndarray:
         with torch.no_grad():
             logits = policy(torch.as_tensor(np.asarray(obs, dtype=np.float32), device=device))
         return logits.argmax(dim=-1).cpu().numpy().astype(np.int64)
+
     return act
 
 
@@ -382,6 +467,7 @@ def random_policy(seed: int = 0, n_actions: int = 2) -> Callable[[np.ndarray], n
 
     def act(obs: np.ndarray) -> np.ndarray:
         return rng.integers(n_actions, size=len(obs)).astype(np.int64)
+
     return act
 
 
@@ -417,8 +503,13 @@ def record_episode(act: Callable[[np.ndarray], np.ndarray], seed: int = 0) -> di
         actions.append(a)
         rewards.append(float(r))
     env.close()
-    return {"states": np.array(states), "actions": np.array(actions), "rewards": np.array(rewards),
-            "terminated": bool(terminated), "truncated": bool(truncated)}
+    return {
+        "states": np.array(states),
+        "actions": np.array(actions),
+        "rewards": np.array(rewards),
+        "terminated": bool(terminated),
+        "truncated": bool(truncated),
+    }
 
 
 X_LIMIT, THETA_LIMIT, POLE_LENGTH = 2.4, 12 * 2 * np.pi / 360, 1.0  # CartPole-v1's limits; pole = 2 * 0.5 m
@@ -444,15 +535,30 @@ def draw_cartpole(state, *, ax=None, title: str = "Cart-pole", action: int | Non
     pivot = (x, cart_h)
     tip = (x + POLE_LENGTH * np.sin(theta), cart_h + POLE_LENGTH * np.cos(theta))
     fallen = abs(theta) > THETA_LIMIT or abs(x) > X_LIMIT
-    ax.plot([pivot[0], tip[0]], [pivot[1], tip[1]], lw=5, solid_capstyle="round",
-            color=PALETTE["vermillion"] if fallen else PALETTE["orange"], label="pole")
+    ax.plot(
+        [pivot[0], tip[0]],
+        [pivot[1], tip[1]],
+        lw=5,
+        solid_capstyle="round",
+        color=PALETTE["vermillion"] if fallen else PALETTE["orange"],
+        label="pole",
+    )
     ax.add_patch(Circle(pivot, 0.04, color="black"))
     if action is not None:
         d = 0.35 if int(action) == 1 else -0.35
-        ax.annotate("", xy=(x + d + np.sign(d) * cart_w / 2, cart_h / 2), xytext=(x + np.sign(d) * cart_w / 2, cart_h / 2),
-                    arrowprops=dict(arrowstyle="-|>", color=PALETTE["green"], lw=2))
-    ax.set(xlim=(-X_LIMIT - 0.5, X_LIMIT + 0.5), ylim=(-0.2, 1.45), title=title, xlabel="cart position x (m)",
-           ylabel="height (m)")
+        ax.annotate(
+            "",
+            xy=(x + d + np.sign(d) * cart_w / 2, cart_h / 2),
+            xytext=(x + np.sign(d) * cart_w / 2, cart_h / 2),
+            arrowprops=dict(arrowstyle="-|>", color=PALETTE["green"], lw=2),
+        )
+    ax.set(
+        xlim=(-X_LIMIT - 0.5, X_LIMIT + 0.5),
+        ylim=(-0.2, 1.45),
+        title=title,
+        xlabel="cart position x (m)",
+        ylabel="height (m)",
+    )
     ax.set_aspect("equal")
     ax.grid(False)
     return fig
@@ -480,8 +586,12 @@ def render_episodes(episodes: dict, t: int = 0):
             status = f"step {k} of {T}"
         else:
             status = f"{'fell' if ep['terminated'] else 'time limit'} after {T} steps"
-        draw_cartpole(state, ax=ax, action=ep["actions"][k] if k < T else None,
-                      title=f"{name}: {status}\nangle {np.degrees(state[2]):+.1f}\u00b0, x = {state[0]:+.2f} m")
+        draw_cartpole(
+            state,
+            ax=ax,
+            action=ep["actions"][k] if k < T else None,
+            title=f"{name}: {status}\nangle {np.degrees(state[2]):+.1f}\u00b0, x = {state[0]:+.2f} m",
+        )
         parts.append(f"{name}: {status}, pole angle {np.degrees(state[2]):+.1f} degrees, cart at {state[0]:+.2f} m")
     fig.suptitle(f"CartPole-v1 at time step {int(t)} (0.02 s per step)")
     fig.tight_layout()
@@ -490,6 +600,7 @@ def render_episodes(episodes: dict, t: int = 0):
 
 
 # ----------------------------------------------------------------------------- gradient variance
+
 
 def gradient_samples(policy: nn.Module, batch: Batch, baseline: np.ndarray | None, gamma: float = 0.99) -> np.ndarray:
     """One policy-gradient estimate per episode of ``batch``: for episode i,
@@ -530,8 +641,15 @@ def source(fn: Callable) -> str:
     return inspect.getsource(fn)
 
 
-def fit_value(policy_batch: Batch, gamma: float = 0.99, hidden: int = 32, steps: int = 300, lr: float = 1e-2,
-              seed: int = 0, device: torch.device | str = "cpu") -> nn.Module:
+def fit_value(
+    policy_batch: Batch,
+    gamma: float = 0.99,
+    hidden: int = 32,
+    steps: int = 300,
+    lr: float = 1e-2,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+) -> nn.Module:
     """A fresh value network V(s) (4 -> ``hidden`` -> 1) fitted by ``steps`` full-batch Adam steps to the
     reward-to-go of the episodes in ``policy_batch`` (least squares). Returns it in eval mode."""
     torch.manual_seed(seed)
@@ -539,8 +657,7 @@ def fit_value(policy_batch: Batch, gamma: float = 0.99, hidden: int = 32, steps:
     opt = torch.optim.Adam(value.parameters(), lr=lr)
     keep = policy_batch.mask.reshape(-1)
     obs = torch.as_tensor(policy_batch.obs.reshape(-1, 4)[keep], device=device)
-    G = torch.as_tensor(reward_to_go(policy_batch.rewards, gamma).reshape(-1)[keep], dtype=torch.float32,
-                        device=device)
+    G = torch.as_tensor(reward_to_go(policy_batch.rewards, gamma).reshape(-1)[keep], dtype=torch.float32, device=device)
     for _ in range(steps):
         loss = ((value(obs).squeeze(1) - G) ** 2).mean()
         opt.zero_grad()

@@ -32,8 +32,14 @@ from .runtime import device as default_device
 _NONLINEARITIES = {"tanh": np.tanh, "relu": lambda z: np.maximum(z, 0.0)}
 
 
-def rnn_forward(X: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray,
-                h0: np.ndarray | None = None, nonlinearity: str = "tanh") -> np.ndarray:
+def rnn_forward(
+    X: np.ndarray,
+    W_x: np.ndarray,
+    W_h: np.ndarray,
+    b: np.ndarray,
+    h0: np.ndarray | None = None,
+    nonlinearity: str = "tanh",
+) -> np.ndarray:
     """Run the recurrent cell h_t = f(W_x x_t + W_h h_{t-1} + b) over a sequence.
 
     The same weights are used at every step: the cell is one box applied T times.
@@ -54,8 +60,10 @@ def rnn_forward(X: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray,
         raise ValueError(f"X must be (T, I), got shape {X.shape}")
     H = W_h.shape[0]
     if W_x.shape != (H, X.shape[1]) or W_h.shape != (H, H) or np.shape(b) != (H,):
-        raise ValueError(f"need W_x (H, I), W_h (H, H), b (H,) with H={H}, I={X.shape[1]}; "
-                         f"got {W_x.shape}, {W_h.shape}, {np.shape(b)}")
+        raise ValueError(
+            f"need W_x (H, I), W_h (H, H), b (H,) with H={H}, I={X.shape[1]}; "
+            f"got {W_x.shape}, {W_h.shape}, {np.shape(b)}"
+        )
     f = _NONLINEARITIES[nonlinearity]
     h = np.zeros(H) if h0 is None else np.asarray(h0, dtype=np.float64)
     states = np.empty((len(X), H))
@@ -94,8 +102,9 @@ def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def lstm_step(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_x: np.ndarray, W_h: np.ndarray,
-              b: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+def lstm_step(
+    x: np.ndarray, h: np.ndarray, c: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """One LSTM step, with the gates stacked in PyTorch's order (input, forget, cell, output).
 
     i = s(.), f = s(.), g = tanh(.), o = s(.) of W_x x + W_h h + b (s: sigmoid), then
@@ -111,10 +120,11 @@ def lstm_step(x: np.ndarray, h: np.ndarray, c: np.ndarray, W_x: np.ndarray, W_h:
     x, h, c = (np.asarray(a, dtype=np.float64) for a in (x, h, c))
     H = h.shape[-1]
     if W_x.shape != (4 * H, x.shape[-1]) or W_h.shape != (4 * H, H) or np.shape(b) != (4 * H,):
-        raise ValueError(f"need W_x (4H, I), W_h (4H, H), b (4H,) with H={H}; "
-                         f"got {W_x.shape}, {W_h.shape}, {np.shape(b)}")
+        raise ValueError(
+            f"need W_x (4H, I), W_h (4H, H), b (4H,) with H={H}; got {W_x.shape}, {W_h.shape}, {np.shape(b)}"
+        )
     z = x @ W_x.T + h @ W_h.T + b
-    i, f, g, o = (z[..., k * H:(k + 1) * H] for k in range(4))
+    i, f, g, o = (z[..., k * H : (k + 1) * H] for k in range(4))
     gates = {"i": _sigmoid(i), "f": _sigmoid(f), "g": np.tanh(g), "o": _sigmoid(o)}
     c_new = gates["f"] * c + gates["i"] * gates["g"]
     return gates["o"] * np.tanh(c_new), c_new, gates
@@ -148,8 +158,15 @@ def input_gradient_norms(rnn: nn.Module, X: torch.Tensor) -> np.ndarray:
 _CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
-def _make_cell(cell: str, input_size: int, hidden_size: int, nonlinearity: str, bias: bool,
-               forget_bias: float, input_bias: float | None = None) -> nn.Module:
+def _make_cell(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    nonlinearity: str,
+    bias: bool,
+    forget_bias: float,
+    input_bias: float | None = None,
+) -> nn.Module:
     if cell not in _CELLS:
         raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
     if input_size < 1 or hidden_size < 1:
@@ -159,8 +176,8 @@ def _make_cell(cell: str, input_size: int, hidden_size: int, nonlinearity: str, 
     if cell == "lstm" and bias:
         H = hidden_size
         with torch.no_grad():  # gates are stacked (i, f, g, o): open the forget gate at the start
-            module.bias_ih_l0[H:2 * H].fill_(forget_bias)
-            module.bias_hh_l0[H:2 * H].zero_()
+            module.bias_ih_l0[H : 2 * H].fill_(forget_bias)
+            module.bias_hh_l0[H : 2 * H].zero_()
             if input_bias is not None:
                 module.bias_ih_l0[:H].fill_(input_bias)
                 module.bias_hh_l0[:H].zero_()
@@ -183,9 +200,17 @@ class ManyToOne(nn.Module):
             negative values make it write little into the cell until it learns when to).
     """
 
-    def __init__(self, input_size: int, hidden_size: int, output_size: int, cell: str = "rnn",
-                 nonlinearity: str = "tanh", bias: bool = True, forget_bias: float = 1.0,
-                 input_bias: float | None = None):
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        output_size: int,
+        cell: str = "rnn",
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        forget_bias: float = 1.0,
+        input_bias: float | None = None,
+    ):
         super().__init__()
         self.rnn = _make_cell(cell, input_size, hidden_size, nonlinearity, bias, forget_bias, input_bias)
         self.readout = nn.Linear(hidden_size, output_size, bias=bias)
@@ -209,8 +234,9 @@ class CharModel(nn.Module):
     (logits (B, T, vocab_size), state); pass the state back in to continue a text.
     """
 
-    def __init__(self, vocab_size: int, hidden_size: int = 128, embed_dim: int = 32, cell: str = "lstm",
-                 forget_bias: float = 1.0):
+    def __init__(
+        self, vocab_size: int, hidden_size: int = 128, embed_dim: int = 32, cell: str = "lstm", forget_bias: float = 1.0
+    ):
         super().__init__()
         if vocab_size < 2 or embed_dim < 1:
             raise ValueError(f"need vocab_size >= 2 and embed_dim >= 1, got {vocab_size}, {embed_dim}")
@@ -227,9 +253,19 @@ class CharModel(nn.Module):
 # Training
 # --------------------------------------------------------------------------- #
 
-def train_steps(model: nn.Module, next_batch: Callable[[int], tuple], loss_fn: Callable, *, steps: int,
-                lr: float = 1e-2, clip: float | None = 1.0, weight_decay: float = 0.0,
-                desc: str = "training", progress: bool = True) -> list[float]:
+
+def train_steps(
+    model: nn.Module,
+    next_batch: Callable[[int], tuple],
+    loss_fn: Callable,
+    *,
+    steps: int,
+    lr: float = 1e-2,
+    clip: float | None = 1.0,
+    weight_decay: float = 0.0,
+    desc: str = "training",
+    progress: bool = True,
+) -> list[float]:
     """Train for a number of mini-batch steps: Adam, one-cycle LR schedule, gradient clipping.
 
     Args:
@@ -267,9 +303,17 @@ def train_steps(model: nn.Module, next_batch: Callable[[int], tuple], loss_fn: C
     return losses
 
 
-def fit_lbfgs(model: nn.Module, inputs: tuple, target: torch.Tensor, loss_fn: Callable, *,
-              rounds: int = 10, iters_per_round: int = 10, desc: str = "L-BFGS",
-              progress: bool = True) -> list[float]:
+def fit_lbfgs(
+    model: nn.Module,
+    inputs: tuple,
+    target: torch.Tensor,
+    loss_fn: Callable,
+    *,
+    rounds: int = 10,
+    iters_per_round: int = 10,
+    desc: str = "L-BFGS",
+    progress: bool = True,
+) -> list[float]:
     """Full-batch training with L-BFGS (for tiny models on small data sets).
 
     A quasi-Newton method: it builds a curvature estimate from recent
@@ -282,8 +326,15 @@ def fit_lbfgs(model: nn.Module, inputs: tuple, target: torch.Tensor, loss_fn: Ca
     """
     if rounds < 1 or iters_per_round < 1:
         raise ValueError(f"rounds and iters_per_round must be positive, got {rounds}, {iters_per_round}")
-    opt = torch.optim.LBFGS(model.parameters(), lr=1.0, max_iter=iters_per_round, history_size=20,
-                            line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-16)
+    opt = torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=iters_per_round,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-12,
+        tolerance_change=1e-16,
+    )
 
     def closure():
         opt.zero_grad(set_to_none=True)
@@ -304,9 +355,21 @@ def fit_lbfgs(model: nn.Module, inputs: tuple, target: torch.Tensor, loss_fn: Ca
     return losses
 
 
-def train_on_memory(cell: dict, lag: int, *, hidden_size: int = 32, steps: int = 300, batch_size: int = 128,
-                    n_train: int = 4096, n_test: int = 1000, lr: float = 1e-2, clip: float | None = 1.0,
-                    seed: int = 0, init: int = 0, device=None) -> float:
+def train_on_memory(
+    cell: dict,
+    lag: int,
+    *,
+    hidden_size: int = 32,
+    steps: int = 300,
+    batch_size: int = 128,
+    n_train: int = 4096,
+    n_test: int = 1000,
+    lr: float = 1e-2,
+    clip: float | None = 1.0,
+    seed: int = 0,
+    init: int = 0,
+    device=None,
+) -> float:
     """Train one :class:`ManyToOne` on ``memory_task(lag)`` and return its test accuracy.
 
     The task: ``lag + 1`` one-hot symbols (4 symbols), the target is the first one.
@@ -344,8 +407,15 @@ def train_on_memory(cell: dict, lag: int, *, hidden_size: int = 32, steps: int =
     return float((pred == test.y).mean())
 
 
-def memory_lag_sweep(cells: dict[str, dict], lags: Sequence[int], *, inits_at_longest: int = 1, seed: int = 0,
-                     progress: bool = True, **train_kwargs) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def memory_lag_sweep(
+    cells: dict[str, dict],
+    lags: Sequence[int],
+    *,
+    inits_at_longest: int = 1,
+    seed: int = 0,
+    progress: bool = True,
+    **train_kwargs,
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Test accuracy of every cell at every lag on the memory task (:func:`train_on_memory`).
 
     At the longest lag each cell is trained from ``inits_at_longest`` initialisations (one
@@ -364,8 +434,12 @@ def memory_lag_sweep(cells: dict[str, dict], lags: Sequence[int], *, inits_at_lo
     lags = [int(lag) for lag in lags]
     if not lags or inits_at_longest < 1 or sorted(lags) != lags:
         raise ValueError(f"need increasing lags and inits_at_longest >= 1, got {lags}, {inits_at_longest}")
-    runs = [(name, lag, init) for lag in lags for name in cells
-            for init in range(inits_at_longest if lag == lags[-1] else 1)]
+    runs = [
+        (name, lag, init)
+        for lag in lags
+        for name in cells
+        for init in range(inits_at_longest if lag == lags[-1] else 1)
+    ]
     accuracy = {name: [] for name in cells}
     longest = {name: [] for name in cells}
     for name, lag, init in tqdm(runs, desc="RNN vs LSTM", unit="model", disable=not progress):
@@ -379,6 +453,7 @@ def memory_lag_sweep(cells: dict[str, dict], lags: Sequence[int], *, inits_at_lo
 # --------------------------------------------------------------------------- #
 # Characters
 # --------------------------------------------------------------------------- #
+
 
 class CharVocab:
     """The characters of a text, each with an integer id (sorted, so ids are reproducible)."""
@@ -420,8 +495,9 @@ def train_val_split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndar
     return ids[:n_train], ids[n_train:]
 
 
-def random_windows(ids: torch.Tensor, batch_size: int, seq_len: int,
-                   generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def random_windows(
+    ids: torch.Tensor, batch_size: int, seq_len: int, generator: torch.Generator | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A batch of random windows for truncated back-propagation through time.
 
     Args:
@@ -455,24 +531,27 @@ def char_nll(model: nn.Module, ids: torch.Tensor, n_streams: int = 16, chunk: in
         ids: (N,) int64 tensor on the model's device.
     """
     if n_streams < 1 or chunk < 1 or len(ids) < 2 * n_streams:
-        raise ValueError(f"need n_streams, chunk >= 1 and at least 2 ids per stream; got {n_streams}, "
-                         f"{chunk}, {len(ids)} ids")
+        raise ValueError(
+            f"need n_streams, chunk >= 1 and at least 2 ids per stream; got {n_streams}, {chunk}, {len(ids)} ids"
+        )
     was_training = model.training
     model.eval()
     length = (len(ids) - 1) // n_streams
     x = ids[: n_streams * length].view(n_streams, length)
-    y = ids[1: n_streams * length + 1].view(n_streams, length)
+    y = ids[1 : n_streams * length + 1].view(n_streams, length)
     total, state = 0.0, None
     for start in range(0, length, chunk):
-        logits, state = model(x[:, start:start + chunk], state)
-        total += nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]),
-                                             y[:, start:start + chunk].reshape(-1), reduction="sum").item()
+        logits, state = model(x[:, start : start + chunk], state)
+        total += nn.functional.cross_entropy(
+            logits.reshape(-1, logits.shape[-1]), y[:, start : start + chunk].reshape(-1), reduction="sum"
+        ).item()
     model.train(was_training)
     return total / (n_streams * length)
 
 
-def bigram_baseline(train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int,
-                    alpha: float = 1.0) -> tuple[float, np.ndarray]:
+def bigram_baseline(
+    train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int, alpha: float = 1.0
+) -> tuple[float, np.ndarray]:
     """The bigram model P(next | current) from counts with add-alpha (Laplace) smoothing.
 
     P(b | a) = (count(a, b) + alpha) / (count(a) + alpha * V), counted on the
@@ -533,8 +612,9 @@ def next_char_logits(model: nn.Module, vocab: CharVocab, prompt: str):
 
 
 @torch.no_grad()
-def generate(model: nn.Module, vocab: CharVocab, prompt: str, n_chars: int, temperature: float = 1.0,
-             seed: int = 0) -> str:
+def generate(
+    model: nn.Module, vocab: CharVocab, prompt: str, n_chars: int, temperature: float = 1.0, seed: int = 0
+) -> str:
     """Continue ``prompt`` by ``n_chars`` characters sampled at ``temperature`` (the prompt is not repeated).
 
     Each sampled character is fed back in as the next input; the same seed

@@ -42,8 +42,13 @@ class History:
     val_metric: list = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"metric_name": self.metric_name, "train_loss": self.train_loss, "val_loss": self.val_loss,
-                "train_metric": self.train_metric, "val_metric": self.val_metric}
+        return {
+            "metric_name": self.metric_name,
+            "train_loss": self.train_loss,
+            "val_loss": self.val_loss,
+            "train_metric": self.train_metric,
+            "val_metric": self.val_metric,
+        }
 
     def __len__(self) -> int:
         return len(self.train_loss)
@@ -58,13 +63,21 @@ def _resolve_metric(metric):
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable = nn.CrossEntropyLoss(),
-             metric="accuracy", device: torch.device | str | None = None) -> tuple[float, float | None]:
+def evaluate(
+    model: nn.Module,
+    loader: Iterable,
+    loss_fn: Callable | None = None,
+    metric="accuracy",
+    device: torch.device | str | None = None,
+) -> tuple[float, float | None]:
     """Mean loss and metric of ``model`` over ``loader`` (batches of (x, y)), in eval mode.
+
+    ``loss_fn`` defaults to cross-entropy (``nn.CrossEntropyLoss()``).
 
     Returns:
         (loss, metric) averaged over examples; metric is None when ``metric`` is None.
     """
+    loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     metric_fn, _ = _resolve_metric(metric)
     device = torch.device(device) if device is not None else default_device()
     was_training = model.training
@@ -84,17 +97,28 @@ def evaluate(model: nn.Module, loader: Iterable, loss_fn: Callable = nn.CrossEnt
     return total_loss / count, (total_metric / count if metric_fn is not None else None)
 
 
-def fit(model: nn.Module, train_loader: Iterable, *, epochs: int, optimizer: torch.optim.Optimizer,
-        loss_fn: Callable = nn.CrossEntropyLoss(), val_loader: Iterable | None = None, metric="accuracy",
-        scheduler=None, device: torch.device | str | None = None, regularizer: Callable | None = None,
-        progress: bool = True, desc: str = "training") -> History:
+def fit(
+    model: nn.Module,
+    train_loader: Iterable,
+    *,
+    epochs: int,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable | None = None,
+    val_loader: Iterable | None = None,
+    metric="accuracy",
+    scheduler=None,
+    device: torch.device | str | None = None,
+    regularizer: Callable | None = None,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``.
 
     Args:
         model: a torch module; moved to ``device`` (default :func:`course_utils.device`).
         train_loader: iterable of (x, y) batches; x (B, ...) and y (B, ...).
         optimizer: a torch optimiser over ``model``'s parameters.
-        loss_fn: loss(model(x), y) -> scalar tensor.
+        loss_fn: loss(model(x), y) -> scalar tensor (default: cross-entropy).
         val_loader: optional held-out batches evaluated after every epoch.
         metric: ``"accuracy"``, a callable(outputs, y) -> float, or None.
         scheduler: optional LR scheduler, stepped once per epoch.
@@ -107,6 +131,7 @@ def fit(model: nn.Module, train_loader: Iterable, *, epochs: int, optimizer: tor
     """
     if int(epochs) != epochs or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     metric_fn, metric_name = _resolve_metric(metric)
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
@@ -148,13 +173,14 @@ def fit(model: nn.Module, train_loader: Iterable, *, epochs: int, optimizer: tor
 
 
 @torch.no_grad()
-def predict(model: nn.Module, X: torch.Tensor, batch_size: int = 1024,
-            device: torch.device | str | None = None) -> torch.Tensor:
+def predict(
+    model: nn.Module, X: torch.Tensor, batch_size: int = 1024, device: torch.device | str | None = None
+) -> torch.Tensor:
     """Model outputs for every row of ``X`` (N, ...), in eval mode, batched; returned on the CPU."""
     device = torch.device(device) if device is not None else default_device()
     was_training = model.training
     model.eval()
-    outs = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    outs = [model(X[i : i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
     model.train(was_training)
     if not outs:
         raise ValueError("X is empty")

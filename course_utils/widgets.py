@@ -89,8 +89,10 @@ def explorer(render: Callable, **controls: widgets.ValueWidget) -> Explorer:
 # Render functions for notebooks 03 (backpropagation) and 04 (convolutions)
 # --------------------------------------------------------------------------- #
 
-def gradient_norms_figure(X, y, depth: int = 8, width: int = 32, activation: str = "sigmoid",
-                          init: str = "lecun", seed: int = 0):
+
+def gradient_norms_figure(
+    X, y, depth: int = 8, width: int = 32, activation: str = "sigmoid", init: str = "lecun", seed: int = 0
+):
     """Per-layer weight-gradient norms of a fresh ``depth``-layer MLP, on a log scale.
 
     Args:
@@ -112,8 +114,12 @@ def gradient_norms_figure(X, y, depth: int = 8, width: int = 32, activation: str
     fig, ax = plt.subplots(figsize=(6, 3.6))
     layers = np.arange(1, depth + 1)
     ax.semilogy(layers, norms, "o-", label=f"{activation}, init {init}")
-    ax.set(title=f"Gradient norm per layer: last / first = {norms[-1] / norms[0]:.3g}",
-           xlabel="layer (1 = next to the input)", ylabel=r"$\|\partial L / \partial W_l\|$", xticks=layers)
+    ax.set(
+        title=f"Gradient norm per layer: last / first = {norms[-1] / norms[0]:.3g}",
+        xlabel="layer (1 = next to the input)",
+        ylabel=r"$\|\partial L / \partial W_l\|$",
+        xticks=layers,
+    )
     ax.legend()
     fig.norms = norms
     return fig
@@ -156,8 +162,9 @@ def image_kernel_figure(image, preset: str = "blur", custom: str = "0 -1 0; -1 5
     m = float(np.abs(kernel).max()) or 1.0
     axes[1].imshow(kernel, cmap="RdBu_r", vmin=-m, vmax=m)
     for (i, j), v in np.ndenumerate(kernel):
-        axes[1].text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=9,
-                     color="white" if abs(v) > 0.6 * m else "black")
+        axes[1].text(
+            j, i, f"{v:.3g}", ha="center", va="center", fontsize=9, color="white" if abs(v) > 0.6 * m else "black"
+        )
     axes[1].set_title(f"kernel: {preset}")
     axes[2].imshow(np.clip(filtered, 0, 1), cmap="gray", vmin=0, vmax=1)
     axes[2].set_title("output (clipped to [0, 1])")
@@ -170,8 +177,9 @@ def image_kernel_figure(image, preset: str = "blur", custom: str = "0 -1 0; -1 5
     return fig
 
 
-def kernel_placement_figure(n: int = 7, k: int = 3, stride: int = 1, padding: int = 0, dilation: int = 1,
-                            out_row: int = 0, out_col: int = 0):
+def kernel_placement_figure(
+    n: int = 7, k: int = 3, stride: int = 1, padding: int = 0, dilation: int = 1, out_row: int = 0, out_col: int = 0
+):
     """Where a kernel lands: the padded n x n input with the taps for one output pixel, and the output grid.
 
     Args:
@@ -192,8 +200,10 @@ def kernel_placement_figure(n: int = 7, k: int = 3, stride: int = 1, padding: in
     taps = np.array([(r * stride + u * dilation, c * stride + v * dilation) for u in range(k) for v in range(k)])
     size = n + 2 * padding
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.2), gridspec_kw={"width_ratios": [size, max(out, 3)]})
-    for ax, grid, title in [(axes[0], size, f"padded input {size}x{size} (grey: padding)"),
-                            (axes[1], out, f"output {out}x{out}")]:
+    for ax, grid, title in [
+        (axes[0], size, f"padded input {size}x{size} (grey: padding)"),
+        (axes[1], out, f"output {out}x{out}"),
+    ]:
         for i in range(grid):
             for j in range(grid):
                 is_pad = ax is axes[0] and not (padding <= i < padding + n and padding <= j < padding + n)
@@ -202,20 +212,22 @@ def kernel_placement_figure(n: int = 7, k: int = 3, stride: int = 1, padding: in
         ax.grid(False)
     for i, j in taps:
         axes[0].add_patch(Rectangle((j, i), 1, 1, facecolor="tab:orange", alpha=0.8, edgecolor="k"))
-    axes[1].add_patch(Rectangle((c, r), 1, 1, facecolor="tab:orange", alpha=0.8, edgecolor="k",
-                                label=f"output ({r}, {c})"))
+    axes[1].add_patch(
+        Rectangle((c, r), 1, 1, facecolor="tab:orange", alpha=0.8, edgecolor="k", label=f"output ({r}, {c})")
+    )
     axes[0].plot([], [], "s", color="tab:orange", label="kernel taps")
     axes[0].legend(loc="upper left", bbox_to_anchor=(0, -0.02), fontsize=8)
     axes[1].legend(loc="upper left", bbox_to_anchor=(0, -0.02), fontsize=8)
-    fig.suptitle(f"n={n}, k={k}, stride={stride}, padding={padding}, dilation={dilation}: "
-                 f"out = floor((n + 2p - d(k-1) - 1) / s) + 1 = {out}")
+    fig.suptitle(
+        f"n={n}, k={k}, stride={stride}, padding={padding}, dilation={dilation}: "
+        f"out = floor((n + 2p - d(k-1) - 1) / s) + 1 = {out}"
+    )
     fig.tight_layout()
     fig.out_size, fig.taps = out, taps
     return fig
 
 
-def render_temperature_sampling(logits, chars, temperature: float, sample: str = "", prompt: str = "",
-                                top_k: int = 12):
+def render_temperature_sampling(logits, chars, temperature: float, sample: str = "", prompt: str = "", top_k: int = 12):
     """Temperature explorer view: the next-character distribution and a text sampled at ``temperature``.
 
     Left: the ``top_k`` most likely next characters, their probabilities at
@@ -252,17 +264,31 @@ def render_temperature_sampling(logits, chars, temperature: float, sample: str =
     fig, (ax, ax_text) = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 1.5]})
     pos = np.arange(len(top))
     ax.bar(pos - 0.2, p1[top], width=0.4, color="0.6", label=f"T = 1 (entropy {entropy(p1):.2f} nats)")
-    ax.bar(pos + 0.2, pT[top], width=0.4, color="tab:orange",
-           label=f"T = {temperature:g} (entropy {entropy(pT):.2f} nats)")
+    ax.bar(
+        pos + 0.2, pT[top], width=0.4, color="tab:orange", label=f"T = {temperature:g} (entropy {entropy(pT):.2f} nats)"
+    )
     ax.set_xticks(pos, labels)
-    ax.set(title="Next-character probabilities", xlabel="character (most likely at T = 1 first)",
-           ylabel="probability", ylim=(0, 1))
+    ax.set(
+        title="Next-character probabilities",
+        xlabel="character (most likely at T = 1 first)",
+        ylabel="probability",
+        ylim=(0, 1),
+    )
     ax.legend(loc="upper right")
     text = "".join(c if c.isprintable() or c == "\n" else "?" for c in (prompt + sample).expandtabs(4))
     lines = text.split("\n")[-18:]
     shown = "\n".join(line if len(line) <= 72 else line[:71] + "~" for line in lines)
-    ax_text.text(0.0, 1.0, shown, family="monospace", fontsize=8, va="top", ha="left",
-                 transform=ax_text.transAxes, parse_math=False)
+    ax_text.text(
+        0.0,
+        1.0,
+        shown,
+        family="monospace",
+        fontsize=8,
+        va="top",
+        ha="left",
+        transform=ax_text.transAxes,
+        parse_math=False,
+    )
     ax_text.set_title(f"Sampled at temperature {temperature:g} (prompt + continuation)")
     ax_text.axis("off")
     fig.tight_layout()
@@ -303,20 +329,29 @@ def render_learning_rate(eta: float = 0.3, steps: int = 25, seed: int = 0):
     loss, H = mse_surface_2d(X, y)
     regime = lr_regime(eta, H)
     w_star = closed_form(X, y)
-    run = gradient_descent(lambda w: H @ w - X.T @ y / len(X), LR_START, eta, int(steps),
-                           loss=lambda w: loss(*w))
+    run = gradient_descent(lambda w: H @ w - X.T @ y / len(X), LR_START, eta, int(steps), loss=lambda w: loss(*w))
     fig, (ax_surf, ax_loss) = plt.subplots(1, 2, figsize=(10, 4))
-    plot_loss_surface(loss, (-1.0, 4.5), (-2.5, 3.0), paths={f"GD, $\\eta$={eta:g}": run.path},
-                      minimum=tuple(w_star), xlabel="slope $w$", ylabel="intercept $b$",
-                      title=f"GD on $Q(w, b)$: {regime}", ax=ax_surf)
+    plot_loss_surface(
+        loss,
+        (-1.0, 4.5),
+        (-2.5, 3.0),
+        paths={f"GD, $\\eta$={eta:g}": run.path},
+        minimum=tuple(w_star),
+        xlabel="slope $w$",
+        ylabel="intercept $b$",
+        title=f"GD on $Q(w, b)$: {regime}",
+        ax=ax_surf,
+    )
     gap = np.maximum(run.losses - loss(*w_star), 1e-16)
     ax_loss.semilogy(np.arange(len(gap)), gap, "o-", ms=3, label=f"$\\eta$={eta:g}")
     ax_loss.set(title="Distance to the best loss", xlabel="step $t$", ylabel="$Q(w_t) - Q(w^*)$")
     ax_loss.legend()
     eta_max = 2 / np.linalg.eigvalsh(H).max()
     shout = "  Decrease your learning rate!" if regime == "diverging" else ""
-    fig.suptitle(f"GD converges only for $\\eta < 2/\\lambda_{{max}}$ = {eta_max:.2f}.{shout}",
-                 color="crimson" if shout else "black")
+    fig.suptitle(
+        f"GD converges only for $\\eta < 2/\\lambda_{{max}}$ = {eta_max:.2f}.{shout}",
+        color="crimson" if shout else "black",
+    )
     fig.tight_layout()
     fig.path, fig.regime = run.path, regime
     return fig
@@ -339,8 +374,9 @@ def gd_quiz_explorer():
     """Deck 002's quiz as radio buttons over the four options, with feedback underneath."""
     from .linear import GD_STEP_QUIZ
 
-    buttons = widgets.RadioButtons(options=[(f"formula {k}", k) for k in GD_STEP_QUIZ["options"]], value=None,
-                                   description="Answer:")
+    buttons = widgets.RadioButtons(
+        options=[(f"formula {k}", k) for k in GD_STEP_QUIZ["options"]], value=None, description="Answer:"
+    )
     return explorer(render_gd_quiz, answer=buttons)
 
 
@@ -367,7 +403,7 @@ def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int
     def features(v):
         return add_bias(poly.fit_transform(v[:, None])) if degree > 0 else np.ones((len(v), 1))
 
-    l2 = 0.0 if log10_l2 <= -12 else 10.0 ** log10_l2
+    l2 = 0.0 if log10_l2 <= -12 else 10.0**log10_l2
     w = closed_form(features(x), y, l2=l2) if degree > 0 else np.array([y.mean()])
     train, val = mse_loss(w, features(x), y), mse_loss(w, features(x_val), y_val)
     grid = np.linspace(-1, 1, 300)
@@ -376,15 +412,26 @@ def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int
     ax.plot(grid, features(grid) @ w, lw=2, label=f"degree {int(degree)} fit")
     ax.scatter(x, y, s=20, color="crimson", zorder=3, label="training points")
     penalty = "no penalty" if l2 == 0 else f"$\\lambda$ = {l2:.0e}"
-    ax.set(title=f"Degree {int(degree)}, {penalty}: train MSE {train:.3f}, validation MSE {val:.3g}",
-           xlabel="$x$", ylabel="$y$", ylim=(-2, 2))
+    ax.set(
+        title=f"Degree {int(degree)}, {penalty}: train MSE {train:.3f}, validation MSE {val:.3g}",
+        xlabel="$x$",
+        ylabel="$y$",
+        ylim=(-2, 2),
+    )
     ax.legend(loc="lower right")
     fig.train_mse, fig.val_mse = train, val
     return fig
 
 
-def render_playground(dataset: str = "circles", hidden_units: int = 4, layers: int = 1,
-                      activation: str = "tanh", noise: float = 0.1, steps: int = 300, seed: int = 0):
+def render_playground(
+    dataset: str = "circles",
+    hidden_units: int = 4,
+    layers: int = 1,
+    activation: str = "tanh",
+    noise: float = 0.1,
+    steps: int = 300,
+    seed: int = 0,
+):
     """A tiny playground.tensorflow.org: train an MLP on a 2-D dataset and draw its decision boundary.
 
     Args:
@@ -406,12 +453,19 @@ def render_playground(dataset: str = "circles", hidden_units: int = 4, layers: i
         raise ValueError(f"layers and hidden_units must be positive integers, got {layers!r}, {hidden_units!r}")
     X, y = make_toy_2d(dataset, 200, noise=noise, seed=seed)
     start = time.perf_counter()
-    predict, acc, losses = train_mlp_2d(X, y, hidden=(int(hidden_units),) * int(layers), activation=activation,
-                                        steps=steps, seed=seed)
+    predict, acc, losses = train_mlp_2d(
+        X, y, hidden=(int(hidden_units),) * int(layers), activation=activation, steps=steps, seed=seed
+    )
     seconds = time.perf_counter() - start
     fig, (ax_b, ax_l) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [1.3, 1]})
-    plot_decision_boundary(predict, X, y, resolution=100, ax=ax_b,
-                           title=f"{dataset}: {layers} x {hidden_units} {activation} units, accuracy {acc:.0%}")
+    plot_decision_boundary(
+        predict,
+        X,
+        y,
+        resolution=100,
+        ax=ax_b,
+        title=f"{dataset}: {layers} x {hidden_units} {activation} units, accuracy {acc:.0%}",
+    )
     ax_l.plot(losses, label="training log loss")
     ax_l.set(title=f"Training: {steps} Adam steps in {seconds:.2f} s", xlabel="step", ylabel="log loss")
     ax_l.legend()
@@ -425,9 +479,8 @@ def render_playground(dataset: str = "circles", hidden_units: int = 4, layers: i
 # --------------------------------------------------------------------------- #
 
 
-def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: float = 0.0,
-                           degrees: float = 0.0):
-    """"Still a cat?": shift and rotate one digit and show what a classifier says.
+def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: float = 0.0, degrees: float = 0.0):
+    """ "Still a cat?": shift and rotate one digit and show what a classifier says.
 
     Left: the transformed image; right: the model's class probabilities.
 
@@ -445,7 +498,7 @@ def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: f
 
     if not 0 <= int(index) < len(images):
         raise ValueError(f"index must be in [0, {len(images)}), got {index!r}")
-    x = affine_images(images[int(index):int(index) + 1].float(), dx, dy, degrees)
+    x = affine_images(images[int(index) : int(index) + 1].float(), dx, dy, degrees)
     param = next(model.parameters())
     was_training = model.training
     model.eval()
@@ -458,16 +511,22 @@ def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: f
     ax_img.set(title=f"shift ({dx:+.1f}, {dy:+.1f}) px, rotation {degrees:+.0f} deg", xticks=[], yticks=[])
     ax_img.grid(False)
     ax_p.bar(range(len(probs)), probs, color="tab:blue", label="P(class | image)")
-    ax_p.set(title=f"prediction: {int(probs.argmax())} ({probs.max():.0%})", xlabel="class", ylabel="probability",
-             xticks=range(len(probs)), ylim=(0, 1))
+    ax_p.set(
+        title=f"prediction: {int(probs.argmax())} ({probs.max():.0%})",
+        xlabel="class",
+        ylabel="probability",
+        xticks=range(len(probs)),
+        ylim=(0, 1),
+    )
     ax_p.legend(loc="upper right")
     fig.tight_layout()
     fig.probs, fig.image = probs, image
     return fig
 
 
-def render_latent_interpolation(generator, z0, z1, t: float = 0.5, n_strip: int = 9, method: str = "linear",
-                                image_shape: tuple = (8, 8)):
+def render_latent_interpolation(
+    generator, z0, z1, t: float = 0.5, n_strip: int = 9, method: str = "linear", image_shape: tuple = (8, 8)
+):
     """Walk through a generator's latent space from z0 to z1.
 
     Top: the strip of images at ``n_strip`` evenly spaced points from z0 to z1,

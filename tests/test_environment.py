@@ -22,7 +22,9 @@ def pyproject_requirements():
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     reqs = [Requirement(r) for r in data["dependencies"]]
     reqs += [Requirement(r) for extra in data["optional-dependencies"].values() for r in extra]
-    return {norm(r.name): r for r in reqs}
+    # The grader (grader/, a local path) is the instructor's: environment.yml, the students'
+    # conda and Binder environment, leaves it out on purpose.
+    return {norm(r.name): r for r in reqs if not r.url}
 
 
 def environment_yml_packages():
@@ -54,6 +56,31 @@ def test_environment_yml_installs_course_utils():
     assert "-e ." in (ROOT / "environment.yml").read_text()
 
 
+def test_the_grader_is_an_extra_of_its_own():
+    """A student environment (`pip install -e .`) holds no grader code: the grader is a separate
+    distribution in grader/, reached only through the `grader` and `test` extras."""
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["course_utils"]
+    assert not any(Requirement(r).name == "nn-course-grader" for r in data["project"]["dependencies"])
+    for extra in ("grader", "test"):
+        local = [Requirement(r) for r in data["project"]["optional-dependencies"][extra] if Requirement(r).url]
+        assert [r.name for r in local] == ["nn-course-grader"], extra
+    grader = tomllib.loads((ROOT / "grader" / "pyproject.toml").read_text())
+    assert grader["project"]["name"] == "nn-course-grader"
+    assert "./grader" not in (ROOT / "environment.yml").read_text()
+
+
+def test_importing_course_utils_loads_no_grader_code():
+    code = (
+        "import importlib, pkgutil, sys, course_utils\n"
+        "for m in pkgutil.walk_packages(course_utils.__path__, 'course_utils.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(sorted(k for k in sys.modules if k == 'grader' or k.startswith('grader.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/")
+    assert out.stdout.strip() == "[]", out.stdout
+
+
 def test_torch_is_pinned_exactly_everywhere():
     assert str(pyproject_requirements()["torch"].specifier) == "==2.13.0"
     assert environment_yml_packages()["torch"] == "2.13.0"
@@ -62,8 +89,11 @@ def test_torch_is_pinned_exactly_everywhere():
 
 
 def test_constraints_pin_every_declared_package():
-    pinned = {norm(line.split("==")[0]) for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
-              if "==" in line and not line.startswith("#")}
+    pinned = {
+        norm(line.split("==")[0])
+        for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
     missing = set(pyproject_requirements()) - pinned
     assert not missing, f"no tested version pinned for {sorted(missing)}"
 
@@ -82,8 +112,9 @@ def test_readme_table_of_contents_matches_the_folders():
     assert listed == on_disk, f"README lists {sorted(listed - on_disk)} not on disk; misses {sorted(on_disk - listed)}"
     listed_assignments = set(re.findall(r"\((assignments/source/[^)]+\.ipynb)\)", toc))
     sources = {str(p.relative_to(ROOT)) for p in (ROOT / "assignments" / "source").glob("*/*.ipynb")}
-    assert listed_assignments == sources, \
+    assert listed_assignments == sources, (
         f"README assignments {sorted(listed_assignments)} != sources on disk {sorted(sources)}"
+    )
 
 
 def test_readme_shows_the_two_commands_first():

@@ -26,14 +26,27 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
-PALETTE = {"blue": "#0072B2", "orange": "#E69F00", "green": "#009E73", "vermillion": "#D55E00",
-           "sky": "#56B4E9", "purple": "#CC79A7", "yellow": "#F0E442", "black": "#000000"}
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",
+    "vermillion": "#D55E00",
+    "sky": "#56B4E9",
+    "purple": "#CC79A7",
+    "yellow": "#F0E442",
+    "black": "#000000",
+}
 
 __all__ = ["PALETTE", "canvas", "box", "arrow", "describe_figure", "figure_html", "enable_alt_text", "show"]
 
 
-def canvas(title: str, alt: str, size: tuple[float, float] = (7.0, 3.5),
-           xlim: tuple[float, float] = (0, 10), ylim: tuple[float, float] = (0, 5)):
+def canvas(
+    title: str,
+    alt: str,
+    size: tuple[float, float] = (7.0, 3.5),
+    xlim: tuple[float, float] = (0, 10),
+    ylim: tuple[float, float] = (0, 5),
+):
     """A blank figure for a diagram: data coordinates ``xlim`` x ``ylim``, no axes.
 
     ``alt`` (a sentence describing the picture for someone who cannot see it) is stored
@@ -51,25 +64,60 @@ def canvas(title: str, alt: str, size: tuple[float, float] = (7.0, 3.5),
     return fig, ax
 
 
-def box(ax, center: tuple[float, float], text: str, *, width: float = 1.6, height: float = 0.8,
-        color: str = PALETTE["sky"], fontsize: float = 9, round_: bool = True):
+def box(
+    ax,
+    center: tuple[float, float],
+    text: str,
+    *,
+    width: float = 1.6,
+    height: float = 0.8,
+    color: str = PALETTE["sky"],
+    fontsize: float = 9,
+    round_: bool = True,
+):
     """A labelled box centred at ``center`` (data coordinates); returns the patch."""
     x, y = center
-    patch = FancyBboxPatch((x - width / 2, y - height / 2), width, height,
-                           boxstyle="round,pad=0.05" if round_ else "square,pad=0.0",
-                           facecolor=color, edgecolor="black", linewidth=1.0, alpha=0.9)
+    patch = FancyBboxPatch(
+        (x - width / 2, y - height / 2),
+        width,
+        height,
+        boxstyle="round,pad=0.05" if round_ else "square,pad=0.0",
+        facecolor=color,
+        edgecolor="black",
+        linewidth=1.0,
+        alpha=0.9,
+    )
     ax.add_patch(patch)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
     return patch
 
 
-def arrow(ax, start: tuple[float, float], end: tuple[float, float], text: str = "", *,
-          color: str = "black", style: str = "-|>", offset: tuple[float, float] = (0.0, 0.15),
-          fontsize: float = 8, linestyle: str = "-", rad: float = 0.0):
+def arrow(
+    ax,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    text: str = "",
+    *,
+    color: str = "black",
+    style: str = "-|>",
+    offset: tuple[float, float] = (0.0, 0.15),
+    fontsize: float = 8,
+    linestyle: str = "-",
+    rad: float = 0.0,
+):
     """An arrow from ``start`` to ``end`` with an optional label at its middle (shifted by
     ``offset``); ``rad`` bends it. Returns the patch."""
-    patch = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=12, color=color,
-                            linestyle=linestyle, connectionstyle=f"arc3,rad={rad}", shrinkA=2, shrinkB=2)
+    patch = FancyArrowPatch(
+        start,
+        end,
+        arrowstyle=style,
+        mutation_scale=12,
+        color=color,
+        linestyle=linestyle,
+        connectionstyle=f"arc3,rad={rad}",
+        shrinkA=2,
+        shrinkB=2,
+    )
     ax.add_patch(patch)
     if text:
         mx, my = (start[0] + end[0]) / 2 + offset[0], (start[1] + end[1]) / 2 + offset[1]
@@ -89,9 +137,11 @@ def describe_figure(fig) -> str:
     parts = [f"Figure: {suptitle}." if suptitle else f"Figure with {len(axes)} panel{'s' * (len(axes) != 1)}."]
     for i, ax in enumerate(axes[:12], start=1):
         legend = ax.get_legend()
-        details = [f"x: {ax.get_xlabel()}" if ax.get_xlabel() else "",
-                   f"y: {ax.get_ylabel()}" if ax.get_ylabel() else "",
-                   ", ".join(t.get_text() for t in legend.get_texts()[:8]) if legend is not None else ""]
+        details = [
+            f"x: {ax.get_xlabel()}" if ax.get_xlabel() else "",
+            f"y: {ax.get_ylabel()}" if ax.get_ylabel() else "",
+            ", ".join(t.get_text() for t in legend.get_texts()[:8]) if legend is not None else "",
+        ]
         details = "; ".join(d for d in details if d)
         parts.append(f"Panel {i}: {ax.get_title() or 'untitled'}" + (f" ({details})" if details else "") + ".")
     if len(axes) > 12:

@@ -24,14 +24,16 @@ def gan_loop(title: str = "One round of the GAN game"):
     Returns the matplotlib Figure (``fig.alt_text`` describes it; show it with
     :func:`course_utils.diagrams.show`).
     """
-    alt = ("Diagram of one round of a GAN. Noise z drawn from a standard normal goes into the generator G, "
-           "which outputs a fake sample x tilde. Real data x and the fake sample both go into the "
-           "discriminator D, which outputs the probability that its input is real. The discriminator loss, "
-           "binary cross-entropy with label 1 for real and 0 for fake, updates D only, the fake being "
-           "detached. The generator loss, minus log D of G of z, flows back through D into G and updates G.")
+    alt = (
+        "Diagram of one round of a GAN. Noise z drawn from a standard normal goes into the generator G, "
+        "which outputs a fake sample x tilde. Real data x and the fake sample both go into the "
+        "discriminator D, which outputs the probability that its input is real. The discriminator loss, "
+        "binary cross-entropy with label 1 for real and 0 for fake, updates D only, the fake being "
+        "detached. The generator loss, minus log D of G of z, flows back through D into G and updates G."
+    )
     fig, ax = canvas(title, alt, size=(10.0, 4.6), xlim=(0, 12.2), ylim=(-0.6, 5.0))
     centre = {key: c for key, _, c, _ in GAN_BOXES}
-    for key, label, c, colour in GAN_BOXES:
+    for _key, label, c, colour in GAN_BOXES:
         box(ax, c, label, width=1.9, height=0.95, color=colour, fontsize=9)
     half = 0.95 + 0.05  # half a box width plus the padding
     (nx, ny), (gx, gy), (fx, fy) = centre["noise"], centre["G"], centre["fake"]
@@ -43,12 +45,26 @@ def gan_loop(title: str = "One round of the GAN game"):
     arrow(ax, (rx + half, ry - 0.2), (dx - half, dy + 0.3), "real: label 1", offset=(0.8, -0.05))
     arrow(ax, (dx + half, dy), (px - half, py))
     # D's loss: updates D only
-    arrow(ax, (px, py + 0.55), (dx + 0.3, dy + 0.55), "D loss: $-\\log D(x) - \\log(1 - D(\\tilde x))$\n"
-          "updates D only ($\\tilde x$ detached)", color=PALETTE["blue"], linestyle="--", rad=0.6,
-          offset=(0.0, 0.75))
+    arrow(
+        ax,
+        (px, py + 0.55),
+        (dx + 0.3, dy + 0.55),
+        "D loss: $-\\log D(x) - \\log(1 - D(\\tilde x))$\nupdates D only ($\\tilde x$ detached)",
+        color=PALETTE["blue"],
+        linestyle="--",
+        rad=0.6,
+        offset=(0.0, 0.75),
+    )
     # G's loss: back through D (D is not updated by it) into G
     arrow(ax, (px, py - 0.55), (dx + 0.3, dy - 0.55), color=PALETTE["vermillion"], linestyle="--", rad=-0.6)
-    arrow(ax, (dx - 0.3, dy - 0.55), (gx, gy - 0.55), "G loss: $-\\log D(G(z))$, its gradient flows back "
-          "through D into G (updates G only)", color=PALETTE["vermillion"], linestyle="--", rad=-0.45,
-          offset=(0.6, -1.55))
+    arrow(
+        ax,
+        (dx - 0.3, dy - 0.55),
+        (gx, gy - 0.55),
+        "G loss: $-\\log D(G(z))$, its gradient flows back through D into G (updates G only)",
+        color=PALETTE["vermillion"],
+        linestyle="--",
+        rad=-0.45,
+        offset=(0.6, -1.55),
+    )
     return fig

@@ -21,12 +21,17 @@ __all__ = ["neuron_values", "neuron_graph"]
 
 FORWARD_COLOR = PALETTE["black"]
 BACKWARD_COLOR = PALETTE["vermillion"]
-KIND_COLORS = {"input": PALETTE["sky"], "parameter": PALETTE["green"], "operation": PALETTE["orange"],
-               "loss": PALETTE["purple"]}
+KIND_COLORS = {
+    "input": PALETTE["sky"],
+    "parameter": PALETTE["green"],
+    "operation": PALETTE["orange"],
+    "loss": PALETTE["purple"],
+}
 
 
-def neuron_values(x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = (0.3, -0.2),
-                  b: float = 0.1, y: float = 1.0) -> dict[str, tuple[float, float]]:
+def neuron_values(
+    x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = (0.3, -0.2), b: float = 0.1, y: float = 1.0
+) -> dict[str, tuple[float, float]]:
     """Forward value and gradient dL/d(node) of every node of the neuron's graph.
 
     Nodes: the leaves ``x1 w1 x2 w2 b``, the products ``m1 = w1 x1`` and ``m2 = w2 x2``, the sum
@@ -39,22 +44,47 @@ def neuron_values(x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] =
     z = m1 + m2 + b
     a = 1.0 / (1.0 + math.exp(-z))
     loss = 0.5 * (a - y) ** 2
-    d_a = a - y                  # dL/da
-    d_z = d_a * a * (1 - a)      # sigmoid' = a (1 - a)
-    d_m1 = d_m2 = d_b = d_z      # a sum passes its gradient to every input
-    return {"x1": (x1, d_m1 * w1), "w1": (w1, d_m1 * x1), "x2": (x2, d_m2 * w2), "w2": (w2, d_m2 * x2),
-            "b": (b, d_b), "m1": (m1, d_m1), "m2": (m2, d_m2), "z": (z, d_z), "a": (a, d_a), "L": (loss, 1.0)}
+    d_a = a - y  # dL/da
+    d_z = d_a * a * (1 - a)  # sigmoid' = a (1 - a)
+    d_m1 = d_m2 = d_b = d_z  # a sum passes its gradient to every input
+    return {
+        "x1": (x1, d_m1 * w1),
+        "w1": (w1, d_m1 * x1),
+        "x2": (x2, d_m2 * w2),
+        "w2": (w2, d_m2 * x2),
+        "b": (b, d_b),
+        "m1": (m1, d_m1),
+        "m2": (m2, d_m2),
+        "z": (z, d_z),
+        "a": (a, d_a),
+        "L": (loss, 1.0),
+    }
 
 
 # where each box sits, its label and kind; edges run from a node to the operation that uses it
-_LAYOUT = {"x1": ((0.7, 4.6), "x1", "input"), "w1": ((0.7, 3.25), "w1", "parameter"),
-           "x2": ((0.7, 2.15), "x2", "input"), "w2": ((0.7, 0.8), "w2", "parameter"),
-           "b": ((3.9, 0.0), "b", "parameter"),
-           "m1": ((3.9, 3.8), "×", "operation"), "m2": ((3.9, 1.6), "×", "operation"),
-           "z": ((6.9, 2.7), "+", "operation"), "a": ((9.0, 2.7), "sigmoid", "operation"),
-           "L": ((11.3, 2.7), "½(a − y)²", "loss")}
-_EDGES = [("x1", "m1"), ("w1", "m1"), ("x2", "m2"), ("w2", "m2"),
-          ("m1", "z"), ("m2", "z"), ("b", "z"), ("z", "a"), ("a", "L")]
+_LAYOUT = {
+    "x1": ((0.7, 4.6), "x1", "input"),
+    "w1": ((0.7, 3.25), "w1", "parameter"),
+    "x2": ((0.7, 2.15), "x2", "input"),
+    "w2": ((0.7, 0.8), "w2", "parameter"),
+    "b": ((3.9, 0.0), "b", "parameter"),
+    "m1": ((3.9, 3.8), "×", "operation"),
+    "m2": ((3.9, 1.6), "×", "operation"),
+    "z": ((6.9, 2.7), "+", "operation"),
+    "a": ((9.0, 2.7), "sigmoid", "operation"),
+    "L": ((11.3, 2.7), "½(a − y)²", "loss"),
+}
+_EDGES = [
+    ("x1", "m1"),
+    ("w1", "m1"),
+    ("x2", "m2"),
+    ("w2", "m2"),
+    ("m1", "z"),
+    ("m2", "z"),
+    ("b", "z"),
+    ("z", "a"),
+    ("a", "L"),
+]
 _BOX = (1.1, 0.6)
 _LABEL_BOX = {"facecolor": "white", "edgecolor": "none", "pad": 0.5}
 
@@ -67,8 +97,9 @@ def _border(center, toward):
     return cx + dx * scale, cy + dy * scale
 
 
-def neuron_graph(x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = (0.3, -0.2),
-                 b: float = 0.1, y: float = 1.0):
+def neuron_graph(
+    x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = (0.3, -0.2), b: float = 0.1, y: float = 1.0
+):
     """Draw the neuron's computation graph with forward values and backward gradients.
 
     Ten boxes (five leaves, four operations, the loss), nine edges between them and one out of
@@ -76,14 +107,21 @@ def neuron_graph(x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = 
     Returns the matplotlib ``Figure``; ``fig.values`` holds :func:`neuron_values`.
     """
     values = neuron_values(x, w, b, y)
-    alt = (f"Computation graph of a sigmoid neuron with a squared loss. Inputs x1 = {x[0]:g} and x2 = {x[1]:g}, "
-           f"weights w1 = {w[0]:g} and w2 = {w[1]:g} feed two multiplications; their products and the bias "
-           f"b = {b:g} feed a sum z = {values['z'][0]:.3f}, then a sigmoid a = {values['a'][0]:.3f}, then the loss "
-           f"L = ½(a − y)² = {values['L'][0]:.4f} with y = {y:g}. Each edge shows the forward value above and "
-           f"the gradient of the loss below: dL/da = {values['a'][1]:.3f}, dL/dz = {values['z'][1]:.4f}, "
-           f"dL/dw1 = {values['w1'][1]:.4f}, dL/dw2 = {values['w2'][1]:.4f}, dL/db = {values['b'][1]:.4f}.")
-    fig, ax = canvas("Forward values (above each edge) and backward gradients dL/d(value) (below)", alt,
-                     size=(10.5, 5.0), xlim=(0, 13.0), ylim=(-0.5, 5.0))
+    alt = (
+        f"Computation graph of a sigmoid neuron with a squared loss. Inputs x1 = {x[0]:g} and x2 = {x[1]:g}, "
+        f"weights w1 = {w[0]:g} and w2 = {w[1]:g} feed two multiplications; their products and the bias "
+        f"b = {b:g} feed a sum z = {values['z'][0]:.3f}, then a sigmoid a = {values['a'][0]:.3f}, then the loss "
+        f"L = ½(a − y)² = {values['L'][0]:.4f} with y = {y:g}. Each edge shows the forward value above and "
+        f"the gradient of the loss below: dL/da = {values['a'][1]:.3f}, dL/dz = {values['z'][1]:.4f}, "
+        f"dL/dw1 = {values['w1'][1]:.4f}, dL/dw2 = {values['w2'][1]:.4f}, dL/db = {values['b'][1]:.4f}."
+    )
+    fig, ax = canvas(
+        "Forward values (above each edge) and backward gradients dL/d(value) (below)",
+        alt,
+        size=(10.5, 5.0),
+        xlim=(0, 13.0),
+        ylim=(-0.5, 5.0),
+    )
     for name, (center, label, kind) in _LAYOUT.items():
         label = f"{label}\ny = {y:g}" if name == "L" else label
         box(ax, center, label, width=_BOX[0], height=_BOX[1], color=KIND_COLORS[kind], fontsize=10)
@@ -95,12 +133,14 @@ def neuron_graph(x: tuple[float, float] = (0.5, -1.0), w: tuple[float, float] = 
         value, grad = values[src]
         arrow(ax, start, end, color=FORWARD_COLOR)
         mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
-        ax.text(mx, my + 0.05, f"{value:.3f}", ha="center", va="bottom", fontsize=9, color=FORWARD_COLOR,
-                bbox=_LABEL_BOX)
-        ax.text(mx, my - 0.05, f"{grad:.4f}", ha="center", va="top", fontsize=9, color=BACKWARD_COLOR,
-                bbox=_LABEL_BOX)
-    handles = [Line2D([], [], color=FORWARD_COLOR, label="forward value (above an edge)"),
-               Line2D([], [], color=BACKWARD_COLOR, label="gradient dL/d(value) (below an edge)")]
+        ax.text(
+            mx, my + 0.05, f"{value:.3f}", ha="center", va="bottom", fontsize=9, color=FORWARD_COLOR, bbox=_LABEL_BOX
+        )
+        ax.text(mx, my - 0.05, f"{grad:.4f}", ha="center", va="top", fontsize=9, color=BACKWARD_COLOR, bbox=_LABEL_BOX)
+    handles = [
+        Line2D([], [], color=FORWARD_COLOR, label="forward value (above an edge)"),
+        Line2D([], [], color=BACKWARD_COLOR, label="gradient dL/d(value) (below an edge)"),
+    ]
     handles += [Patch(facecolor=color, edgecolor="black", label=kind) for kind, color in KIND_COLORS.items()]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8, frameon=False)
     fig.values = values

@@ -18,11 +18,23 @@ from . import PALETTE, arrow, box, canvas
 __all__ = ["Stage", "stages", "lenet_stack", "KIND_COLOURS"]
 
 # One Okabe-Ito colour per kind of stage (the legend names them).
-KIND_COLOURS = {"input": PALETTE["yellow"], "conv": PALETTE["sky"], "pool": PALETTE["orange"],
-                "flatten": PALETTE["purple"], "fc": PALETTE["green"]}
+KIND_COLOURS = {
+    "input": PALETTE["yellow"],
+    "conv": PALETTE["sky"],
+    "pool": PALETTE["orange"],
+    "flatten": PALETTE["purple"],
+    "fc": PALETTE["green"],
+}
 _KINDS = {"Conv2d": "conv", "MaxPool2d": "pool", "AvgPool2d": "pool", "Flatten": "flatten", "Linear": "fc"}
-_SHORT = {"BatchNorm2d": "BN", "BatchNorm1d": "BN", "ReLU": "ReLU", "Tanh": "tanh", "Sigmoid": "sigmoid",
-          "Dropout": "dropout", "LeakyReLU": "leaky ReLU"}
+_SHORT = {
+    "BatchNorm2d": "BN",
+    "BatchNorm1d": "BN",
+    "ReLU": "ReLU",
+    "Tanh": "tanh",
+    "Sigmoid": "sigmoid",
+    "Dropout": "dropout",
+    "LeakyReLU": "leaky ReLU",
+}
 
 
 @dataclass(frozen=True)
@@ -90,10 +102,13 @@ def lenet_stack(model=None, input_shape: tuple = (1, 8, 8), title: str | None = 
     step = 2.1
     width = step * len(parts)
     title = title or f"LeNet for 8x8 digits: the output shape of every stage ({total:,} parameters)"
-    described = "; ".join(f"{s.label} -> {_shape_text(s.shape)}" + (f" ({s.params:,} parameters)" if s.params else "")
-                          for s in parts)
-    alt = (f"A row of {len(parts)} boxes, left to right, one per stage of the network, each with its output "
-           f"shape: {described}. {total:,} trainable parameters in all.")
+    described = "; ".join(
+        f"{s.label} -> {_shape_text(s.shape)}" + (f" ({s.params:,} parameters)" if s.params else "") for s in parts
+    )
+    alt = (
+        f"A row of {len(parts)} boxes, left to right, one per stage of the network, each with its output "
+        f"shape: {described}. {total:,} trainable parameters in all."
+    )
     fig, ax = canvas(title, alt, size=(width * 0.72, 3.1), xlim=(0, width), ylim=(0.6, 4.0))
     for i, s in enumerate(parts):
         x = step * (i + 0.5)
@@ -101,13 +116,18 @@ def lenet_stack(model=None, input_shape: tuple = (1, 8, 8), title: str | None = 
         box(ax, (x, 2.5), "", width=1.75, height=2.1, color=KIND_COLOURS[s.kind])
         ax.text(x, 3.1, label, ha="center", va="center", fontsize=7.5)
         ax.text(x, 2.35, _shape_text(s.shape), ha="center", va="center", fontsize=10, fontweight="bold")
-        ax.text(x, 1.8, f"{s.params:,} params" if s.params else "no params", ha="center", va="center",
-                fontsize=7.5)
+        ax.text(x, 1.8, f"{s.params:,} params" if s.params else "no params", ha="center", va="center", fontsize=7.5)
         if i:
             arrow(ax, (x - step + 0.9, 2.5), (x - 0.9, 2.5))
     kinds = [k for k in KIND_COLOURS if any(s.kind == k for s in parts)]
     names = {"input": "input", "conv": "convolution", "pool": "pooling", "flatten": "flatten", "fc": "fully connected"}
-    ax.legend(handles=[Patch(facecolor=KIND_COLOURS[k], edgecolor="black", label=names[k]) for k in kinds],
-              loc="lower center", ncol=len(kinds), fontsize=8, frameon=False, bbox_to_anchor=(0.5, -0.02))
+    ax.legend(
+        handles=[Patch(facecolor=KIND_COLOURS[k], edgecolor="black", label=names[k]) for k in kinds],
+        loc="lower center",
+        ncol=len(kinds),
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, -0.02),
+    )
     fig.stages = parts
     return fig

@@ -32,11 +32,18 @@ def neuron_diagram(d: int = 3):
     weights = [f"$w_{{{j + 1}}}$" for j in range(d)]
     if d >= 3:
         labels[-1], weights[-1] = "$x_d$", "$w_d$"
-    alt = (f"An artificial neuron: {d} inputs x1 to xd, each multiplied by its weight w1 to wd, "
-           "flow into a sum node that also adds the bias b; the sum z = w.x + b goes through the "
-           "activation function f, whose value a = f(z) is the neuron's output.")
-    fig, ax = canvas("An artificial neuron: weighted sum plus bias, then activation", alt,
-                     size=(8.0, 4.2), xlim=(0, 12), ylim=(0, 6.3))
+    alt = (
+        f"An artificial neuron: {d} inputs x1 to xd, each multiplied by its weight w1 to wd, "
+        "flow into a sum node that also adds the bias b; the sum z = w.x + b goes through the "
+        "activation function f, whose value a = f(z) is the neuron's output."
+    )
+    fig, ax = canvas(
+        "An artificial neuron: weighted sum plus bias, then activation",
+        alt,
+        size=(8.0, 4.2),
+        xlim=(0, 12),
+        ylim=(0, 6.3),
+    )
     ys = np.linspace(5.4, 0.9, d)
     sum_xy, act_xy, out_xy = (5.4, 3.15), (8.3, 3.15), (10.8, 3.15)
     for y, label, weight in zip(ys, labels, weights):
@@ -44,8 +51,15 @@ def neuron_diagram(d: int = 3):
         start, end = (1.5, y), (sum_xy[0] - 1.05, sum_xy[1] + 0.2 * (y - sum_xy[1]) / 2.3)
         arrow(ax, start, end, color=PALETTE["blue"])
         t = 0.3
-        ax.text(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]) + 0.12, weight,
-                ha="center", va="bottom", fontsize=11, color=PALETTE["blue"])
+        ax.text(
+            start[0] + t * (end[0] - start[0]),
+            start[1] + t * (end[1] - start[1]) + 0.12,
+            weight,
+            ha="center",
+            va="bottom",
+            fontsize=11,
+            color=PALETTE["blue"],
+        )
     if d >= 3:
         ax.text(1.0, (ys[-2] + ys[-1]) / 2, r"$\vdots$", ha="center", va="center", fontsize=14)
     box(ax, (sum_xy[0], 5.6), "bias $b$", width=1.2, height=0.55, color=PALETTE["yellow"], fontsize=10)
@@ -79,16 +93,26 @@ def mlp_diagram(sizes: tuple[int, ...] = (2, 2, 1), activation: str = "tanh"):
     def plural(n: int, word: str) -> str:
         return f"{n} {word}" + ("" if n == 1 else "s")
 
-    alt = (f"A fully connected {shape} network: {plural(sizes[0], 'input')} on the left, "
-           + (f"{plural(len(hidden), 'hidden layer')} of {' and '.join(map(str, hidden))} {activation} units, "
-              if hidden else "")
-           + f"and {plural(sizes[-1], 'output unit')} on the right. Every unit of a layer is connected to every "
-             "unit of the next by an arrow for its weight w(l)ij, and each hidden or output unit adds its "
-             "bias b(l)j.")
+    alt = (
+        f"A fully connected {shape} network: {plural(sizes[0], 'input')} on the left, "
+        + (
+            f"{plural(len(hidden), 'hidden layer')} of {' and '.join(map(str, hidden))} {activation} units, "
+            if hidden
+            else ""
+        )
+        + f"and {plural(sizes[-1], 'output unit')} on the right. Every unit of a layer is connected to every "
+        "unit of the next by an arrow for its weight w(l)ij, and each hidden or output unit adds its "
+        "bias b(l)j."
+    )
     width = 3.2 * (n_layers - 1) + 2.4
     height = 1.5 * max(sizes) + 1.6
-    fig, ax = canvas(f"A {shape} network: every arrow is a weight, every unit adds a bias", alt,
-                     size=(1.1 * width, 1.1 * height), xlim=(0, width), ylim=(0, height))
+    fig, ax = canvas(
+        f"A {shape} network: every arrow is a weight, every unit adds a bias",
+        alt,
+        size=(1.1 * width, 1.1 * height),
+        xlim=(0, width),
+        ylim=(0, height),
+    )
     xs = [1.2 + 3.2 * layer for layer in range(n_layers)]
     centre = (height - 0.6) / 2
 
@@ -114,20 +138,38 @@ def mlp_diagram(sizes: tuple[int, ...] = (2, 2, 1), activation: str = "tanh"):
                 if sizes[layer - 1] * sizes[layer] > 4:  # too many arrows to label one by one
                     continue
                 t = 0.3
-                ax.text(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]) + 0.08,
-                        f"$w^{{({layer})}}_{{{i + 1}{j + 1}}}$", ha="center", va="bottom", fontsize=10,
-                        color=PALETTE["blue"] if i % 2 == 0 else PALETTE["vermillion"])
+                ax.text(
+                    start[0] + t * (end[0] - start[0]),
+                    start[1] + t * (end[1] - start[1]) + 0.08,
+                    f"$w^{{({layer})}}_{{{i + 1}{j + 1}}}$",
+                    ha="center",
+                    va="bottom",
+                    fontsize=10,
+                    color=PALETTE["blue"] if i % 2 == 0 else PALETTE["vermillion"],
+                )
         if sizes[layer - 1] * sizes[layer] > 4:
-            ax.text((x0 + x1) / 2, centre + 0.75 * max(sizes[layer - 1], sizes[layer]) + 0.1,
-                    f"$W^{{({layer})}}$: {sizes[layer - 1]} x {sizes[layer]}", ha="center", va="bottom",
-                    fontsize=10, color=PALETTE["blue"])
+            ax.text(
+                (x0 + x1) / 2,
+                centre + 0.75 * max(sizes[layer - 1], sizes[layer]) + 0.1,
+                f"$W^{{({layer})}}$: {sizes[layer - 1]} x {sizes[layer]}",
+                ha="center",
+                va="bottom",
+                fontsize=10,
+                color=PALETTE["blue"],
+            )
     for layer, n in enumerate(sizes):
         for j, y in enumerate(ys(n)):
             box(ax, (xs[layer], y), names[layer][j], width=1.0, height=0.7, color=colors[layer], fontsize=12)
             if layer > 0:
-                ax.text(xs[layer], y - 0.45, f"$+\\,b^{{({layer})}}_{{{j + 1}}}$", ha="center", va="top",
-                        fontsize=9)
-        title = ("input layer" if layer == 0 else "output" if layer == n_layers - 1
-                 else f"hidden layer ({activation})" if n_layers == 3 else f"hidden layer {layer} ({activation})")
+                ax.text(xs[layer], y - 0.45, f"$+\\,b^{{({layer})}}_{{{j + 1}}}$", ha="center", va="top", fontsize=9)
+        title = (
+            "input layer"
+            if layer == 0
+            else "output"
+            if layer == n_layers - 1
+            else f"hidden layer ({activation})"
+            if n_layers == 3
+            else f"hidden layer {layer} ({activation})"
+        )
         ax.text(xs[layer], height - 0.35, title, ha="center", va="center", fontsize=10, fontweight="bold")
     return fig

@@ -24,43 +24,84 @@ TASK_SHAPES = {  # name -> (time steps with an input, time steps with an output,
     "many to one": ([0, 1, 2], [2], 3),
     "many to many": ([0, 1, 2], [0, 1, 2], 3),
 }
-_EXAMPLES = {"one to one": "image -> class", "one to many": "image -> caption",
-             "many to one": "review -> sentiment", "many to many": "text -> next characters"}
+_EXAMPLES = {
+    "one to one": "image -> class",
+    "one to many": "image -> caption",
+    "many to one": "review -> sentiment",
+    "many to many": "text -> next characters",
+}
 
 
-def _chain(ax, x0: float, n_steps: int, inputs, outputs, labels=None, *, dx: float = 1.0,
-           width: float = 0.7, height: float = 0.5, levels=(0.0, 1.0, 2.0), fontsize: float = 10,
-           weights: bool = False) -> None:
+def _chain(
+    ax,
+    x0: float,
+    n_steps: int,
+    inputs,
+    outputs,
+    labels=None,
+    *,
+    dx: float = 1.0,
+    width: float = 0.7,
+    height: float = 0.5,
+    levels=(0.0, 1.0, 2.0),
+    fontsize: float = 10,
+    weights: bool = False,
+) -> None:
     """x (bottom) -> h (middle) -> y (top) for each step, the states linked left to right."""
     labels = labels or {}
     y_x, y_h, y_y = levels
     for t in range(n_steps):
         cx = x0 + t * dx
-        box(ax, (cx, y_h), labels.get(("h", t), f"$h_{t + 1}$"), width=width, height=height,
-            color=COLORS["h"], fontsize=fontsize)
+        box(
+            ax,
+            (cx, y_h),
+            labels.get(("h", t), f"$h_{t + 1}$"),
+            width=width,
+            height=height,
+            color=COLORS["h"],
+            fontsize=fontsize,
+        )
         if t in inputs:
-            box(ax, (cx, y_x), labels.get(("x", t), f"$x_{t + 1}$"), width=width, height=height,
-                color=COLORS["x"], fontsize=fontsize)
-            arrow(ax, (cx, y_x + height / 2), (cx, y_h - height / 2), "$W_x$" if weights else "",
-                  offset=(0.25, -0.1))
+            box(
+                ax,
+                (cx, y_x),
+                labels.get(("x", t), f"$x_{t + 1}$"),
+                width=width,
+                height=height,
+                color=COLORS["x"],
+                fontsize=fontsize,
+            )
+            arrow(ax, (cx, y_x + height / 2), (cx, y_h - height / 2), "$W_x$" if weights else "", offset=(0.25, -0.1))
         if t in outputs:
-            box(ax, (cx, y_y), labels.get(("y", t), f"$y_{t + 1}$"), width=width, height=height,
-                color=COLORS["y"], fontsize=fontsize)
-            arrow(ax, (cx, y_h + height / 2), (cx, y_y - height / 2), "$W_y$" if weights else "",
-                  offset=(0.25, -0.1))
+            box(
+                ax,
+                (cx, y_y),
+                labels.get(("y", t), f"$y_{t + 1}$"),
+                width=width,
+                height=height,
+                color=COLORS["y"],
+                fontsize=fontsize,
+            )
+            arrow(ax, (cx, y_h + height / 2), (cx, y_y - height / 2), "$W_y$" if weights else "", offset=(0.25, -0.1))
         if t + 1 < n_steps:
-            arrow(ax, (cx + width / 2, y_h), (cx + dx - width / 2, y_h), "$W_h$" if weights else "",
-                  offset=(0.0, 0.05))
+            arrow(ax, (cx + width / 2, y_h), (cx + dx - width / 2, y_h), "$W_h$" if weights else "", offset=(0.0, 0.05))
 
 
 def task_shapes():
     """The four shapes of sequence tasks side by side: inputs, states and outputs per time step."""
-    alt = ("Four small diagrams of recurrent networks unrolled in time. One to one: one input, one state, "
-           "one output. One to many: one input at the first step, three states, an output at every step. "
-           "Many to one: an input at each of three steps, an output only after the last. Many to many: "
-           "an input and an output at every one of three steps. States pass from left to right.")
-    fig, ax = canvas("Four shapes of sequence tasks: inputs x (orange), states h (green), outputs y (blue)",
-                     alt, size=(12, 3.4), xlim=(-0.6, 14.6), ylim=(-0.5, 3.3))
+    alt = (
+        "Four small diagrams of recurrent networks unrolled in time. One to one: one input, one state, "
+        "one output. One to many: one input at the first step, three states, an output at every step. "
+        "Many to one: an input at each of three steps, an output only after the last. Many to many: "
+        "an input and an output at every one of three steps. States pass from left to right."
+    )
+    fig, ax = canvas(
+        "Four shapes of sequence tasks: inputs x (orange), states h (green), outputs y (blue)",
+        alt,
+        size=(12, 3.4),
+        xlim=(-0.6, 14.6),
+        ylim=(-0.5, 3.3),
+    )
     x0 = 0.0
     for name, (inputs, outputs, n) in TASK_SHAPES.items():
         _chain(ax, x0, n, inputs, outputs)
@@ -75,8 +116,15 @@ def _fmt(v, digits: int) -> str:
     return body if len(v) == 1 else f"({body})"
 
 
-def unrolled_rnn(xs: Sequence | None = None, states=None, outputs: Sequence | None = None, *,
-                 steps: int = 3, title: str = "One recurrent cell, unrolled over time", digits: int = 2):
+def unrolled_rnn(
+    xs: Sequence | None = None,
+    states=None,
+    outputs: Sequence | None = None,
+    *,
+    steps: int = 3,
+    title: str = "One recurrent cell, unrolled over time",
+    digits: int = 2,
+):
     """An RNN drawn folded (one cell with a loop) and unrolled over the time steps.
 
     Without values it is symbolic: ``steps`` steps labelled x_t, h_t, y_t with the shared
@@ -112,17 +160,22 @@ def unrolled_rnn(xs: Sequence | None = None, states=None, outputs: Sequence | No
     right = 3.1 + (T - 1) * dx + width / 2 + 0.3
     if xs is None:
         values = "symbols"
-        alt = (f"Left: one recurrent cell h with an input x below, an output y above and a loop back to "
-               f"itself. Right: the same cell unrolled over {T} time steps, h_1 to h_{T}; each step reads its "
-               f"input x_t through W_x and the previous state through W_h, and emits y_t through W_y. "
-               f"The same three weight matrices are used at every step.")
+        alt = (
+            f"Left: one recurrent cell h with an input x below, an output y above and a loop back to "
+            f"itself. Right: the same cell unrolled over {T} time steps, h_1 to h_{T}; each step reads its "
+            f"input x_t through W_x and the previous state through W_h, and emits y_t through W_y. "
+            f"The same three weight matrices are used at every step."
+        )
     else:
         values = "numbers"
-        alt = (f"A recurrent cell unrolled over {T} steps with the numbers it computes: inputs "
-               + ", ".join(_fmt(x, digits) for x in xs) + "; states "
-               + ", ".join(_fmt(h, digits) for h in states)
-               + ("; outputs " + ", ".join(_fmt(y, digits) for y in outputs) if show_y else "")
-               + ". Each state feeds the next one to its right.")
+        alt = (
+            f"A recurrent cell unrolled over {T} steps with the numbers it computes: inputs "
+            + ", ".join(_fmt(x, digits) for x in xs)
+            + "; states "
+            + ", ".join(_fmt(h, digits) for h in states)
+            + ("; outputs " + ", ".join(_fmt(y, digits) for y in outputs) if show_y else "")
+            + ". Each state feeds the next one to its right."
+        )
     fig, ax = canvas(title, alt, size=(1.25 * (right + 0.6), 4.2), xlim=(-0.7, right), ylim=(0.0, 4.6))
     fig.values = values
     # folded: one cell, its input, its output, and the loop that feeds the state back in
@@ -134,22 +187,37 @@ def unrolled_rnn(xs: Sequence | None = None, states=None, outputs: Sequence | No
         arrow(ax, (0.2, levels[1] + height / 2), (0.2, levels[2] - height / 2))
     arrow(ax, (0.65, levels[1] + 0.2), (0.65, levels[1] - 0.2), "$W_h$", rad=-2.2, offset=(0.75, -0.2))
     ax.text(1.9, levels[1], "=", ha="center", va="center", fontsize=18)
-    _chain(ax, 3.1, T, list(range(T)), list(range(T)) if show_y else [], labels, dx=dx, width=width,
-           height=height, levels=levels, fontsize=8 if xs is not None else 10, weights=xs is None)
+    _chain(
+        ax,
+        3.1,
+        T,
+        list(range(T)),
+        list(range(T)) if show_y else [],
+        labels,
+        dx=dx,
+        width=width,
+        height=height,
+        levels=levels,
+        fontsize=8 if xs is not None else 10,
+        weights=xs is None,
+    )
     return fig
 
 
 def lstm_cell():
     """An LSTM cell: the gates f, i, g, o read [h_{t-1}, x_t]; the cell-state line runs across the top
     (c_t = f * c_{t-1} + i * g) and the new state is h_t = o * tanh(c_t)."""
-    alt = ("An LSTM cell. The previous hidden state h_(t-1) and the input x_t enter at the bottom and feed "
-           "four boxes: the forget gate f (sigmoid), the input gate i (sigmoid), the candidate g (tanh) and "
-           "the output gate o (sigmoid). Across the top runs the cell-state line from c_(t-1) to c_t: it is "
-           "multiplied by f, then the product of i and g is added. On the right, tanh of c_t is multiplied "
-           "by o to give the new hidden state h_t, which leaves to the right and to the next step. "
-           "The direct path along the cell line has no weight matrix: its derivative is diag(f_t).")
-    fig, ax = canvas("An LSTM cell: four gates and the cell-state line", alt, size=(9.6, 5.6),
-                     xlim=(0, 12), ylim=(0, 7))
+    alt = (
+        "An LSTM cell. The previous hidden state h_(t-1) and the input x_t enter at the bottom and feed "
+        "four boxes: the forget gate f (sigmoid), the input gate i (sigmoid), the candidate g (tanh) and "
+        "the output gate o (sigmoid). Across the top runs the cell-state line from c_(t-1) to c_t: it is "
+        "multiplied by f, then the product of i and g is added. On the right, tanh of c_t is multiplied "
+        "by o to give the new hidden state h_t, which leaves to the right and to the next step. "
+        "The direct path along the cell line has no weight matrix: its derivative is diag(f_t)."
+    )
+    fig, ax = canvas(
+        "An LSTM cell: four gates and the cell-state line", alt, size=(9.6, 5.6), xlim=(0, 12), ylim=(0, 7)
+    )
     belt, bus, gates_y = 6.0, 1.4, 3.0
     gate_color, tanh_color, op_color = PALETTE["sky"], PALETTE["orange"], PALETTE["yellow"]
     # the cell-state line, the conveyor belt
@@ -158,8 +226,15 @@ def lstm_cell():
     arrow(ax, (6.05, belt), (11.1, belt), color=PALETTE["vermillion"])
     ax.text(0.8, belt, "$c_{t-1}$", ha="right", va="center", fontsize=11)
     ax.text(11.2, belt, "$c_t$", ha="left", va="center", fontsize=11)
-    ax.text(4.6, belt + 0.35, r"direct path: $\partial c_t/\partial c_{t-1} = \mathrm{diag}(f_t)$",
-            ha="center", va="bottom", fontsize=8, color=PALETTE["vermillion"])
+    ax.text(
+        4.6,
+        belt + 0.35,
+        r"direct path: $\partial c_t/\partial c_{t-1} = \mathrm{diag}(f_t)$",
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color=PALETTE["vermillion"],
+    )
     box(ax, (3.5, belt), r"$\times$", width=0.5, height=0.5, color=op_color, fontsize=11)
     box(ax, (5.75, belt), "$+$", width=0.5, height=0.5, color=op_color, fontsize=11)
     # [h_{t-1}, x_t] on a bus feeding the four gates
@@ -167,12 +242,15 @@ def lstm_cell():
     arrow(ax, (0.9, bus), (8.5, bus), style="-")
     ax.text(2.0, 0.25, "$x_t$", ha="center", va="center", fontsize=11)
     arrow(ax, (2.0, 0.45), (2.0, bus))
-    gates = {"f": (3.5, "forget", r"\sigma", gate_color), "i": (5.0, "input", r"\sigma", gate_color),
-             "g": (6.5, "candidate", r"\tanh", tanh_color), "o": (8.5, "output", r"\sigma", gate_color)}
+    gates = {
+        "f": (3.5, "forget", r"\sigma", gate_color),
+        "i": (5.0, "input", r"\sigma", gate_color),
+        "g": (6.5, "candidate", r"\tanh", tanh_color),
+        "o": (8.5, "output", r"\sigma", gate_color),
+    }
     for name, (gx, word, fn, color) in gates.items():
         arrow(ax, (gx, bus), (gx, gates_y - 0.45))
-        box(ax, (gx, gates_y), f"${name}_t = {fn}(\\cdot)$\n{word}", width=1.35, height=0.8, color=color,
-            fontsize=8)
+        box(ax, (gx, gates_y), f"${name}_t = {fn}(\\cdot)$\n{word}", width=1.35, height=0.8, color=color, fontsize=8)
     # f scales the old cell; i * g is written into it
     arrow(ax, (3.5, gates_y + 0.45), (3.5, belt - 0.3), "$f_t$", offset=(-0.25, 0.0))
     box(ax, (5.75, 4.5), r"$\times$", width=0.5, height=0.5, color=op_color, fontsize=11)

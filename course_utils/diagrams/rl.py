@@ -18,25 +18,55 @@ def agent_environment_loop(title: str = "The reinforcement-learning loop"):
 
     Returns the Figure (``fig.alt_text`` describes it; show it with :func:`course_utils.diagrams.show`).
     """
-    alt = ("Diagram of the reinforcement-learning loop. The agent, holding a policy pi of a given s, sends an "
-           "action a_t to the environment, which gymnasium calls env.step(action). The environment answers "
-           "with the next state s_t+1, the reward r_t+1 and two flags: terminated, when the episode reached a "
-           "terminal state, and truncated, when a time limit cut it. env.reset() starts an episode with the "
-           "first state s_0. The agent's goal is to maximise the return G_t, the discounted sum of future "
-           "rewards r_t+1 + gamma r_t+2 + gamma squared r_t+3 and so on.")
+    alt = (
+        "Diagram of the reinforcement-learning loop. The agent, holding a policy pi of a given s, sends an "
+        "action a_t to the environment, which gymnasium calls env.step(action). The environment answers "
+        "with the next state s_t+1, the reward r_t+1 and two flags: terminated, when the episode reached a "
+        "terminal state, and truncated, when a time limit cut it. env.reset() starts an episode with the "
+        "first state s_0. The agent's goal is to maximise the return G_t, the discounted sum of future "
+        "rewards r_t+1 + gamma r_t+2 + gamma squared r_t+3 and so on."
+    )
     fig, ax = canvas(title, alt, size=(9.0, 4.4), xlim=(0, 10), ylim=(-0.4, 5.0))
     for _, label, c, colour in LOOP_BOXES:
         box(ax, c, label, width=2.6, height=1.2, color=colour, fontsize=10)
     (ax_, ay), (ex, ey) = LOOP_BOXES[0][2], LOOP_BOXES[1][2]
-    arrow(ax, (ax_ + 0.6, ay + 0.7), (ex - 0.6, ey + 0.7), "action $a_t$\nenv.step(action)", rad=-0.35,
-          color=PALETTE["orange"], fontsize=9, offset=(0.0, 0.75))
-    arrow(ax, (ex - 0.6, ey - 0.7), (ax_ + 0.6, ay - 0.7),
-          "next state $s_{t+1}$, reward $r_{t+1}$,\nterminated, truncated", rad=-0.35,
-          color=PALETTE["blue"], fontsize=9, offset=(0.0, -1.35))
-    arrow(ax, (ex, 4.75), (ex, ey + 0.65), "env.reset() $\\to s_0$", color=PALETTE["green"], fontsize=9,
-          offset=(1.1, -0.2))
-    ax.text(5.0, -0.3, "goal: maximise the return $G_t = r_{t+1} + \\gamma r_{t+2} + \\gamma^2 r_{t+3} + \\dots$",
-            ha="center", va="bottom", fontsize=9)
+    arrow(
+        ax,
+        (ax_ + 0.6, ay + 0.7),
+        (ex - 0.6, ey + 0.7),
+        "action $a_t$\nenv.step(action)",
+        rad=-0.35,
+        color=PALETTE["orange"],
+        fontsize=9,
+        offset=(0.0, 0.75),
+    )
+    arrow(
+        ax,
+        (ex - 0.6, ey - 0.7),
+        (ax_ + 0.6, ay - 0.7),
+        "next state $s_{t+1}$, reward $r_{t+1}$,\nterminated, truncated",
+        rad=-0.35,
+        color=PALETTE["blue"],
+        fontsize=9,
+        offset=(0.0, -1.35),
+    )
+    arrow(
+        ax,
+        (ex, 4.75),
+        (ex, ey + 0.65),
+        "env.reset() $\\to s_0$",
+        color=PALETTE["green"],
+        fontsize=9,
+        offset=(1.1, -0.2),
+    )
+    ax.text(
+        5.0,
+        -0.3,
+        "goal: maximise the return $G_t = r_{t+1} + \\gamma r_{t+2} + \\gamma^2 r_{t+3} + \\dots$",
+        ha="center",
+        va="bottom",
+        fontsize=9,
+    )
     return fig
 
 
@@ -48,8 +78,7 @@ DEEP_RL_BOXES = [
     ("board", "Go board\n+ features", (1.3, 1.3), PALETTE["sky"]),
     ("policy", "policy network\n$p(a \\mid s)$: next move", (4.4, 2.0), PALETTE["orange"]),
     ("value", "value network\n$v(s)$: P(win)", (4.4, 0.6), PALETTE["green"]),
-    ("mcts", "tree search (MCTS)\npolicy: moves to try\nvalue: judge positions", (7.5, 1.3),
-     PALETTE["purple"]),
+    ("mcts", "tree search (MCTS)\npolicy: moves to try\nvalue: judge positions", (7.5, 1.3), PALETTE["purple"]),
 ]
 
 
@@ -57,13 +86,15 @@ def deep_rl_map(title: str = "Where this leads: deep networks inside RL agents")
     """DQN (top: a CNN maps Atari frames to one Q-value per action, trained with the Q-learning
     target) and AlphaGo (bottom: policy and value CNNs guiding a Monte Carlo tree search).
     Returns the Figure with ``fig.alt_text``."""
-    alt = ("Two pipelines. Top, DQN (DeepMind, 2015): the last four frames of an Atari screen go into a "
-           "convolutional Q-network that outputs one value Q(s, a) per joystick action; the agent plays the "
-           "action with the largest value, and the network is trained towards the Q-learning target "
-           "r + gamma max Q(s', a'). Bottom, AlphaGo (2016): the Go board with extra features goes into two "
-           "convolutional networks, a policy network that proposes likely next moves and a value network "
-           "that predicts the probability of winning; a Monte Carlo tree search uses the policy to choose "
-           "which moves to explore and the value to judge positions, then plays the move it explored most.")
+    alt = (
+        "Two pipelines. Top, DQN (DeepMind, 2015): the last four frames of an Atari screen go into a "
+        "convolutional Q-network that outputs one value Q(s, a) per joystick action; the agent plays the "
+        "action with the largest value, and the network is trained towards the Q-learning target "
+        "r + gamma max Q(s', a'). Bottom, AlphaGo (2016): the Go board with extra features goes into two "
+        "convolutional networks, a policy network that proposes likely next moves and a value network "
+        "that predicts the probability of winning; a Monte Carlo tree search uses the policy to choose "
+        "which moves to explore and the value to judge positions, then plays the move it explored most."
+    )
     fig, ax = canvas(title, alt, size=(9.4, 5.2), xlim=(0, 9.4), ylim=(-0.3, 5.5))
     centre = {}
     for key, label, c, colour in DEEP_RL_BOXES:
@@ -75,10 +106,17 @@ def deep_rl_map(title: str = "Where this leads: deep networks inside RL agents")
     arrow(ax, (centre["frames"][0] + h, 4.1), (centre["qnet"][0] - h, 4.1))
     arrow(ax, (centre["qnet"][0] + h, 4.1), (centre["q"][0] - h, 4.1))
     ax.text(8.3, 4.75, "act: argmax$_a$", fontsize=8, ha="center")
-    arrow(ax, (centre["q"][0], 3.6), (centre["qnet"][0] + 0.5, 3.6), color=PALETTE["vermillion"], linestyle="--",
-          rad=-0.5)
-    ax.text(5.85, 2.68, "train towards $r + \\gamma \\max_{a'} Q(s', a')$", ha="center", fontsize=8,
-            color=PALETTE["vermillion"])
+    arrow(
+        ax, (centre["q"][0], 3.6), (centre["qnet"][0] + 0.5, 3.6), color=PALETTE["vermillion"], linestyle="--", rad=-0.5
+    )
+    ax.text(
+        5.85,
+        2.68,
+        "train towards $r + \\gamma \\max_{a'} Q(s', a')$",
+        ha="center",
+        fontsize=8,
+        color=PALETTE["vermillion"],
+    )
     arrow(ax, (centre["board"][0] + h, 1.5), (centre["policy"][0] - h, 2.0))
     arrow(ax, (centre["board"][0] + h, 1.1), (centre["value"][0] - h, 0.6))
     arrow(ax, (centre["policy"][0] + h, 2.0), (centre["mcts"][0] - h, 1.5))

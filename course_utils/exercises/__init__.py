@@ -34,16 +34,31 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Mapping
 
 import numpy as np
 
 from .. import grading
 
-__all__ = ["NOT_ATTEMPTED", "HINT", "CORRECT", "NotAttempted", "Mistake", "exercise", "attempt",
-           "require", "compare", "compare_scalar", "as_array", "Quiz", "quiz", "quiz_feedback", "quizzes"]
+__all__ = [
+    "NOT_ATTEMPTED",
+    "HINT",
+    "CORRECT",
+    "NotAttempted",
+    "Mistake",
+    "exercise",
+    "attempt",
+    "require",
+    "compare",
+    "compare_scalar",
+    "as_array",
+    "Quiz",
+    "quiz",
+    "quiz_feedback",
+    "quizzes",
+]
 
 NOT_ATTEMPTED = "Not attempted yet."
 HINT = "Not quite:"
@@ -67,12 +82,15 @@ def exercise(eid: str, todo: str) -> Callable:
     and returns ``None`` (so nothing else is displayed). An exception from the student's
     own code becomes a hint naming it. ``todo`` says what to do while not attempted.
     """
+
     def decorate(check: Callable[..., str]) -> Callable[..., None]:
         @functools.wraps(check)
         def wrapper(*args, **kwargs) -> None:
             print(verdict(eid, todo, check, *args, **kwargs))
+
         wrapper.eid = eid
         return wrapper
+
     return decorate
 
 
@@ -131,8 +149,17 @@ def as_array(name: str, value) -> np.ndarray:
     return array
 
 
-def compare(name: str, got, expected, *, mistakes: Iterable[tuple] = (), rtol: float = 1e-6,
-            atol: float = 1e-8, shape_hints: Mapping | None = None, hint: str = "") -> None:
+def compare(
+    name: str,
+    got,
+    expected,
+    *,
+    mistakes: Iterable[tuple] = (),
+    rtol: float = 1e-6,
+    atol: float = 1e-8,
+    shape_hints: Mapping | None = None,
+    hint: str = "",
+) -> None:
     """Compare the student's array ``got`` with ``expected`` (any shape).
 
     ``mistakes`` are ``(value_a_mistake_gives, hint)`` pairs: when ``got`` equals one of
@@ -144,32 +171,45 @@ def compare(name: str, got, expected, *, mistakes: Iterable[tuple] = (), rtol: f
     expected = np.asarray(expected, dtype=np.float64)
     mistakes = [(np.asarray(v, dtype=np.float64), text) for v, text in mistakes]
     for value, text in mistakes:  # a typical mistake may also change the shape
-        if value.shape == got.shape != expected.shape and np.allclose(got, value, rtol=max(rtol, 1e-6),
-                                                                         atol=max(atol, 1e-8)):
+        if value.shape == got.shape != expected.shape and np.allclose(
+            got, value, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8)
+        ):
             raise Mistake(f"`{name}` has shape {got.shape}, expected {expected.shape}. {text}")
     try:
-        grading.check_close(f"`{name}`", got, expected, rtol=rtol, atol=atol,
-                            causes=[(v, t) for v, t in mistakes if v.shape == expected.shape],
-                            shape_hints=dict(shape_hints or {}), hint=hint)
+        grading.check_close(
+            f"`{name}`",
+            got,
+            expected,
+            rtol=rtol,
+            atol=atol,
+            causes=[(v, t) for v, t in mistakes if v.shape == expected.shape],
+            shape_hints=dict(shape_hints or {}),
+            hint=hint,
+        )
     except AssertionError as e:
         raise Mistake(str(e).replace("Likely cause: ", "")) from None
 
 
-def compare_scalar(name: str, got, expected: float, *, mistakes: Iterable[tuple] = (),
-                   rtol: float = 1e-6, atol: float = 1e-9) -> None:
+def compare_scalar(
+    name: str, got, expected: float, *, mistakes: Iterable[tuple] = (), rtol: float = 1e-6, atol: float = 1e-9
+) -> None:
     """Compare the student's number ``got`` with ``expected``; ``mistakes`` as in :func:`compare`."""
     array = as_array(name, got)
     if array.size != 1:
-        raise Mistake(f"`{name}` should be a single number, got an array of shape {array.shape}: "
-                      "did you forget to sum or average?")
+        raise Mistake(
+            f"`{name}` should be a single number, got an array of shape {array.shape}: "
+            "did you forget to sum or average?"
+        )
     try:
-        grading.check_scalar(f"`{name}`", float(array.reshape(())), float(expected), rtol=rtol, atol=atol,
-                             causes=list(mistakes))
+        grading.check_scalar(
+            f"`{name}`", float(array.reshape(())), float(expected), rtol=rtol, atol=atol, causes=list(mistakes)
+        )
     except AssertionError as e:
         raise Mistake(str(e).replace("Likely cause: ", "")) from None
 
 
 # ----------------------------------------------------------------------------- self-check questions
+
 
 @dataclass(frozen=True)
 class Quiz:
@@ -180,6 +220,7 @@ class Quiz:
     it is picked (the right one's says why it is right); ``wrong`` is said for any other
     wrong numeric answer.
     """
+
     question: str
     answer: object
     options: Mapping[str, str] = field(default_factory=dict)
@@ -225,8 +266,9 @@ def quiz(qid: str, q: Quiz, answer=None):
         out.append_stdout(quiz_feedback(qid, q, choice) + "\n")
 
     if q.options:
-        picker = widgets.RadioButtons(options=[(f"{k}) {v}", k) for k, v in q.options.items()], value=None,
-                                      layout=widgets.Layout(width="auto"))
+        picker = widgets.RadioButtons(
+            options=[(f"{k}) {v}", k) for k, v in q.options.items()], value=None, layout=widgets.Layout(width="auto")
+        )
         picker.observe(lambda change: show(change["new"]), names="value")
         return widgets.VBox([title, picker, out])
     box = widgets.FloatText(description="answer")
@@ -237,8 +279,10 @@ def quiz(qid: str, q: Quiz, answer=None):
 
 def quizzes(registry: Mapping[str, Quiz]) -> Callable:
     """``quiz(qid, answer=None)`` over a notebook's ``QUIZZES`` registry (see :func:`quiz`)."""
+
     def quiz_of_notebook(qid: str, answer=None):
         if qid not in registry:
             raise KeyError(f"no self-check question {qid!r}; known: {', '.join(registry)}")
         return quiz(qid, registry[qid], answer)
+
     return quiz_of_notebook

@@ -20,12 +20,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import Mistake, Quiz, as_array, attempt, compare, compare_scalar, exercise, quizzes
 from .. import models
 from ..datasets import tensor_loader
+from . import Mistake, Quiz, as_array, attempt, compare, compare_scalar, exercise, quizzes
 
-__all__ = ["check_digit_cnn", "check_train_one_epoch", "check_inverted_dropout", "check_transfer_model",
-           "PARAM_BUDGET", "MISTAKES", "QUIZZES", "quiz"]
+__all__ = [
+    "check_digit_cnn",
+    "check_train_one_epoch",
+    "check_inverted_dropout",
+    "check_transfer_model",
+    "PARAM_BUDGET",
+    "MISTAKES",
+    "QUIZZES",
+    "quiz",
+]
 
 PARAM_BUDGET = 20_000
 
@@ -33,6 +41,7 @@ PARAM_BUDGET = 20_000
 def _one_thread(check):
     """Run ``check`` with one torch thread (its models are tiny; more threads only add overhead),
     restoring the caller's setting afterwards."""
+
     @functools.wraps(check)
     def wrapper(*args, **kwargs):
         threads = torch.get_num_threads()
@@ -41,6 +50,7 @@ def _one_thread(check):
             return check(*args, **kwargs)
         finally:
             torch.set_num_threads(threads)
+
     return wrapper
 
 
@@ -51,21 +61,29 @@ def _digits_like(n: int, seed: int) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------- 05.1 the CNN as a module
 
+
 def _flatten_hint(linear_inputs: list) -> str:
     """A hint for a fully connected layer that received the wrong number of values."""
     for layer, shape in linear_inputs:
         if len(shape) > 2:
-            return (f"an nn.Linear({layer.in_features}, {layer.out_features}) received feature maps of shape "
-                    f"{shape}: flatten them first (nn.Flatten() or x.flatten(1)), which keeps the batch axis.")
+            return (
+                f"an nn.Linear({layer.in_features}, {layer.out_features}) received feature maps of shape "
+                f"{shape}: flatten them first (nn.Flatten() or x.flatten(1)), which keeps the batch axis."
+            )
         if shape[-1] != layer.in_features:
-            return (f"after flattening, each image has {shape[-1]} values, but your nn.Linear expects "
-                    f"in_features={layer.in_features}. After the last pooling the maps are C x H x W; "
-                    f"flattening gives C * H * W values (two 2x2 poolings take 8x8 to 2x2).")
+            return (
+                f"after flattening, each image has {shape[-1]} values, but your nn.Linear expects "
+                f"in_features={layer.in_features}. After the last pooling the maps are C x H x W; "
+                f"flattening gives C * H * W values (two 2x2 poolings take 8x8 to 2x2)."
+            )
     return ""
 
 
-@exercise("05.1", todo="Fill in DigitCNN: conv -> ReLU -> pool twice, then flatten and a fully connected head; "
-                       "forward returns the logits (N, 10).")
+@exercise(
+    "05.1",
+    todo="Fill in DigitCNN: conv -> ReLU -> pool twice, then flatten and a fully connected head; "
+    "forward returns the logits (N, 10).",
+)
 @_one_thread
 def check_digit_cnn(DigitCNN) -> str:
     """``DigitCNN``: an ``nn.Module`` class (or instance) mapping x (N, 1, 8, 8) to logits (N, 10),
@@ -77,8 +95,11 @@ def check_digit_cnn(DigitCNN) -> str:
         raise Mistake(f"DigitCNN should be a subclass of nn.Module, got {type(model).__name__}.")
     x = _digits_like(5, seed=1)
     linear_inputs = []
-    hooks = [m.register_forward_pre_hook(lambda mod, inp: linear_inputs.append((mod, tuple(inp[0].shape))))
-             for m in model.modules() if isinstance(m, nn.Linear)]
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, inp: linear_inputs.append((mod, tuple(inp[0].shape))))
+        for m in model.modules()
+        if isinstance(m, nn.Linear)
+    ]
     try:
         model.eval()
         with torch.no_grad():
@@ -88,59 +109,89 @@ def check_digit_cnn(DigitCNN) -> str:
         if hint:
             raise Mistake(hint) from None
         if "too small" in str(e):
-            raise Mistake("a feature map became smaller than its kernel: a 3x3 convolution without padding "
-                          "shrinks 8x8 to 6x6; use padding=1 to keep the size, so that the two poolings "
-                          f"give 4x4, then 2x2. (torch said: {e})") from None
+            raise Mistake(
+                "a feature map became smaller than its kernel: a 3x3 convolution without padding "
+                "shrinks 8x8 to 6x6; use padding=1 to keep the size, so that the two poolings "
+                f"give 4x4, then 2x2. (torch said: {e})"
+            ) from None
         raise
     finally:
         for h in hooks:
             h.remove()
     out = as_array("the logits", out)
     if out.shape != (5, 10):
-        extra = " The batch axis changed: flatten with x.flatten(1) or nn.Flatten(), which keep axis 0." \
-            if out.ndim == 2 and out.shape[0] != 5 else ""
-        raise Mistake(f"for an input of shape (5, 1, 8, 8) the model returned shape {out.shape}, "
-                      f"expected (5, 10): one score per class for every image.{extra}")
+        extra = (
+            " The batch axis changed: flatten with x.flatten(1) or nn.Flatten(), which keep axis 0."
+            if out.ndim == 2 and out.shape[0] != 5
+            else ""
+        )
+        raise Mistake(
+            f"for an input of shape (5, 1, 8, 8) the model returned shape {out.shape}, "
+            f"expected (5, 10): one score per class for every image.{extra}"
+        )
     if (out >= 0).all() and np.allclose(out.sum(axis=1), 1, atol=1e-5):
-        raise Mistake("every row of your output sums to 1: the model ends in a softmax. Return the raw "
-                      "logits: nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes "
-                      "the scores and weakens the gradients.")
+        raise Mistake(
+            "every row of your output sums to 1: the model ends in a softmax. Return the raw "
+            "logits: nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes "
+            "the scores and weakens the gradients."
+        )
     if (out <= 0).all() and np.allclose(np.log(np.exp(out).sum(axis=1)), 0, atol=1e-5):
-        raise Mistake("your output is a log-softmax: return the raw logits, nn.CrossEntropyLoss applies "
-                      "log-softmax itself (log-softmax twice is harmless but hides what the loss does).")
+        raise Mistake(
+            "your output is a log-softmax: return the raw logits, nn.CrossEntropyLoss applies "
+            "log-softmax itself (log-softmax twice is harmless but hides what the loss does)."
+        )
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if n_params == 0:
-        raise Mistake("the model has no trainable parameters: assign its layers as attributes "
-                      "(self.features = nn.Sequential(...)); layers kept in a plain Python list are "
-                      "invisible to the optimiser.")
+        raise Mistake(
+            "the model has no trainable parameters: assign its layers as attributes "
+            "(self.features = nn.Sequential(...)); layers kept in a plain Python list are "
+            "invisible to the optimiser."
+        )
     if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
-        raise Mistake("there is no nn.Conv2d in your model: that is a fully connected network. "
-                      "Start with nn.Conv2d(1, c1, 3, padding=1).")
+        raise Mistake(
+            "there is no nn.Conv2d in your model: that is a fully connected network. "
+            "Start with nn.Conv2d(1, c1, 3, padding=1)."
+        )
     if n_params > PARAM_BUDGET:
-        biggest = max((m for m in model.modules() if not next(m.children(), None)),
-                      key=lambda m: sum(p.numel() for p in m.parameters(recurse=False)))
+        biggest = max(
+            (m for m in model.modules() if not next(m.children(), None)),
+            key=lambda m: sum(p.numel() for p in m.parameters(recurse=False)),
+        )
         size = sum(p.numel() for p in biggest.parameters(recurse=False))
-        raise Mistake(f"{n_params:,} trainable parameters, over the budget of {PARAM_BUDGET:,}. The largest "
-                      f"layer is {biggest} with {size:,}: a fully connected layer costs in x out weights, so "
-                      "pool before flattening (32 x 2 x 2 = 128 values, not 32 x 8 x 8 = 2048) and keep the "
-                      "hidden layer narrow (e.g. 64 units).")
+        raise Mistake(
+            f"{n_params:,} trainable parameters, over the budget of {PARAM_BUDGET:,}. The largest "
+            f"layer is {biggest} with {size:,}: a fully connected layer costs in x out weights, so "
+            "pool before flattening (32 x 2 x 2 = 128 values, not 32 x 8 x 8 = 2048) and keep the "
+            "hidden layer narrow (e.g. 64 units)."
+        )
     model.train()
     loss = nn.functional.cross_entropy(model(x), torch.arange(5))
     loss.backward()
     idle = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
     if idle:
-        raise Mistake(f"the parameters {', '.join(idle[:3])} get no gradient: a layer is created in __init__ "
-                      "but never used in forward (it still counts against the budget).")
-    return (f"DigitCNN maps (5, 1, 8, 8) to (5, 10) logits with {n_params:,} parameters (budget "
-            f"{PARAM_BUDGET:,}). The notebook trains the course's models.LeNet, the same design, from here on.")
+        raise Mistake(
+            f"the parameters {', '.join(idle[:3])} get no gradient: a layer is created in __init__ "
+            "but never used in forward (it still counts against the budget)."
+        )
+    return (
+        f"DigitCNN maps (5, 1, 8, 8) to (5, 10) logits with {n_params:,} parameters (budget "
+        f"{PARAM_BUDGET:,}). The notebook trains the course's models.LeNet, the same design, from here on."
+    )
 
 
 # ----------------------------------------------------------------------------- 05.2 one epoch of training
 
+
 def _epoch_model() -> nn.Module:
     """A tiny CNN with dropout, so that forgetting model.train() changes the result."""
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Dropout(0.5), nn.Linear(4 * 4 * 4, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.5),
+        nn.Linear(4 * 4 * 4, 3),
+    )
 
 
 class _SGD:
@@ -200,8 +251,11 @@ def _run_epoch(fn, state, loader, **mistake):
     return flat, out
 
 
-@exercise("05.2", todo="Fill in train_one_epoch: for every batch zero the gradients, compute the loss, "
-                       "backpropagate and step; return the mean loss.")
+@exercise(
+    "05.2",
+    todo="Fill in train_one_epoch: for every batch zero the gradients, compute the loss, "
+    "backpropagate and step; return the mean loss.",
+)
 @_one_thread
 def check_train_one_epoch(train_one_epoch) -> str:
     """``train_one_epoch(model, loader, optimizer, loss_fn) -> float``: one pass over the batches
@@ -218,30 +272,62 @@ def check_train_one_epoch(train_one_epoch) -> str:
     no_zero, _ = _run_epoch(None, state, loader, zero_grad=False)
     no_train, _ = _run_epoch(None, state, loader, train=False)
     if np.allclose(got, before):
-        raise Mistake("the parameters did not change: optimizer.step() found no gradients. The order is "
-                      "zero_grad() -> forward -> loss -> loss.backward() -> optimizer.step(): step() uses "
-                      "the gradients that backward() has just computed.")
-    compare("the parameters after one epoch", got, expected, rtol=1e-4, atol=1e-6, mistakes=[
-        (no_zero, "you never reset the gradients: backward() ADDS to .grad, so without optimizer.zero_grad() "
-                  "every step uses the sum of all the gradients so far. Call it once per batch, before backward()."),
-        (no_train, "the model stayed in evaluation mode, so dropout was off during training: call model.train() "
-                   "at the start of the epoch (the model may come from an evaluation, in eval mode)."),
-    ])
-    compare_scalar("the returned mean loss", returned, float(np.mean(losses)), rtol=1e-5, mistakes=[
-        (losses[-1], "you returned the last batch's loss: return the mean over all batches (weighted by "
-                     "batch size)."),
-        (float(np.sum(losses)), "you returned the sum of the batch losses: divide by the number of batches "
-                                "(or, weighting by batch size, by the number of examples)."),
-    ])
-    return ("one epoch updates the parameters exactly as the reference does. This is the loop "
-            "course_utils.training.fit runs (with a progress bar and a validation pass) for every model "
-            "below.")
+        raise Mistake(
+            "the parameters did not change: optimizer.step() found no gradients. The order is "
+            "zero_grad() -> forward -> loss -> loss.backward() -> optimizer.step(): step() uses "
+            "the gradients that backward() has just computed."
+        )
+    compare(
+        "the parameters after one epoch",
+        got,
+        expected,
+        rtol=1e-4,
+        atol=1e-6,
+        mistakes=[
+            (
+                no_zero,
+                "you never reset the gradients: backward() ADDS to .grad, so without optimizer.zero_grad() "
+                "every step uses the sum of all the gradients so far. Call it once per batch, before backward().",
+            ),
+            (
+                no_train,
+                "the model stayed in evaluation mode, so dropout was off during training: call model.train() "
+                "at the start of the epoch (the model may come from an evaluation, in eval mode).",
+            ),
+        ],
+    )
+    compare_scalar(
+        "the returned mean loss",
+        returned,
+        float(np.mean(losses)),
+        rtol=1e-5,
+        mistakes=[
+            (
+                losses[-1],
+                "you returned the last batch's loss: return the mean over all batches (weighted by batch size).",
+            ),
+            (
+                float(np.sum(losses)),
+                "you returned the sum of the batch losses: divide by the number of batches "
+                "(or, weighting by batch size, by the number of examples).",
+            ),
+        ],
+    )
+    return (
+        "one epoch updates the parameters exactly as the reference does. This is the loop "
+        "course_utils.training.fit runs (with a progress bar and a validation pass) for every model "
+        "below."
+    )
 
 
 # ----------------------------------------------------------------------------- 05.3 inverted dropout
 
-@exercise("05.3", todo="Fill in inverted_dropout: in training zero each entry with probability p and scale "
-                       "the survivors; at test time return x as it is.")
+
+@exercise(
+    "05.3",
+    todo="Fill in inverted_dropout: in training zero each entry with probability p and scale "
+    "the survivors; at test time return x as it is.",
+)
 @_one_thread
 def check_inverted_dropout(inverted_dropout) -> str:
     """``inverted_dropout(x, p, training)``: x a float tensor (any shape), p the drop probability;
@@ -251,14 +337,26 @@ def check_inverted_dropout(inverted_dropout) -> str:
     test = as_array("inverted_dropout(x, p, training=False)", attempt(inverted_dropout, x.clone(), p, False))
     xs = x.numpy()
     if test.shape == xs.shape and np.any(test == 0):
-        raise Mistake("at test time some entries were dropped: dropout is off at test time "
-                      "(training=False returns x unchanged).")
-    compare("inverted_dropout(x, p, training=False)", test, xs, mistakes=[
-        (xs * (1 - p), "at test time you multiplied by 1 - p: that is the deck's scheme. Inverted dropout has "
-                       "already scaled during training, so at test time it returns x unchanged."),
-        (xs / (1 - p), "at test time you divided by 1 - p: the scaling belongs to training only; "
-                       "at test time inverted dropout returns x unchanged."),
-    ])
+        raise Mistake(
+            "at test time some entries were dropped: dropout is off at test time (training=False returns x unchanged)."
+        )
+    compare(
+        "inverted_dropout(x, p, training=False)",
+        test,
+        xs,
+        mistakes=[
+            (
+                xs * (1 - p),
+                "at test time you multiplied by 1 - p: that is the deck's scheme. Inverted dropout has "
+                "already scaled during training, so at test time it returns x unchanged.",
+            ),
+            (
+                xs / (1 - p),
+                "at test time you divided by 1 - p: the scaling belongs to training only; "
+                "at test time inverted dropout returns x unchanged.",
+            ),
+        ],
+    )
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(11)
         train = as_array("inverted_dropout(x, p, training=True)", attempt(inverted_dropout, x.clone(), p, True))
@@ -267,33 +365,53 @@ def check_inverted_dropout(inverted_dropout) -> str:
     dropped = train == 0
     frac = float(dropped.mean())
     if frac == 0:
-        raise Mistake("nothing was dropped in training mode: zero each entry with probability p "
-                      "(keep = torch.rand_like(x) >= p).")
+        raise Mistake(
+            "nothing was dropped in training mode: zero each entry with probability p (keep = torch.rand_like(x) >= p)."
+        )
     if abs(frac - (1 - p)) < 0.02:
-        raise Mistake(f"about {frac:.0%} of the entries were zeroed with p = {p}: you KEPT each entry with "
-                      f"probability p. p is the probability to DROP: keep an entry when torch.rand_like(x) >= p.")
+        raise Mistake(
+            f"about {frac:.0%} of the entries were zeroed with p = {p}: you KEPT each entry with "
+            f"probability p. p is the probability to DROP: keep an entry when torch.rand_like(x) >= p."
+        )
     if abs(frac - p) > 0.02:
-        raise Mistake(f"{frac:.1%} of the entries were zeroed, expected about p = {p:.0%}: draw one uniform "
-                      "number per entry and drop where it is below p.")
+        raise Mistake(
+            f"{frac:.1%} of the entries were zeroed, expected about p = {p:.0%}: draw one uniform "
+            "number per entry and drop where it is below p."
+        )
     if len({tuple(row) for row in dropped[:20]}) == 1:
-        raise Mistake("every row has the same dropped positions: draw the mask for every entry, "
-                      "torch.rand_like(x), not one mask shared by the whole batch.")
+        raise Mistake(
+            "every row has the same dropped positions: draw the mask for every entry, "
+            "torch.rand_like(x), not one mask shared by the whole batch."
+        )
     ratio = train[~dropped] / xs[~dropped]
-    for factor, text in [(1.0, "the survivors are not scaled: divide them by 1 - p, so that the expected "
-                               "output equals x and the test-time layer can be the identity."),
-                         (1 - p, "the survivors are multiplied by 1 - p: inverted dropout DIVIDES by 1 - p "
-                                 "(multiplying at test time is the deck's scheme)."),
-                         (1 / p, "the survivors are divided by p: divide by the keep probability 1 - p.")]:
+    for factor, text in [
+        (
+            1.0,
+            "the survivors are not scaled: divide them by 1 - p, so that the expected "
+            "output equals x and the test-time layer can be the identity.",
+        ),
+        (
+            1 - p,
+            "the survivors are multiplied by 1 - p: inverted dropout DIVIDES by 1 - p "
+            "(multiplying at test time is the deck's scheme).",
+        ),
+        (1 / p, "the survivors are divided by p: divide by the keep probability 1 - p."),
+    ]:
         if np.allclose(ratio, factor):
             raise Mistake(text)
     if not np.allclose(ratio, 1 / (1 - p)):
-        raise Mistake(f"the surviving entries are x times {ratio.min():.3g} .. {ratio.max():.3g}; expected "
-                      f"every one to be x / (1 - p) = x times {1 / (1 - p):.4g}.")
-    return (f"{frac:.1%} of the entries dropped (p = {p}), the survivors scaled by 1/(1-p) = {1 / (1 - p):.3g}, "
-            "so the expected output is x and test time needs no change: what nn.Dropout does.")
+        raise Mistake(
+            f"the surviving entries are x times {ratio.min():.3g} .. {ratio.max():.3g}; expected "
+            f"every one to be x / (1 - p) = x times {1 / (1 - p):.4g}."
+        )
+    return (
+        f"{frac:.1%} of the entries dropped (p = {p}), the survivors scaled by 1/(1-p) = {1 / (1 - p):.3g}, "
+        "so the expected output is x and test time needs no change: what nn.Dropout does."
+    )
 
 
 # ----------------------------------------------------------------------------- 05.4 transfer learning
+
 
 def _trained_like_backbone() -> nn.Module:
     """Small convolutional stages with batch-norm statistics as after training: (N, 1, 8, 8) -> (N, 8, 2, 2)."""
@@ -315,14 +433,22 @@ def _find_backbone(model: nn.Module, backbone: nn.Module, saved: dict):
     weights = {k for k, _ in backbone.named_parameters()}
     for m in model.modules():
         state = m.state_dict()
-        if type(m) is type(backbone) and state.keys() == saved.keys() and all(
-                v.shape == saved[k].shape and (k not in weights or torch.equal(v, saved[k])) for k, v in state.items()):
+        if (
+            type(m) is type(backbone)
+            and state.keys() == saved.keys()
+            and all(
+                v.shape == saved[k].shape and (k not in weights or torch.equal(v, saved[k])) for k, v in state.items()
+            )
+        ):
             return m
     return None
 
 
-@exercise("05.4", todo="Fill in transfer_model: the given backbone, frozen, followed by a new fully connected "
-                       "head with n_classes outputs.")
+@exercise(
+    "05.4",
+    todo="Fill in transfer_model: the given backbone, frozen, followed by a new fully connected "
+    "head with n_classes outputs.",
+)
 @_one_thread
 def check_transfer_model(transfer_model) -> str:
     """``transfer_model(backbone, n_features, n_classes) -> nn.Module`` mapping x (N, 1, 8, 8) to
@@ -338,32 +464,42 @@ def check_transfer_model(transfer_model) -> str:
     model.train()  # as train_classifier does
     out = as_array("the logits", model(x))
     if out.shape != (6, 3):
-        raise Mistake(f"for x of shape (6, 1, 8, 8) and n_classes = 3 the model returned shape {out.shape}, "
-                      "expected (6, 3): the new head ends in nn.Linear(..., n_classes).")
+        raise Mistake(
+            f"for x of shape (6, 1, 8, 8) and n_classes = 3 the model returned shape {out.shape}, "
+            "expected (6, 3): the new head ends in nn.Linear(..., n_classes)."
+        )
     found = _find_backbone(model, backbone, saved)
     if found is None:
-        raise Mistake("your model does not contain the backbone you were given: reuse it as it is (no new "
-                      "convolutional layers), since its trained features are the point of transfer learning.")
+        raise Mistake(
+            "your model does not contain the backbone you were given: reuse it as it is (no new "
+            "convolutional layers), since its trained features are the point of transfer learning."
+        )
     unfrozen = sum(p.numel() for p in found.parameters() if p.requires_grad)
     if unfrozen:
-        raise Mistake(f"the backbone is not frozen: {unfrozen} of its parameters would be trained on the few new "
-                      "examples and lose what they learned. Wrap it in models.Frozen(backbone), which switches "
-                      "off its gradients and keeps it in eval mode.")
+        raise Mistake(
+            f"the backbone is not frozen: {unfrozen} of its parameters would be trained on the few new "
+            "examples and lose what they learned. Wrap it in models.Frozen(backbone), which switches "
+            "off its gradients and keeps it in eval mode."
+        )
     moved = [k for k, v in found.state_dict().items() if not torch.equal(v, saved[k])]
     if moved:
-        raise Mistake(f"one forward pass in training mode changed the backbone's {moved[0]}: batch norm updates "
-                      "its running statistics in training mode. Keep the backbone in eval mode even when the "
-                      "model trains: models.Frozen does that (requires_grad_(False) alone does not).")
+        raise Mistake(
+            f"one forward pass in training mode changed the backbone's {moved[0]}: batch norm updates "
+            "its running statistics in training mode. Keep the backbone in eval mode even when the "
+            "model trains: models.Frozen does that (requires_grad_(False) alone does not)."
+        )
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if trainable == 0:
         raise Mistake("nothing in your model is trainable: the new head must learn the new classes.")
-    return (f"the backbone is reused, frozen and left in eval mode; only the new head's {trainable} parameters "
-            "train. Section 7.2 builds the same model with models.few_shot_contenders.")
+    return (
+        f"the backbone is reused, frozen and left in eval mode; only the new head's {trainable} parameters "
+        "train. Section 7.2 builds the same model with models.few_shot_contenders."
+    )
 
 
 # ----------------------------------------------------------------------------- typical mistakes
 
-_CNN_SOLUTION = '''class DigitCNN(nn.Module):
+_CNN_SOLUTION = """class DigitCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(
@@ -374,9 +510,9 @@ _CNN_SOLUTION = '''class DigitCNN(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
-'''
+"""
 
-_CNN_NO_POOL = '''class DigitCNN(nn.Module):
+_CNN_NO_POOL = """class DigitCNN(nn.Module):
     def __init__(self):
         super().__init__()
         self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
@@ -385,9 +521,9 @@ _CNN_NO_POOL = '''class DigitCNN(nn.Module):
 
     def forward(self, x):
         return self.head(self.features(x))
-'''
+"""
 
-_EPOCH = '''def train_one_epoch(model, loader, optimizer, loss_fn):
+_EPOCH = """def train_one_epoch(model, loader, optimizer, loss_fn):
     {train}total, count = 0.0, 0
     for xb, yb in loader:
         {zero}loss = loss_fn(model(xb), yb)
@@ -395,19 +531,19 @@ _EPOCH = '''def train_one_epoch(model, loader, optimizer, loss_fn):
         total += loss.item() * len(xb)
         count += len(xb)
     return total / count
-'''
+"""
 
-_DROPOUT = '''def inverted_dropout(x, p, training):
+_DROPOUT = """def inverted_dropout(x, p, training):
     if not training:
         return {test}
     keep = torch.rand_like(x) {keep}
     return x * keep{scale}
-'''
+"""
 
-_TRANSFER = '''def transfer_model(backbone, n_features, n_classes):
+_TRANSFER = """def transfer_model(backbone, n_features, n_classes):
     {prep}return nn.Sequential({backbone}, nn.Flatten(), nn.Linear(n_features, 64), nn.ReLU(),
                          nn.Linear(64, n_classes))
-'''
+"""
 
 MISTAKES = {
     "05.1": [
@@ -416,12 +552,24 @@ MISTAKES = {
         (_CNN_NO_POOL, "over the budget"),
     ],
     "05.2": [
-        (_EPOCH.format(train="model.train()\n    ", zero="",
-                       order="loss.backward()\n        optimizer.step()"), "never reset the gradients"),
-        (_EPOCH.format(train="model.train()\n    ", zero="optimizer.zero_grad()\n        ",
-                       order="optimizer.step()\n        loss.backward()"), "did not change"),
-        (_EPOCH.format(train="", zero="optimizer.zero_grad()\n        ",
-                       order="loss.backward()\n        optimizer.step()"), "model.train()"),
+        (
+            _EPOCH.format(train="model.train()\n    ", zero="", order="loss.backward()\n        optimizer.step()"),
+            "never reset the gradients",
+        ),
+        (
+            _EPOCH.format(
+                train="model.train()\n    ",
+                zero="optimizer.zero_grad()\n        ",
+                order="optimizer.step()\n        loss.backward()",
+            ),
+            "did not change",
+        ),
+        (
+            _EPOCH.format(
+                train="", zero="optimizer.zero_grad()\n        ", order="loss.backward()\n        optimizer.step()"
+            ),
+            "model.train()",
+        ),
     ],
     "05.3": [
         (_DROPOUT.format(test="x", keep=">= p", scale=""), "not scaled"),
@@ -431,8 +579,10 @@ MISTAKES = {
     "05.4": [
         (_TRANSFER.format(prep="", backbone="backbone"), "not frozen"),
         (_TRANSFER.format(prep="backbone.requires_grad_(False)\n    ", backbone="backbone"), "running statistics"),
-        (_TRANSFER.format(prep="", backbone="models.LeNet(channels=(8, 8), batchnorm=True).features"),
-         "does not contain the backbone"),
+        (
+            _TRANSFER.format(prep="", backbone="models.LeNet(channels=(8, 8), batchnorm=True).features"),
+            "does not contain the backbone",
+        ),
     ],
 }
 
@@ -442,22 +592,24 @@ MISTAKES = {
 QUIZZES = {
     "05.q1": Quiz(
         question="How many trainable parameters does <code>nn.Conv2d(3, 5, kernel_size=3)</code> have "
-                 "(weights and biases)? Does the count depend on the size of the input image?",
+        "(weights and biases)? Does the count depend on the size of the input image?",
         answer=140.0,
-        explanations={"right": "5 kernels of 3 x 3 x 3 = 27 weights, plus 5 biases: 5 * (27 + 1) = 140, for a "
-                               "32 x 32 image or a 512 x 512 one alike. Deck 004's '135' counts the weights only."},
+        explanations={
+            "right": "5 kernels of 3 x 3 x 3 = 27 weights, plus 5 biases: 5 * (27 + 1) = 140, for a "
+            "32 x 32 image or a 512 x 512 one alike. Deck 004's '135' counts the weights only."
+        },
         wrong="each of the C_out kernels spans ALL C_in input channels (k x k weights per channel) and has one "
-              "bias; the image size does not enter.",
+        "bias; the image size does not enter.",
         tolerance=0.0,
     ),
     "05.q2": Quiz(
         question="A batch of shape (32, 1, 8, 8) goes through <code>nn.Conv2d(1, 16, 3)</code> (no padding), "
-                 "<code>nn.ReLU()</code> and <code>nn.MaxPool2d(2)</code>. What shape comes out?",
+        "<code>nn.ReLU()</code> and <code>nn.MaxPool2d(2)</code>. What shape comes out?",
         options={"a": "(32, 16, 4, 4)", "b": "(32, 16, 3, 3)", "c": "(32, 16, 6, 6)", "d": "(32, 1, 3, 3)"},
         answer="b",
         explanations={
             "a": "that would need padding=1 (the convolution keeping 8 x 8). Without padding, a 3 x 3 kernel fits "
-                 "in 8 - 3 + 1 = 6 positions per row.",
+            "in 8 - 3 + 1 = 6 positions per row.",
             "b": "the convolution gives 16 maps of (8 - 3 + 1) = 6 x 6, the 2 x 2 pooling halves each side: 3 x 3.",
             "c": "that is the shape after the convolution; the pooling still halves each side.",
             "d": "the channel axis holds one map per kernel: 16 after this convolution, whatever the input had.",
@@ -465,15 +617,15 @@ QUIZZES = {
     ),
     "05.q3": Quiz(
         question="During training, <code>nn.Dropout(p=0.2)</code> receives an activation equal to 3.0. "
-                 "Which values can it output?",
+        "Which values can it output?",
         options={"a": "0 or 3.0", "b": "0 or 3.75", "c": "0 or 2.4", "d": "always 2.4"},
         answer="b",
         explanations={
             "a": "that is dropout without scaling: the expected output would be 0.8 * 3.0 = 2.4, not 3.0.",
             "b": "dropped with probability 0.2, else divided by the keep probability 0.8: 3.0 / 0.8 = 3.75, "
-                 "so the expected output is 0.8 * 3.75 = 3.0 and test time needs no change.",
+            "so the expected output is 0.8 * 3.75 = 3.0 and test time needs no change.",
             "c": "multiplying by 1 - p is the deck's TEST-time factor; PyTorch's inverted dropout divides by "
-                 "1 - p during training.",
+            "1 - p during training.",
             "d": "(1 - p) x is the deck's test-time output; in training, dropout is random.",
         },
     ),

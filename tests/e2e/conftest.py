@@ -21,9 +21,8 @@ import shutil
 import signal
 from pathlib import Path
 
-import pytest
-
 import labdriver as ld
+import pytest
 
 REAL_ASSIGNMENTS = ld.REPO / "assignments" / "source"
 
@@ -108,8 +107,8 @@ def course_root(work_dir, released_assignments) -> Path:
                 break
     # read by nbgrader's Validate handler from the server's working directory
     (root / "nbgrader_config.py").write_text(
-        "c = get_config()\n"
-        "c.Execute.timeout = 600  # a course notebook may train for a minute on a slow machine\n")
+        "c = get_config()\nc.Execute.timeout = 600  # a course notebook may train for a minute on a slow machine\n"
+    )
     return root
 
 
@@ -132,8 +131,10 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(ld.CHROMIUM).exists():
-        pytest.fail(f"{ld.CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`; "
-                    ".ci/run does it) or point $CHROMIUM at a Chromium binary")
+        pytest.fail(
+            f"{ld.CHROMIUM} not found: install Debian's chromium (`apt-get install chromium`; "
+            ".ci/run does it) or point $CHROMIUM at a Chromium binary"
+        )
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=ld.CHROMIUM, args=ld.CHROMIUM_ARGS, headless=True)
         try:

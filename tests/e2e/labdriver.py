@@ -35,16 +35,25 @@ REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "reports" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Chromium must not dial out on a closed network; as root it needs --no-sandbox.
-CHROMIUM_ARGS = ["--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--disable-default-apps", "--disable-dev-shm-usage"]
+CHROMIUM_ARGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-dev-shm-usage",
+]
 if hasattr(os, "geteuid") and os.geteuid() == 0:
     CHROMIUM_ARGS.append("--no-sandbox")
 
 STDERR_MIME = "application/vnd.jupyter.stderr"
 # What a widget looks like when the browser could not render it: its Python repr
 # as plain text, or the widget manager's placeholders and error messages.
-UNRENDERED_WIDGET = re.compile(r"^\s*(?:HBox|VBox|IntProgress|FloatProgress|Explorer|\w+Slider)\(|"
-                               r"Loading widget\.\.\.|Error displaying widget", re.M)
+UNRENDERED_WIDGET = re.compile(
+    r"^\s*(?:HBox|VBox|IntProgress|FloatProgress|Explorer|\w+Slider)\(|"
+    r"Loading widget\.\.\.|Error displaying widget",
+    re.M,
+)
 # tqdm in text mode: "training: 100%|██████████| 2/2 [00:01<00:00, ...]"
 TEXT_PROGRESS_BAR = re.compile(r"\d+%\|.*?\|\s*\d+/\d+|\|[█▏▎▍▌▋▊▉#]{3,}")
 TEXT_MIMES = ("application/vnd.jupyter.stdout", STDERR_MIME, "text/plain")
@@ -52,8 +61,7 @@ TEXT_MIMES = ("application/vnd.jupyter.stdout", STDERR_MIME, "text/plain")
 # no extension manager (it queries PyPI), every cell attached to the DOM so that
 # the screenshots show whole notebooks.
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-        {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
 }
@@ -82,13 +90,23 @@ def isolated_jupyter_env(base: Path) -> dict:
         path = settings / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTERLAB_DIR", "JUPYTER_TOKEN")}
-    env.update(JUPYTER_CONFIG_DIR=str(dirs["config"]), JUPYTER_DATA_DIR=str(dirs["data"]),
-               JUPYTER_RUNTIME_DIR=str(dirs["runtime"]), IPYTHONDIR=str(dirs["ipython"]),
-               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
-               JUPYTER_PREFER_ENV_PATH="1", JUPYTER_PLATFORM_DIRS="0", PYTHONUNBUFFERED="1",
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("JUPYTER_PATH", "JUPYTER_CONFIG_PATH", "JUPYTERLAB_DIR", "JUPYTER_TOKEN")
+    }
+    env.update(
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(dirs["workspaces"]),
+        JUPYTER_PREFER_ENV_PATH="1",
+        JUPYTER_PLATFORM_DIRS="0",
+        PYTHONUNBUFFERED="1",
+        PYDEVD_DISABLE_FILE_VALIDATION="1",
+    )
     # the kernels and `make lab` must use this environment's executables
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
@@ -106,8 +124,7 @@ def http_get(url: str, token: str | None = None, timeout: float = 5.0) -> tuple[
         return 0, ""
 
 
-def wait_until_serving(url: str, token: str, proc: subprocess.Popen, timeout: float,
-                       expect: str = "") -> float:
+def wait_until_serving(url: str, token: str, proc: subprocess.Popen, timeout: float, expect: str = "") -> float:
     """Poll ``url`` until it answers 200 (containing ``expect``); seconds waited."""
     start = time.perf_counter()
     while time.perf_counter() - start < timeout:
@@ -173,26 +190,44 @@ class LabServer:
         self.proc: subprocess.Popen | None = None
         self.startup_s: float | None = None
 
-    def start(self, timeout: float = 120.0) -> "LabServer":
-        cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
-               f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-               "--LabApp.expose_app_in_browser=True",
-               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-               "--ServerApp.terminals_enabled=False"]
+    def start(self, timeout: float = 120.0) -> LabServer:
+        cmd = [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.expose_app_in_browser=True",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--ServerApp.terminals_enabled=False",
+        ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-root")
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=self.root,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.startup_s = wait_until_serving(f"{self.url}/api/status", self.token, self.proc, timeout)
         return self
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 30.0):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
-                                     headers={"Authorization": f"token {self.token}",
-                                              "Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             text = resp.read().decode()
             return json.loads(text) if text else None
@@ -239,8 +274,10 @@ class NotebookPage:
     def __init__(self, page, server: LabServer):
         self.page, self.server = page, server
         self.console: list[str] = []
-        page.on("console", lambda m: self.console.append(f"console.{m.type}: {m.text}")
-                if m.type in ("error", "assert") else None)
+        page.on(
+            "console",
+            lambda m: self.console.append(f"console.{m.type}: {m.text}") if m.type in ("error", "assert") else None,
+        )
         page.on("pageerror", lambda e: self.console.append(f"uncaught: {e}"))
         page.on("crash", lambda _: self.console.append("the page crashed"))
 
@@ -249,15 +286,17 @@ class NotebookPage:
         """Open ``path`` (relative to the server root) in a fresh JupyterLab workspace and
         wait for its kernel to be idle."""
         self.path = path
-        self.page.goto(f"{self.server.url}/lab/tree/{path}?token={self.server.token}&reset",
-                       timeout=timeout * 1000)
+        self.page.goto(f"{self.server.url}/lab/tree/{path}?token={self.server.token}&reset", timeout=timeout * 1000)
         self.page.wait_for_function(
             """path => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
                          if (!w || !w.context || w.context.path !== path || !w.sessionContext) return false;
                          const k = w.sessionContext.session && w.sessionContext.session.kernel;
                          return w.context.isReady && !!k && k.status === 'idle'
                                 && k.connectionStatus === 'connected'; }""",
-            arg=path, timeout=timeout * 1000, polling=250)
+            arg=path,
+            timeout=timeout * 1000,
+            polling=250,
+        )
         self.page.locator(".jp-NotebookPanel:visible .jp-Notebook").wait_for(timeout=timeout * 1000)
 
     @property
@@ -270,7 +309,8 @@ class NotebookPage:
         start = time.perf_counter()
         self.page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Run\s*$")).click()
         self.page.locator(".lm-Menu-item").filter(
-            has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))).click()
+            has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$"))
+        ).click()
         self.wait_until_executed(timeout)
         return time.perf_counter() - start
 
@@ -291,7 +331,10 @@ class NotebookPage:
                     if (cell.model.outputs.toJSON().some(o => o.output_type === 'error')) failed = true;
                 }
                 return allRun || failed;
-            }""", timeout=timeout * 1000, polling=500)
+            }""",
+            timeout=timeout * 1000,
+            polling=500,
+        )
         status = self.kernel_status()
         if status != "idle":
             raise AssertionError(f"the kernel is {status!r} after Run All Cells (did it crash or run out of memory?)")
@@ -302,21 +345,26 @@ class NotebookPage:
         self.page.wait_for_function(
             """() => ![...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output')]
                        .some(o => o.textContent.includes('Loading widget...'))""",
-            timeout=timeout * 1000, polling=250)
+            timeout=timeout * 1000,
+            polling=250,
+        )
 
     # -- one cell at a time, as a student works --------------------------------------------
     def select_cell(self, index: int) -> None:
         """Make cell ``index`` the active one and scroll it into view."""
         self.page.evaluate(
             """i => { const nb = window.jupyterapp.shell.currentWidget.content;
-                      nb.activeCellIndex = i; nb.scrollToItem(i); }""", index)
+                      nb.activeCellIndex = i; nb.scrollToItem(i); }""",
+            index,
+        )
         self.page.wait_for_timeout(300)
 
     def run_cell(self, index: int, timeout: float = 120.0) -> None:
         """Select cell ``index`` and press Shift+Enter; wait until it ran and the kernel is idle."""
         self.select_cell(index)
         before = self.page.evaluate(
-            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", index)
+            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount", index
+        )
         self.page.locator(".jp-NotebookPanel:visible .jp-Cell.jp-mod-active .jp-InputArea-prompt").first.click()
         self.page.keyboard.press("Shift+Enter")
         self.page.wait_for_function(
@@ -324,7 +372,10 @@ class NotebookPage:
                  const k = w.sessionContext.session && w.sessionContext.session.kernel;
                  const n = w.content.widgets[i].model.executionCount;
                  return k && k.status === 'idle' && n != null && n !== before; }""",
-            arg=[index, before], timeout=timeout * 1000, polling=250)
+            arg=[index, before],
+            timeout=timeout * 1000,
+            polling=250,
+        )
 
     def type_into_cell(self, index: int, code: str) -> None:
         """Click into cell ``index``'s editor, select everything and type ``code`` over it
@@ -336,14 +387,17 @@ class NotebookPage:
         self.page.keyboard.insert_text(code)
         self.page.keyboard.press("Escape")
         typed = self.page.evaluate(
-            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel.getSource()", index)
+            "i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.sharedModel.getSource()", index
+        )
         assert typed == code, f"the editor holds {typed[:200]!r}, not what was typed"
 
     def cell_output_text(self, index: int) -> str:
         """The text a student reads under cell ``index`` (streams and text/plain)."""
         return self.page.evaluate(
             """i => window.jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()
-                    .map(o => o.text || (o.data && o.data['text/plain']) || o.evalue || '').join('')""", index)
+                    .map(o => o.text || (o.data && o.data['text/plain']) || o.evalue || '').join('')""",
+            index,
+        )
 
     # -- reading outputs -------------------------------------------------------------------
     def error_outputs(self) -> list[str]:
@@ -355,7 +409,8 @@ class NotebookPage:
             """() => window.jupyterapp.shell.currentWidget.content.widgets
                      .filter(c => c.model.type === 'code' && c.model.sharedModel.getSource().trim()
                                   && c.model.executionCount == null)
-                     .map(c => c.model.sharedModel.getSource().split('\\n')[0])""")
+                     .map(c => c.model.sharedModel.getSource().split('\\n')[0])"""
+        )
 
     def rendered_images(self) -> int:
         """Number of images (PNG/JPEG/SVG outputs, and figures shown as an HTML ``<img>``
@@ -363,25 +418,31 @@ class NotebookPage:
         return self.notebook.evaluate(
             """nb => [...nb.querySelectorAll('.jp-RenderedImage img, .jp-RenderedSVG svg, .jp-RenderedHTMLCommon img')]
                      .filter(el => el.tagName.toLowerCase() === 'svg'
-                                   || (el.complete && el.naturalWidth > 0)).length""")
+                                   || (el.complete && el.naturalWidth > 0)).length"""
+        )
 
     def images_without_alt(self) -> list[str]:
         """The ``src`` (start) of every rendered output image that has no alt text."""
         return self.notebook.evaluate(
             """nb => [...nb.querySelectorAll('.jp-OutputArea-output img')]
                      .filter(el => !(el.getAttribute('alt') || '').trim())
-                     .map(el => el.src.slice(0, 60))""")
+                     .map(el => el.src.slice(0, 60))"""
+        )
 
     def output_texts(self, text_only: bool = False) -> list[str]:
         """Inner text of every output (``text_only``: only stdout, stderr and text/plain)."""
-        selector = ", ".join(f'.jp-OutputArea-output[data-mime-type="{m}"]' for m in TEXT_MIMES) \
-            if text_only else ".jp-OutputArea-output"
+        selector = (
+            ", ".join(f'.jp-OutputArea-output[data-mime-type="{m}"]' for m in TEXT_MIMES)
+            if text_only
+            else ".jp-OutputArea-output"
+        )
         return self.notebook.locator(selector).all_inner_texts()
 
     def widget_views(self):
         """Cell outputs rendered by the ipywidgets manager (a widget-view mime bundle)."""
         return self.notebook.locator(
-            ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:has(> .jupyter-widgets)")
+            ".jp-Cell-outputArea > .jp-OutputArea-child > .jp-OutputArea-output:has(> .jupyter-widgets)"
+        )
 
     def progress_bars(self):
         return self.notebook.locator(".widget-hprogress, .widget-vprogress")
@@ -412,7 +473,8 @@ class NotebookPage:
                     parts.push('text:' + clone.textContent);
                 }
                 return parts.join('\\n');
-            }""")
+            }"""
+        )
 
     def change_control(self, view) -> str:
         """Move the first control in ``view`` the way a student would; returns what was done."""
@@ -464,7 +526,8 @@ class NotebookPage:
             """() => { const w = window.jupyterapp.shell.currentWidget;
                        const k = w && w.sessionContext && w.sessionContext.session
                                  && w.sessionContext.session.kernel;
-                       return k ? k.status : 'none'; }""")
+                       return k ? k.status : 'none'; }"""
+        )
 
     # -- nbgrader ------------------------------------------------------------------------------
     def validate(self, timeout: float = 300.0) -> tuple[str, str]:
@@ -525,38 +588,50 @@ def write_notebook(path: Path, cells: list) -> Path:
 
 def progress_bar_notebook(path: Path) -> Path:
     """A two-epoch ``course_utils.training.fit`` run: its tqdm.auto bar must be a widget."""
-    return write_notebook(path, [
-        nbformat.v4.new_markdown_cell("# Training progress bar (end-to-end test fixture)"),
-        nbformat.v4.new_code_cell(
-            "import torch\nfrom torch import nn\n\n"
-            "from course_utils import device, seed_everything\n"
-            "from course_utils.datasets import tensor_loader\n"
-            "from course_utils.training import fit\n\n"
-            "seed_everything(0)\n"
-            "X = torch.randn(256, 2)\ny = (X[:, 0] > 0).long()\n"
-            "model = nn.Linear(2, 2)\n"
-            "history = fit(model, tensor_loader(X, y, batch_size=32), epochs=2,\n"
-            "              optimizer=torch.optim.SGD(model.parameters(), lr=0.5), desc='training')\n"
-            "assert len(history) == 2"),
-    ])
+    return write_notebook(
+        path,
+        [
+            nbformat.v4.new_markdown_cell("# Training progress bar (end-to-end test fixture)"),
+            nbformat.v4.new_code_cell(
+                "import torch\nfrom torch import nn\n\n"
+                "from course_utils import device, seed_everything\n"
+                "from course_utils.datasets import tensor_loader\n"
+                "from course_utils.training import fit\n\n"
+                "seed_everything(0)\n"
+                "X = torch.randn(256, 2)\ny = (X[:, 0] > 0).long()\n"
+                "model = nn.Linear(2, 2)\n"
+                "history = fit(model, tensor_loader(X, y, batch_size=32), epochs=2,\n"
+                "              optimizer=torch.optim.SGD(model.parameters(), lr=0.5), desc='training')\n"
+                "assert len(history) == 2"
+            ),
+        ],
+    )
 
 
 def fixture_assignment_source(course: Path, name: str = "e2e_fixture") -> Path:
     """A minimal nbgrader source assignment: one autograded answer cell, one test cell."""
+
     def meta(**nbgrader):
         return {"nbgrader": {"schema_version": 3, **nbgrader}}
+
     path = course / "source" / name / f"{name}.ipynb"
-    write_notebook(path, [
-        nbformat.v4.new_markdown_cell("# Doubling (end-to-end test fixture)\n\nWrite `double(x)`.",
-                                      metadata=meta(grade=False, solution=False, locked=True,
-                                                    grade_id="intro")),
-        nbformat.v4.new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
-                                  "    ### END SOLUTION",
-                                  metadata=meta(grade=False, solution=True, locked=False, grade_id="answer")),
-        nbformat.v4.new_code_cell("assert double(3) == 6\nassert double(-1.5) == -3.0",
-                                  metadata=meta(grade=True, solution=False, locked=True, points=1,
-                                                grade_id="test_double")),
-    ])
+    write_notebook(
+        path,
+        [
+            nbformat.v4.new_markdown_cell(
+                "# Doubling (end-to-end test fixture)\n\nWrite `double(x)`.",
+                metadata=meta(grade=False, solution=False, locked=True, grade_id="intro"),
+            ),
+            nbformat.v4.new_code_cell(
+                "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+                metadata=meta(grade=False, solution=True, locked=False, grade_id="answer"),
+            ),
+            nbformat.v4.new_code_cell(
+                "assert double(3) == 6\nassert double(-1.5) == -3.0",
+                metadata=meta(grade=True, solution=False, locked=True, points=1, grade_id="test_double"),
+            ),
+        ],
+    )
     return path
 
 
@@ -564,13 +639,20 @@ def release_assignment(course: Path, name: str) -> Path:
     """``nbgrader generate_assignment NAME --force`` in ``course``; the release folder."""
     # nbgrader runs `alembic` from PATH: this environment's bin must be on it
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    result = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
-                             f"--CourseDirectory.root={course}"],
-                            cwd=course, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force", f"--CourseDirectory.root={course}"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     release = course / "release" / name
     if result.returncode != 0 or not release.is_dir():
-        raise RuntimeError(f"nbgrader generate_assignment {name} failed ({result.returncode}):\n"
-                           f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"nbgrader generate_assignment {name} failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return release
 
 
@@ -578,8 +660,11 @@ def solved_copy(source_nb: Path, released_nb: Path, target: Path) -> Path:
     """The released notebook with every answer cell filled in from the reference
     solution (matched by nbgrader grade_id): what a student who solved it hands in."""
     source = nbformat.read(source_nb, as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells
-               if c.metadata.get("nbgrader", {}).get("solution")}
+    answers = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     released = nbformat.read(released_nb, as_version=4)
     filled = 0
     for cell in released.cells:
@@ -594,5 +679,4 @@ def solved_copy(source_nb: Path, released_nb: Path, target: Path) -> Path:
 
 
 def copy_tree(src: Path, dst: Path) -> None:
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
-                    dirs_exist_ok=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"), dirs_exist_ok=True)

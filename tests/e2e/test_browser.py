@@ -26,19 +26,21 @@ import sys
 import time
 from pathlib import Path
 
+import labdriver as ld
 import nbformat
 import pytest
 
-import labdriver as ld
-
 NOTEBOOKS = sorted(ld.REPO.glob("notebooks/*.ipynb"))
 ASSIGNMENTS = ["e2e_fixture"] + sorted(
-    p.name for p in (ld.REPO / "assignments" / "source").glob("*") if p.is_dir() and any(p.glob("*.ipynb")))
+    p.name for p in (ld.REPO / "assignments" / "source").glob("*") if p.is_dir() and any(p.glob("*.ipynb"))
+)
 NOTEBOOK_TIMEOUT_S = float(os.environ.get("E2E_NOTEBOOK_TIMEOUT", "300"))
 
 # A notebook that builds a control a student can move must show one that works.
-USES_CONTROLS = re.compile(r"(?:Slider|Dropdown|ToggleButtons|Checkbox|RadioButtons)\(|\bexplorer\(|"
-                           r"\binteract(?:ive)?\(")
+USES_CONTROLS = re.compile(
+    r"(?:Slider|Dropdown|ToggleButtons|Checkbox|RadioButtons)\(|\bexplorer\(|"
+    r"\binteract(?:ive)?\("
+)
 # A notebook that trains with the course loop or tqdm shows a progress bar.
 SHOWS_PROGRESS = re.compile(r"(?<![.\w])fit\(|\btraining\.fit\(|\btqdm\b")
 
@@ -75,29 +77,42 @@ def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser, 
     current, and a dry run first proves that nothing gets installed.
     """
     clone = tmp_path / "clone"
-    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ld.REPO), str(clone)], check=True,
-                   timeout=120)
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ld.REPO), str(clone)], check=True, timeout=120)
     port, token = ld.free_port(), os.urandom(16).hex()
     stamp = f"{sys.prefix}/.installed"
-    cmd = ["make", "--no-print-directory", "-C", str(clone), "-o", stamp, "lab", f"VENV={sys.prefix}",
-           f"LAB_PORT={port}", f"LAB_ARGS=--no-browser --IdentityProvider.token={token}"]
+    cmd = [
+        "make",
+        "--no-print-directory",
+        "-C",
+        str(clone),
+        "-o",
+        stamp,
+        "lab",
+        f"VENV={sys.prefix}",
+        f"LAB_PORT={port}",
+        f"LAB_ARGS=--no-browser --IdentityProvider.token={token}",
+    ]
     if role != "student":
         cmd.append(f"ROLE={role}")
-    plan = subprocess.run([*cmd[:1], "--dry-run", *cmd[1:]], capture_output=True, text=True, timeout=60,
-                          env=jupyter_env)
+    plan = subprocess.run(
+        [*cmd[:1], "--dry-run", *cmd[1:]], capture_output=True, text=True, timeout=60, env=jupyter_env
+    )
     assert plan.returncode == 0, plan.stdout + plan.stderr
-    assert "jupyter lab" in plan.stdout and not re.search(r"pip install|-m venv", plan.stdout), \
+    assert "jupyter lab" in plan.stdout and not re.search(r"pip install|-m venv", plan.stdout), (
         f"make lab would do more than start JupyterLab in the shared environment:\n{plan.stdout}"
+    )
     promise = readme_lab_promise_s()
     log = tmp_path / "make-lab.log"
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                env=jupyter_env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=jupyter_env, start_new_session=True
+        )
     expected_items, absent_items, create_assignment = ROLE_TOOLS[role]
     try:
         try:
-            seconds = ld.wait_until_serving(f"http://127.0.0.1:{port}/lab", token, proc,
-                                            timeout=max(3 * promise, 120), expect="JupyterLab")
+            seconds = ld.wait_until_serving(
+                f"http://127.0.0.1:{port}/lab", token, proc, timeout=max(3 * promise, 120), expect="JupyterLab"
+            )
         except (TimeoutError, RuntimeError) as err:
             pytest.fail(f"make lab did not serve /lab: {err}\n{log.read_text()[-4000:]}")
         print(f"make lab ({role}) served /lab after {seconds:.1f} s (README promises {promise:.0f} s)")
@@ -106,33 +121,36 @@ def test_make_lab_serves_lab_from_a_fresh_clone(tmp_path, jupyter_env, browser, 
             page = context.new_page()
             page.goto(f"http://127.0.0.1:{port}/?token={token}", timeout=120_000)  # the default URL
             page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=120_000)
-            current = page.locator(".jp-MainAreaWidget .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel, "
-                                   "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
-                                   ).first.inner_text()
+            current = page.locator(
+                ".jp-MainAreaWidget .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel, "
+                "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current .lm-TabBar-tabLabel"
+            ).first.inner_text()
             assert current == "00_welcome.ipynb", f"make lab opened {current!r}, not the welcome notebook"
             page.locator(".jp-BreadCrumbs-home").first.click()  # the top of what the file browser may show
             page.wait_for_timeout(1000)
             listing = page.locator(".jp-DirListing-item .jp-DirListing-itemText").all_inner_texts()
             if role == "student":
-                assert "00_welcome.ipynb" in listing and not {"tests", "benchmarks", "assignments"} & set(listing), \
+                assert "00_welcome.ipynb" in listing and not {"tests", "benchmarks", "assignments"} & set(listing), (
                     f"a student's file browser shows {listing}"
+                )
             else:
                 assert {"notebooks", "assignments"} <= set(listing), f"the instructor's file browser shows {listing}"
             page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Nbgrader\s*$")).click()
             items = page.locator(".lm-Menu-item .lm-Menu-itemLabel").all_inner_texts()
             page.keyboard.press("Escape")
-            assert all(i in items for i in expected_items) and not any(i in items for i in absent_items), \
+            assert all(i in items for i in expected_items) and not any(i in items for i in absent_items), (
                 f"the {role}'s Nbgrader menu holds {items}"
+            )
             assert page.locator(".jp-NotebookPanel:visible .validate-button").count() == 1, "no Validate button"
-            has_create = page.locator('.jp-SideBar [title="Create Assignment"], .jp-SideBar [data-id*="create"]'
-                                      ).count() > 0
+            has_create = (
+                page.locator('.jp-SideBar [title="Create Assignment"], .jp-SideBar [data-id*="create"]').count() > 0
+            )
             assert has_create == create_assignment, f"Create Assignment shown to the {role}: {has_create}"
             ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=ld.SCREENSHOTS / f"make-lab-{role}.png")
         finally:
             context.close()
-        assert seconds <= promise, (f"make lab served /lab after {seconds:.1f} s; "
-                                    f"the README promises {promise:.0f} s")
+        assert seconds <= promise, f"make lab served /lab after {seconds:.1f} s; the README promises {promise:.0f} s"
     finally:
         survivors = ld.stop_process_tree(proc)
     assert not survivors, f"make lab left processes behind: {survivors}"
@@ -150,7 +168,8 @@ def test_notebook_runs_in_the_browser(nb_page, notebook):
 
     errors = nb_page.error_outputs()
     assert not errors, f"{notebook.name} shows {len(errors)} error output(s):\n" + "\n---\n".join(
-        e[:2000] for e in errors)
+        e[:2000] for e in errors
+    )
     assert not nb_page.unexecuted_cells(), f"cells that did not run: {nb_page.unexecuted_cells()}"
     images = nb_page.rendered_images()
     assert images >= 1, f"{notebook.name} renders no image"
@@ -218,13 +237,17 @@ def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment
             seconds = time.perf_counter() - start
             nb_page.screenshot(f"validate-{assignment}-{released.stem}-{variant}")
             print(f"{assignment}/{name}: Validate -> {verdict} after {seconds:.1f} s: {' '.join(text.split())[:200]}")
-            assert verdict == expected, f"Validate on the {variant} of {assignment}/{released.name} gave " \
-                                        f"{verdict}, expected {expected}:\n{text[:3000]}"
-            assert not re.search(r"ModuleNotFoundError|ImportError", text), \
+            assert verdict == expected, (
+                f"Validate on the {variant} of {assignment}/{released.name} gave "
+                f"{verdict}, expected {expected}:\n{text[:3000]}"
+            )
+            assert not re.search(r"ModuleNotFoundError|ImportError", text), (
                 f"Validate on the {variant} of {assignment}/{released.name} hit an import error:\n{text[:3000]}"
+            )
             if variant == "stub":  # it fails because the answer is missing, not for another reason
-                assert nb_page.page.locator(".nbgrader-ErrorDialog .validation-failed").count(), \
+                assert nb_page.page.locator(".nbgrader-ErrorDialog .validation-failed").count(), (
                     f"the stub's verdict is not a failed test:\n{text[:3000]}"
+                )
                 assert "NotImplementedError" in text, f"the stub failed for another reason:\n{text[:3000]}"
             nb_page.close_dialog()
             nb_page.page.goto("about:blank")
@@ -243,18 +266,25 @@ def test_a_student_does_an_exercise(nb_page):
 
     nb = nbformat.read(ld.REPO / "notebooks" / EXERCISE_NOTEBOOK, as_version=4)
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    student = next(i for i, c in enumerate(nb.cells)
-                   if "exercise" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID)
-    solution = next(c for c in nb.cells
-                    if "solution" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID)
+    student = next(
+        i
+        for i, c in enumerate(nb.cells)
+        if "exercise" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID
+    )
+    solution = next(
+        c for c in nb.cells if "solution" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID
+    )
     solution_code = re.search(r"```python\n(.*?)```", solution.source, re.S).group(1)
     mistake, hint = MISTAKES[EXERCISE_ID][0]
 
     nb_page.open(f"notebooks/{EXERCISE_NOTEBOOK}")
     nb_page.run_cell(first_code)  # the imports, as a student starts
     shots = []
-    for step, code, expected in (("stub", None, NOT_ATTEMPTED), ("mistake", mistake, hint),
-                                 ("solution", solution_code, CORRECT)):
+    for step, code, expected in (
+        ("stub", None, NOT_ATTEMPTED),
+        ("mistake", mistake, hint),
+        ("solution", solution_code, CORRECT),
+    ):
         if code is not None:
             nb_page.type_into_cell(student, code)
         nb_page.run_cell(student)

@@ -1,0 +1,692 @@
+"""Batch grader: autograde a whole class in parallel, safely and resumably.
+
+Usage (see ``assignments/GRADING.md``)::
+
+    python -m grader ASSIGNMENT SUBMISSIONS [--course assignments] [--jobs N]
+
+``SUBMISSIONS`` is a folder of notebooks (``alice.ipynb``, one per student), a
+folder of student folders (``alice/backprop.ipynb``), nbgrader's
+``submitted/`` layout (``alice/backprop/backprop.ipynb``), or a ``.zip`` of any
+of these. For every student it writes a result file
+(``<course>/batch_grade/<assignment>/results/<student>.json``, atomically),
+the autograded notebook, a feedback page, the nbgrader gradebook entry, and at
+the end ``grades.csv`` and a summary table (student, score, status, reason).
+
+Design:
+
+* the coordinator (this module) is the gradebook's *only* writer: workers
+  write result files, the coordinator imports them one at a time;
+* a pre-forked zygote (:mod:`grader.worker`) forks one worker
+  per student, ``--jobs`` at a time; each worker forks a sandboxed student
+  process (:mod:`grader.sandbox`) and runs the hidden tests
+  itself (:mod:`grader.check`);
+* a run skips every student whose notebook, source notebook and limits are
+  unchanged since their result file was written, so a run killed half-way
+  (even with ``kill -9``) loses nothing already recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
+from .worker import file_sha256, write_json_atomic, write_text_atomic
+
+GRADER_VERSION = "1"
+STATUSES = (
+    "graded",
+    "tampered",
+    "timeout",
+    "crashed",
+    "forbidden",
+    "invalid",
+    "empty",
+    "missing",
+    "wrong_name",
+    "grader_error",
+)
+
+
+@dataclass
+class Submission:
+    student: str
+    path: Path | None = None
+    problem: tuple[str, str] | None = None
+
+
+@dataclass
+class Options:
+    assignment: str
+    submissions: Path
+    course: Path = Path("assignments")
+    jobs: int = max(os.cpu_count() or 1, 1)
+    out: Path | None = None
+    limits: Limits = field(default_factory=Limits)
+    force: bool = False
+    gradebook: bool = True
+    forbid: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    quiet: bool = False
+
+
+# --------------------------------------------------------------- collecting
+def _safe_extract(zip_path: Path, dest: Path, max_bytes: int = 2 * 2**30) -> Path:
+    total = 0
+    with zipfile.ZipFile(zip_path) as zf:
+        for info in zf.infolist():
+            name = Path(info.filename)
+            if name.is_absolute() or ".." in name.parts or info.filename.startswith("__MACOSX"):
+                continue
+            total += info.file_size
+            if total > max_bytes:
+                raise ValueError(f"{zip_path} expands to more than {max_bytes >> 20} MiB")
+            target = dest / name
+            if info.is_dir():
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir() and not list(entries[0].glob("*.ipynb")):
+        return entries[0]  # a zip of the folder itself
+    return dest
+
+
+def collect(folder: Path, assignment: str, notebook: str) -> list[Submission]:
+    """One :class:`Submission` per student found in ``folder`` (see module docstring)."""
+    folder = Path(folder).resolve()
+    if not folder.is_dir():
+        raise ValueError(f"submissions folder {folder} does not exist")
+    subs = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix == ".ipynb":
+            subs.append(Submission(entry.stem, entry))
+        elif entry.is_dir():
+            base = entry / assignment if (entry / assignment).is_dir() else entry
+            expected = base / f"{notebook}.ipynb"
+            found = sorted(p.name for p in base.glob("*.ipynb"))
+            if expected.is_file():
+                subs.append(Submission(entry.name, expected))
+            elif found:
+                subs.append(
+                    Submission(
+                        entry.name, None, ("wrong_name", f"expected {notebook}.ipynb, found " + ", ".join(found))
+                    )
+                )
+            else:
+                subs.append(Submission(entry.name, None, ("missing", f"no notebook submitted ({notebook}.ipynb)")))
+    return subs
+
+
+# ----------------------------------------------------------------- gradebook
+class Gradebook:
+    """The nbgrader gradebook, written only from the coordinator (one writer)."""
+
+    def __init__(self, course: Path, assignment: str, source_nb):
+        from nbgrader.api import Gradebook as NbGradebook
+
+        bindir = os.path.dirname(sys.executable)  # nbgrader runs the `alembic` script from PATH
+        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+        self.path = course / "gradebook.db"
+        self.gb = NbGradebook(f"sqlite:///{self.path.resolve()}")
+        os.chmod(self.path, 0o600)
+        self.assignment = assignment
+        self._ensure_assignment(source_nb)
+
+    def _ensure_assignment(self, source_nb) -> None:
+        from nbgrader.api import MissingEntry
+
+        from .check import _nbg, cell_kind
+
+        gb, a = self.gb, self.assignment
+        name = source_nb["__name__"]
+        try:
+            gb.find_notebook(name, a)
+            return
+        except MissingEntry:
+            pass
+        gb.update_or_create_assignment(a)
+        gb.update_or_create_notebook(name, a)
+        for cell in source_nb.cells:
+            meta = _nbg(cell)
+            gid = meta.get("grade_id")
+            if not gid:
+                continue
+            if meta.get("grade"):
+                gb.update_or_create_grade_cell(
+                    gid, name, a, max_score=float(meta.get("points", 0) or 0), cell_type=cell.cell_type
+                )
+            if meta.get("solution"):
+                gb.update_or_create_solution_cell(gid, name, a)
+            if cell_kind(cell) != "plain":
+                gb.update_or_create_source_cell(
+                    gid,
+                    name,
+                    a,
+                    cell_type=cell.cell_type,
+                    locked=bool(meta.get("locked")),
+                    source=cell.source,
+                    checksum=meta.get("checksum"),
+                )
+
+    def record(self, result: dict) -> None:
+        from nbgrader.api import MissingEntry
+
+        gb, a, s = self.gb, self.assignment, result["student"]
+        gb.update_or_create_student(s)
+        try:
+            sub = gb.find_submission(a, s)
+        except MissingEntry:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
+                sub = gb.add_submission(a, s)
+        for nb in sub.notebooks:
+            if nb.name != result["notebook"]:
+                continue
+            for grade in nb.grades:
+                if grade.name in result["scores"]:
+                    grade.auto_score = float(result["scores"][grade.name])
+        gb.db.commit()
+
+    def set_timestamp(self, student: str, timestamp) -> None:
+        """Record when ``student`` submitted (a ``datetime``), as ``nbgrader autograde`` does:
+        nbgrader computes lateness from it and ``nbgrader export`` shows it."""
+        from nbgrader.api import MissingEntry
+
+        try:
+            sub = self.gb.find_submission(self.assignment, student)
+        except MissingEntry:
+            return
+        sub.timestamp = timestamp
+        self.gb.db.commit()
+
+    def close(self):
+        self.gb.close()
+
+
+SUBMISSION_RECORDS = ("timestamp.txt", "submission_secret.txt")
+
+
+def copy_submission_records(sub: Submission, course: Path, assignment: str):
+    """Copy nbgrader's records of a submission (``timestamp.txt``, ``submission_secret.txt``,
+    written by ``nbgrader submit``/``collect`` beside the notebook) next to the student's
+    autograded notebook and feedback, where ``nbgrader release_feedback`` needs them.
+
+    Only regular files (not links) of at most 1 KiB are read. Returns the submission time
+    as a ``datetime`` (UTC), or ``None`` without a readable ``timestamp.txt``.
+    """
+    from nbgrader.utils import parse_utc
+
+    if sub.path is None:
+        return None
+    when = None
+    for name in SUBMISSION_RECORDS:
+        src = sub.path.parent / name
+        if src.is_symlink() or not src.is_file() or src.stat().st_size > 1024:
+            continue
+        text = src.read_text(errors="replace")
+        if name == "timestamp.txt":
+            try:
+                when = parse_utc(text.strip())
+            except (ValueError, OverflowError, TypeError):
+                continue
+        # the timestamp is the student's to see; the secret names their feedback file in the exchange
+        write_text_atomic(course / "feedback" / sub.student / assignment / name, text, public=name == "timestamp.txt")
+        write_text_atomic(course / "autograded" / sub.student / assignment / name, text)
+    return when
+
+
+# ---------------------------------------------------------------- the batch
+def _source_notebook(course: Path, assignment: str) -> Path:
+    folder = course / "source" / assignment
+    nbs = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+    if len(nbs) != 1:
+        raise ValueError(f"expected exactly one notebook in {folder}, found {len(nbs)}")
+    return nbs[0]
+
+
+def _forbidden(release_or_source, opts: Options) -> tuple[str, ...]:
+    """Frameworks the students' cells may not import: torch/tensorflow/jax unless
+    the assignment's own student-facing cells import them."""
+    from .check import cell_kind
+
+    text = "\n".join(
+        c.source for c in release_or_source.cells if c.cell_type == "code" and cell_kind(c) in ("solution", "plain")
+    )
+    default = {
+        m for m in ("torch", "tensorflow", "jax", "autograd") if f"import {m}" not in text and f"from {m}" not in text
+    }
+    return tuple(sorted((default | set(opts.forbid)) - set(opts.allow)))
+
+
+class Zygote:
+    def __init__(self, env_extra: dict | None = None):
+        env = dict(
+            os.environ,
+            OMP_NUM_THREADS="1",
+            MKL_NUM_THREADS="1",
+            OPENBLAS_NUM_THREADS="1",
+            MPLBACKEND="Agg",
+            PYTHONDONTWRITEBYTECODE="1",
+            IPYTHONDIR=tempfile.mkdtemp(prefix="bg-ipy-"),
+            **(env_extra or {}),
+        )
+        root = str(Path(__file__).resolve().parent.parent)
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "grader.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            cwd=tempfile.gettempdir(),
+            preexec_fn=_pdeath,
+        )
+        self.ipython_dir = env["IPYTHONDIR"]
+        self.ready = False
+        self._buf = b""
+
+    def _lines(self, timeout: float | None) -> list[dict]:
+        """Complete JSON lines from the zygote (own buffering: select() cannot see
+        lines already sitting in a Python file buffer)."""
+        import select
+
+        fd = self.proc.stdout.fileno()
+        if b"\n" not in self._buf:
+            ready, _, _ = select.select([fd], [], [], timeout)
+            if ready:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    raise RuntimeError("the grader's worker process died")
+                self._buf += chunk
+        out = []
+        while b"\n" in self._buf:
+            line, self._buf = self._buf.split(b"\n", 1)
+            if line.strip():
+                out.append(json.loads(line))
+        return out
+
+    def wait_ready(self):
+        while not self.ready:
+            for ev in self._lines(None):
+                if "ready" in ev:
+                    self.ready = True
+
+    def submit(self, job: dict) -> None:
+        self.proc.stdin.write((json.dumps({"job": job}) + "\n").encode())
+        self.proc.stdin.flush()
+
+    def events(self, timeout: float):
+        return self._lines(timeout)
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        shutil.rmtree(self.ipython_dir, ignore_errors=True)
+
+
+def _pdeath():
+    from .sandbox import set_pdeathsig
+
+    set_pdeathsig()
+
+
+def grade(opts: Options) -> list[dict]:
+    """Grade every submission of ``opts.assignment``; returns one result per student."""
+    import nbformat
+
+    course = Path(opts.course).resolve()
+    source_path = _source_notebook(course, opts.assignment)
+    notebook = source_path.stem
+    source_nb = nbformat.read(source_path, as_version=4)
+    source_nb["__name__"] = notebook
+    from .check import _nbg, cell_kind
+
+    tests = {
+        _nbg(c)["grade_id"]: float(_nbg(c).get("points", 0) or 0) for c in source_nb.cells if cell_kind(c) == "test"
+    }
+    max_score = sum(tests.values())
+    release_dir = course / "release" / opts.assignment
+    release_files = (
+        [str(p) for p in release_dir.glob("*") if p.is_file() and p.suffix != ".ipynb"] if release_dir.is_dir() else []
+    )
+    out = Path(opts.out).resolve() if opts.out else course / "batch_grade" / opts.assignment
+    for d in (out, out / "results"):
+        d.mkdir(parents=True, exist_ok=True)
+        os.chmod(d, 0o700)
+    feedback_root = course / "feedback"
+    autograded_root = course / "autograded"
+
+    tmp_unzip = None
+    subs_path = Path(opts.submissions)
+    if subs_path.suffix == ".zip":
+        tmp_unzip = Path(tempfile.mkdtemp(prefix="bg-zip-"))
+        subs_path = _safe_extract(subs_path, tmp_unzip)
+    try:
+        submissions = collect(subs_path, opts.assignment, notebook)
+    finally:
+        pass
+    caps = probe()
+    grader_code = "".join(sorted(file_sha256(p) for p in Path(__file__).parent.glob("*.py")))
+    config_key = hashlib.sha256(
+        json.dumps(
+            [
+                GRADER_VERSION,
+                grader_code,
+                file_sha256(source_path),
+                opts.limits.to_json(),
+                sorted(_forbidden(source_nb, opts)),
+            ]
+        ).encode()
+    ).hexdigest()
+    todo, results = [], {}
+    for sub in submissions:
+        digest = file_sha256(sub.path) if sub.path else hashlib.sha256(repr(sub.problem).encode()).hexdigest()
+        key = hashlib.sha256((config_key + digest).encode()).hexdigest()
+        res_path = out / "results" / f"{sub.student}.json"
+        if not opts.force and res_path.is_file():
+            try:
+                old = json.loads(res_path.read_text())
+                if old.get("key") == key:
+                    results[sub.student] = old
+                    continue
+            except (OSError, ValueError):
+                pass
+        todo.append((sub, key, res_path))
+
+    # the zygote imports what the assignment imports, once for the whole class
+    zyg = Zygote({"BATCH_GRADE_PRELOAD": ",".join(notebook_imports(source_nb))}) if todo else None
+    gradebook = Gradebook(course, opts.assignment, source_nb) if opts.gradebook else None
+    for res in results.values():  # re-sync what an interrupted run recorded
+        if gradebook:
+            gradebook.record(res)
+    log = (lambda *a: None) if opts.quiet else (lambda *a: print(*a, flush=True))
+    log(
+        f"{opts.assignment}: {len(submissions)} submissions, {len(todo)} to grade, "
+        f"{len(results)} unchanged; {opts.jobs} at a time; enforced: {_enforced(caps)}"
+    )
+    t0 = time.monotonic()
+    if todo:
+        _run_jobs(
+            zyg,
+            todo,
+            opts,
+            caps,
+            course,
+            out,
+            source_path,
+            notebook,
+            tests,
+            max_score,
+            release_files,
+            feedback_root,
+            autograded_root,
+            gradebook,
+            results,
+            log,
+            _forbidden(source_nb, opts),
+        )
+    for sub in submissions:
+        if sub.student in results:
+            when = copy_submission_records(sub, course, opts.assignment)
+            if gradebook and when is not None:
+                gradebook.set_timestamp(sub.student, when)
+    if gradebook:
+        gradebook.close()
+    if tmp_unzip:
+        shutil.rmtree(tmp_unzip, ignore_errors=True)
+    ordered = [results[s.student] for s in submissions if s.student in results]
+    write_csv(out / "grades.csv", ordered, list(tests))
+    log(summary_table(ordered))
+    log(
+        f"graded {len(todo)} in {time.monotonic() - t0:.1f} s; grades: {out / 'grades.csv'}; "
+        f"feedback: {feedback_root}/<student>/{opts.assignment}/"
+    )
+    return ordered
+
+
+def notebook_imports(nb) -> list[str]:
+    """Modules imported anywhere in the notebook's code cells (e.g. ``course_utils.datasets``)."""
+    import ast
+
+    from .check import _python
+
+    mods = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(_python(cell.source))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                mods += [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                mods.append(node.module)
+    return sorted(set(mods))
+
+
+def _enforced(caps: dict) -> str:
+    parts = ["rlimits(AS,CPU,FSIZE,NOFILE)"]
+    parts.append(
+        "uid per slot + RLIMIT_NPROC"
+        if caps["setuid"]
+        else "root without capabilities"
+        if caps.get("dropcaps")
+        else "RLIMIT_NPROC (shared uid)"
+    )
+    if caps["landlock_abi"]:
+        parts.append(f"landlock v{caps['landlock_abi']}")
+    if caps["cgroup_memory"]:
+        parts.append("memory cgroup")
+    if caps["cgroup_pids"]:
+        parts.append("pids cgroup")
+    if caps["netns"]:
+        parts.append("no network")
+    return ", ".join(parts)
+
+
+def _run_jobs(
+    zyg,
+    todo,
+    opts,
+    caps,
+    course,
+    out,
+    source_path,
+    notebook,
+    tests,
+    max_score,
+    release_files,
+    feedback_root,
+    autograded_root,
+    gradebook,
+    results,
+    log,
+    forbidden,
+):
+    zyg.wait_ready()
+    # students' scratch folders (each owned by its slot's uid) live outside the private state folder
+    scratch_root = tempfile.mkdtemp(prefix="batch-grade-")
+    os.chmod(scratch_root, 0o711)
+    free_slots = list(range(opts.jobs))
+    queue = list(todo)
+    running: dict[str, dict] = {}
+    jobs_by_id = {}
+    try:
+        while queue or running:
+            while queue and free_slots:
+                sub, key, res_path = queue.pop(0)
+                slot = free_slots.pop(0)
+                job = {
+                    "id": sub.student,
+                    "student": sub.student,
+                    "assignment": opts.assignment,
+                    "notebook": notebook,
+                    "path": str(sub.path) if sub.path else None,
+                    "problem": list(sub.problem) if sub.problem else None,
+                    "key": key,
+                    "source": str(source_path),
+                    "slot": slot,
+                    "caps": caps,
+                    "limits": opts.limits.to_json(),
+                    "scratch_root": scratch_root,
+                    "release_files": release_files,
+                    "result": str(res_path),
+                    "test_ids": list(tests),
+                    "max_score": max_score,
+                    "forbidden": list(forbidden),
+                    "feedback": str(feedback_root / sub.student / opts.assignment / f"{notebook}.html"),
+                    "autograded": str(autograded_root / sub.student / opts.assignment / f"{notebook}.ipynb"),
+                }
+                zyg.submit(job)
+                running[job["id"]] = {"job": job, "start": time.monotonic(), "pid": None}
+                jobs_by_id[job["id"]] = job
+            for ev in zyg.events(0.2):
+                if "started" in ev and ev["started"] in running:
+                    running[ev["started"]]["pid"] = ev["pid"]
+                elif "done" in ev and ev["done"] in running:
+                    info = running.pop(ev["done"])
+                    free_slots.append(info["job"]["slot"])
+                    _collect_result(info["job"], ev.get("code"), gradebook, results, log)
+            # watchdog: a worker that outlives its notebook budget by a lot is killed
+            overall = opts.limits.notebook_timeout + 4 * opts.limits.interrupt_grace + 60
+            for info in list(running.values()):
+                if info["pid"] and time.monotonic() - info["start"] > overall:
+                    try:
+                        os.kill(info["pid"], signal.SIGKILL)
+                    except OSError:
+                        pass
+                    slot = info["job"]["slot"]
+                    kill_slot(
+                        UID_BASE + slot if caps["setuid"] else None,
+                        SlotCgroups(slot, caps, opts.limits)
+                        if (caps["cgroup_memory"] or caps["cgroup_pids"])
+                        else None,
+                        None,
+                    )
+                    info["start"] = float("inf")  # its "done" event will follow
+    finally:
+        zyg.close()
+        shutil.rmtree(scratch_root, ignore_errors=True)
+
+
+def _collect_result(job, code, gradebook, results, log):
+    path = Path(job["result"])
+    try:
+        res = json.loads(path.read_text())
+        if res.get("key") != job["key"]:
+            raise ValueError("stale result")
+    except (OSError, ValueError):
+        res = {
+            "student": job["student"],
+            "assignment": job["assignment"],
+            "notebook": job["notebook"],
+            "key": job["key"],
+            "scores": {gid: 0.0 for gid in job["test_ids"]},
+            "score": 0.0,
+            "max_score": job["max_score"],
+            "status": "grader_error",
+            "reason": f"the grading process ended without a result (exit code {code})",
+            "notes": [],
+            "graded_at": time.time(),
+        }
+        write_json_atomic(path, res)
+    results[job["student"]] = res
+    if gradebook:
+        gradebook.record(res)
+    log(
+        f"  {res['student']:<24} {res['score']:>6g} / {res['max_score']:<4g} {res['status']:<12} "
+        f"{res.get('seconds', 0):5.1f} s  {res['reason'][:80]}"
+    )
+
+
+def write_csv(path: Path, results: list[dict], test_ids: list[str]) -> None:
+    tmp = path.with_suffix(".csv.tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["student", "assignment", "score", "max_score", "status", "reason"] + test_ids)
+        for r in results:
+            w.writerow(
+                [r["student"], r["assignment"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], r["reason"]]
+                + [f"{r['scores'].get(t, 0):g}" for t in test_ids]
+            )
+    os.replace(tmp, path)
+
+
+def summary_table(results: list[dict]) -> str:
+    lines = [f"{'student':<24} {'score':>13}  {'status':<12} reason", "-" * 90]
+    for r in results:
+        lines.append(
+            f"{r['student']:<24} {r['score']:>6g} / {r['max_score']:<5g} {r['status']:<12} {r['reason'][:120]}"
+        )
+    counts = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    lines.append("-" * 90)
+    lines.append("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n\n")[0])
+    p.add_argument("assignment")
+    p.add_argument("submissions", type=Path, help="folder or .zip of submissions")
+    p.add_argument("--course", type=Path, default=Path("assignments"), help="nbgrader course root")
+    p.add_argument("--jobs", "-j", type=int, default=max(os.cpu_count() or 1, 1))
+    p.add_argument("--out", type=Path, default=None, help="state folder (default <course>/batch_grade/<assignment>)")
+    p.add_argument("--cell-timeout", type=float, default=Limits.cell_timeout)
+    p.add_argument("--notebook-timeout", type=float, default=Limits.notebook_timeout)
+    p.add_argument("--memory-mb", type=int, default=Limits.memory_mb)
+    p.add_argument("--nproc", type=int, default=Limits.nproc)
+    p.add_argument("--force", action="store_true", help="regrade everything, even unchanged submissions")
+    p.add_argument("--no-gradebook", action="store_true")
+    p.add_argument("--forbid", action="append", default=[], help="module student cells may not import")
+    p.add_argument("--allow", action="append", default=[], help="module student cells may import after all")
+    a = p.parse_args(argv)
+    limits = Limits(
+        cell_timeout=a.cell_timeout, notebook_timeout=a.notebook_timeout, memory_mb=a.memory_mb, nproc=a.nproc
+    )
+    try:
+        grade(
+            Options(
+                a.assignment,
+                a.submissions,
+                a.course,
+                max(a.jobs, 1),
+                a.out,
+                limits,
+                a.force,
+                not a.no_gradebook,
+                tuple(a.forbid),
+                tuple(a.allow),
+            )
+        )
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0

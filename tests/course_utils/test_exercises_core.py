@@ -1,0 +1,148 @@
+"""The exercise framework: verdicts, comparisons with typical mistakes, self-check questions."""
+
+import numpy as np
+import pytest
+
+from course_utils.exercises import (
+    CORRECT,
+    HINT,
+    NOT_ATTEMPTED,
+    Mistake,
+    NotAttempted,
+    Quiz,
+    attempt,
+    compare,
+    compare_scalar,
+    exercise,
+    quiz,
+    quiz_feedback,
+    quizzes,
+)
+
+
+@exercise("99.1", todo="write double(x).")
+def check_double(double):
+    x = np.arange(3.0)
+    compare("double(x)", attempt(double, x), 2 * x, mistakes=[(x + 2, "you added 2 instead of doubling")])
+    return "x + x is 2x."
+
+
+def test_stub_function_is_not_attempted(capsys):
+    check_double(lambda x: None)
+    assert capsys.readouterr().out == f"[99.1] {NOT_ATTEMPTED} write double(x).\n"
+
+
+def test_none_answer_is_not_attempted(capsys):
+    check_double(None)
+    assert NOT_ATTEMPTED in capsys.readouterr().out
+
+
+def test_right_answer_confirms(capsys):
+    assert check_double(lambda x: 2 * x) is None
+    assert capsys.readouterr().out == f"[99.1] {CORRECT} x + x is 2x.\n"
+
+
+def test_typical_mistake_gets_its_hint(capsys):
+    check_double(lambda x: x + 2)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[99.1] {HINT}") and "you added 2 instead of doubling" in out
+
+
+def test_other_wrong_values_say_where(capsys):
+    check_double(lambda x: 3 * x)
+    out = capsys.readouterr().out
+    assert HINT in out and "1.5 times the expected value" in out
+
+
+def test_wrong_shape_is_reported(capsys):
+    check_double(lambda x: (2 * x)[:, None])
+    assert "shape (3, 1), expected (3,)" in capsys.readouterr().out
+
+
+def test_student_exception_is_a_hint_not_a_crash(capsys):
+    check_double(lambda x: x @ np.ones((4, 4)))
+    out = capsys.readouterr().out
+    assert HINT in out and "your code raised ValueError" in out
+
+
+def test_attempt_passes_copies_so_in_place_changes_do_not_leak():
+    x = np.ones(3)
+
+    def scale_in_place(a):
+        a *= 5
+        return a
+
+    assert attempt(scale_in_place, x).tolist() == [5, 5, 5] and x.tolist() == [1, 1, 1]
+
+
+def test_attempt_none_and_tuples_with_none_are_not_attempted():
+    with pytest.raises(NotAttempted):
+        attempt(lambda: None)
+    with pytest.raises(NotAttempted):
+        attempt(lambda: (1.0, None))
+
+
+def test_compare_accepts_lists_and_torch_tensors():
+    import torch
+
+    compare("v", [1.0, 2.0], np.array([1.0, 2.0]))
+    compare("t", torch.tensor([1.0, 2.0]), np.array([1.0, 2.0]), rtol=1e-6)
+    with pytest.raises(Mistake, match="array of numbers"):
+        compare("v", {"a": 1}, np.zeros(1))
+
+
+def test_compare_mistake_with_another_shape():
+    x = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(Mistake, match="wrong axis"):
+        compare("mean", x.mean(axis=1), x.mean(axis=0), mistakes=[(x.mean(axis=1), "wrong axis")])
+
+
+def test_compare_scalar():
+    compare_scalar("loss", np.float32(0.5), 0.5)
+    with pytest.raises(Mistake, match="forgot the 1/2"):
+        compare_scalar("loss", 1.0, 0.5, mistakes=[(1.0, "forgot the 1/2")])
+    with pytest.raises(Mistake, match="single number"):
+        compare_scalar("loss", np.ones(3), 0.5)
+
+
+CHOICE = Quiz(
+    question="2 + 2?", options={"a": "3", "b": "4"}, answer="b", explanations={"a": "count again", "b": "two pairs"}
+)
+NUMBER = Quiz(question="6 * 7?", answer=42.0, explanations={"right": "yes"}, wrong="multiply again")
+
+
+def test_quiz_feedback_multiple_choice():
+    assert quiz_feedback("q", CHOICE, None) == f"[q] {NOT_ATTEMPTED} Pick an answer."
+    assert quiz_feedback("q", CHOICE, "B") == f"[q] {CORRECT} two pairs"
+    assert quiz_feedback("q", CHOICE, "a") == f"[q] {HINT} count again"
+    assert "not one of the options" in quiz_feedback("q", CHOICE, "z")
+
+
+def test_quiz_feedback_numeric():
+    assert quiz_feedback("q", NUMBER, 42) == f"[q] {CORRECT} yes"
+    assert quiz_feedback("q", NUMBER, 41) == f"[q] {HINT} multiply again"
+    assert "is a number" in quiz_feedback("q", NUMBER, "forty")
+
+
+def test_quiz_widget_gives_feedback_on_selection_without_showing_the_answer():
+    box = quiz("q", CHOICE)
+    title, picker, out = box.children
+    assert "two pairs" not in title.value
+    picker.value = "b"
+    assert any("two pairs" in o.get("text", "") for o in out.outputs)
+
+
+def test_numeric_quiz_widget_checks_on_click():
+    box = quiz("q", NUMBER)
+    number, button = box.children[1].children
+    number.value = 42
+    button.click()
+    assert any(CORRECT in o.get("text", "") for o in box.children[2].outputs)
+
+
+def test_quizzes_registry(capsys):
+    ask = quizzes({"01.q1": NUMBER})
+    ask("01.q1", 42)
+    assert CORRECT in capsys.readouterr().out
+    with pytest.raises(KeyError, match="01.q9"):
+        ask("01.q9")

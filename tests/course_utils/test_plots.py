@@ -1,0 +1,126 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from course_utils import plots
+from course_utils.training import History
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def labelled(ax):
+    return bool(ax.get_title()) and bool(ax.get_xlabel()) and bool(ax.get_ylabel())
+
+
+def test_plot_curves_labels_and_legend():
+    fig = plots.plot_curves(
+        {"a": [3, 2, 1], "b": (np.arange(3), np.array([1.0, 2, 4]))}, title="t", xlabel="x", ylabel="y", logy=True
+    )
+    ax = fig.axes[0]
+    assert labelled(ax) and ax.get_legend() is not None and len(ax.lines) == 2
+    assert ax.get_yscale() == "log"
+    with pytest.raises(ValueError):
+        plots.plot_curves({}, title="t", xlabel="x", ylabel="y")
+    with pytest.raises(ValueError):
+        plots.plot_curves({"bad": ([1, 2], [1, 2, 3])}, title="t", xlabel="x", ylabel="y")
+
+
+def test_plot_history_from_history_and_dict():
+    h = History(
+        metric_name="accuracy",
+        train_loss=[1.0, 0.5],
+        val_loss=[1.1, 0.7],
+        train_metric=[0.5, 0.8],
+        val_metric=[0.4, 0.7],
+    )
+    fig = plots.plot_history(h)
+    assert len(fig.axes) == 2 and all(labelled(ax) and ax.get_legend() for ax in fig.axes)
+    fig = plots.plot_history({"train_loss": [1.0, 0.5]})
+    assert len(fig.axes) == 1
+    with pytest.raises(ValueError):
+        plots.plot_history({"train_loss": []})
+
+
+def test_plot_decision_boundary_draws_prediction():
+    X = np.array([[0.0, 0], [1, 1], [0, 1], [1, 0]])
+    y = np.array([0, 1, 0, 1])
+    calls = []
+
+    def predict(P):
+        calls.append(P.shape)
+        return (P[:, 0] > 0.5).astype(int)
+
+    fig = plots.plot_decision_boundary(predict, X, y, resolution=30)
+    assert calls == [(900, 2)]
+    ax = fig.axes[0]
+    assert labelled(ax) and ax.get_legend() is not None
+    with pytest.raises(ValueError):
+        plots.plot_decision_boundary(predict, X[:, :1], y)
+
+
+def test_plot_loss_surface_with_paths():
+    fig = plots.plot_loss_surface(
+        lambda a, b: a**2 + 3 * b**2,
+        (-2, 2),
+        (-2, 2),
+        paths={"GD": np.array([[1.5, 1.5], [1.0, 0.5], [0.1, 0.0]])},
+        minimum=(0, 0),
+    )
+    ax = fig.axes[0]
+    assert labelled(ax) and ax.get_legend() is not None
+    with pytest.raises(ValueError):
+        plots.plot_loss_surface(lambda a, b: a + b, (-1, 1), (-1, 1), paths={"bad": np.zeros((3, 3))})
+
+
+def test_show_images_kernels_feature_maps():
+    fig = plots.show_images(np.random.rand(5, 1, 8, 8), labels=list("abcde"), ncols=3, title="digits")
+    assert fig._suptitle.get_text() == "digits" and len(fig.axes) == 6
+    fig = plots.show_images(torch.rand(2, 4, 4, 3))
+    assert len(fig.axes) == 2
+    fig = plots.show_kernels(torch.randn(6, 1, 5, 5))
+    assert len(fig.axes) == 6
+    fig = plots.show_feature_maps(np.random.rand(3, 6, 6))
+    assert len(fig.axes) == 3
+    with pytest.raises(ValueError):
+        plots.show_images(np.zeros((3, 3)))
+    with pytest.raises(ValueError):
+        plots.show_images(np.zeros((2, 3, 3)), labels=["a"])
+    with pytest.raises(ValueError):
+        plots.show_kernels(np.zeros((3, 3)))
+    with pytest.raises(ValueError):
+        plots.show_feature_maps(np.zeros((3, 3)))
+
+
+def test_functions_with_derivatives():
+    fig = plots.plot_functions_with_derivatives(
+        {"sq": (np.square, lambda x: 2 * x), "id": (lambda x: x, np.ones_like)}, np.linspace(-1, 1, 11)
+    )
+    assert all(labelled(ax) and ax.get_legend() for ax in fig.axes[:2])
+    with pytest.raises(ValueError):
+        plots.plot_functions_with_derivatives({}, np.zeros(3))
+
+
+def test_confusion_matrix_counts():
+    fig = plots.plot_confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2], n_classes=3)
+    np.testing.assert_array_equal(fig.confusion, [[1, 0, 0], [0, 1, 1], [0, 0, 1]])
+    assert labelled(fig.axes[0])
+    with pytest.raises(ValueError):
+        plots.plot_confusion_matrix([0, 1], [0])
+
+
+def test_colours_are_colour_blind_safe():
+    """Lines cycle through Okabe & Ito's palette; classes use Paul Tol's muted scheme."""
+    import matplotlib as mpl
+
+    from course_utils import plots
+    from course_utils.diagrams import PALETTE
+
+    plots.use_course_style()
+    cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
+    assert cycle[:3] == [PALETTE["blue"], PALETTE["orange"], PALETTE["green"]]
+    assert len(set(plots.CLASS_COLORS)) == 10 and "#332288" in plots.CLASS_COLORS

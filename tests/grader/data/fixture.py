@@ -1,0 +1,125 @@
+"""A minimal nbgrader course for the batch grader's tests, and the student
+submissions (honest, broken, hostile) graded against it.
+
+The assignment ``toy`` has one notebook with a read-only set-up cell, two
+answer cells (``sigmoid`` and ``relu``) and two test cells, one of them with a
+hidden part. ``SUBMISSIONS`` maps a student name to either the notebook's
+answer code (a dict: grade_id -> source, plus optional ``extra`` cells and
+``tamper``), or raw bytes for malformed files, or a problem marker.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
+
+SETUP = "import numpy as np"
+SIGMOID_SOLUTION = """def sigmoid(x):
+    ### BEGIN SOLUTION
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=float)))
+    ### END SOLUTION"""
+RELU_SOLUTION = """def relu(x):
+    ### BEGIN SOLUTION
+    return np.maximum(np.asarray(x, dtype=float), 0.0)
+    ### END SOLUTION"""
+TEST_SIGMOID = """x = np.array([-2.0, 0.0, 3.0])
+out = sigmoid(x)
+assert type(out) is np.ndarray, f"sigmoid must return a numpy array, got {type(out)}"
+assert np.allclose(out[1], 0.5), "sigmoid(0) should be 0.5"
+### BEGIN HIDDEN TESTS
+SECRET_EXPECTED = 1.0 / (1.0 + np.exp(-np.array([-2.0, 0.0, 3.0])))
+assert out.shape == (3,) and out.dtype.kind == "f"
+assert np.allclose(out, SECRET_EXPECTED), "hidden: values wrong"
+### END HIDDEN TESTS"""
+TEST_RELU = """y = relu(np.array([-1.0, 2.0]))
+assert type(y) is np.ndarray
+assert np.array_equal(y, np.array([0.0, 2.0]))"""
+
+BLANK = "    # YOUR CODE HERE\n    raise NotImplementedError()"
+
+
+def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
+    m = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
+    if grade:
+        m["points"] = points
+    return {"nbgrader": m}
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    cells = [
+        new_markdown_cell("# Toy assignment", metadata=_meta("intro", locked=True)),
+        new_code_cell(SETUP, metadata=_meta("setup", locked=True)),
+        new_code_cell(SIGMOID_SOLUTION, metadata=_meta("sigmoid", solution=True)),
+        new_code_cell(TEST_SIGMOID, metadata=_meta("test_sigmoid", grade=True, locked=True, points=2)),
+        new_code_cell(RELU_SOLUTION, metadata=_meta("relu", solution=True)),
+        new_code_cell(TEST_RELU, metadata=_meta("test_relu", grade=True, locked=True, points=1)),
+    ]
+    return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
+
+
+def release_source(source: str) -> str:
+    import re
+
+    out = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", BLANK.strip(), source, flags=re.S)
+    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", out, flags=re.S)
+
+
+def make_course(root: Path) -> Path:
+    """Write ``root/source/toy/toy.ipynb`` (and a release copy); returns ``root``."""
+    (root / "source" / "toy").mkdir(parents=True, exist_ok=True)
+    nbformat.write(source_notebook(), root / "source" / "toy" / "toy.ipynb")
+    return root
+
+
+def student_notebook(answers: dict | None = None, *, extra=(), tamper=None) -> nbformat.NotebookNode:
+    """The release notebook with ``answers`` (grade_id -> code) filled in.
+    ``extra``: (after_grade_id, code) cells the student added.
+    ``tamper``: a function that edits the notebook in place."""
+    nb = copy.deepcopy(source_notebook())
+    answers = answers or {}
+    for cell in nb.cells:
+        gid = cell.metadata["nbgrader"]["grade_id"]
+        if cell.metadata["nbgrader"].get("solution"):
+            cell.source = answers.get(gid, release_source(cell.source))
+        elif cell.cell_type == "code":
+            cell.source = release_source(cell.source)
+    for after, code in reversed(list(extra)):
+        idx = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
+        nb.cells.insert(idx + 1, new_code_cell(code))
+    if tamper:
+        tamper(nb)
+    return nb
+
+
+def write_submission(folder: Path, student: str, spec) -> None:
+    """Write one student's submission into ``folder`` (nbgrader ``submitted/`` layout)."""
+    d = folder / student / "toy"
+    d.mkdir(parents=True, exist_ok=True)
+    if isinstance(spec, bytes):
+        (d / "toy.ipynb").write_bytes(spec)
+    elif spec == "MISSING":
+        pass
+    elif isinstance(spec, tuple) and spec[0] == "RENAMED":
+        nbformat.write(student_notebook(spec[1]), d / "Toy (1).ipynb")
+    elif isinstance(spec, nbformat.NotebookNode):
+        nbformat.write(spec, d / "toy.ipynb")
+    else:
+        nbformat.write(student_notebook(**spec), d / "toy.ipynb")
+
+
+GOOD = {
+    "sigmoid": SIGMOID_SOLUTION.replace("### BEGIN SOLUTION\n    ", "").replace("\n    ### END SOLUTION", ""),
+    "relu": RELU_SOLUTION.replace("### BEGIN SOLUTION\n    ", "").replace("\n    ### END SOLUTION", ""),
+}
+
+
+def nbformat3_notebook() -> bytes:
+    """The correct answers saved as an nbformat 3 notebook."""
+    nb4 = student_notebook(GOOD)
+    v3 = nbformat.convert(nb4, 3)
+    return nbformat.writes(v3, version=3).encode()

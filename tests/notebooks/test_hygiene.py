@@ -1,0 +1,52 @@
+"""Every committed notebook is stored clean and well-formed."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def committed_notebooks():
+    out = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True, text=True, check=True)
+    found = sorted(ROOT / p for p in out.stdout.split())
+    # Files not yet committed are checked too, so a problem shows before the commit.
+    found += sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p not in found)
+    return found
+
+
+NOTEBOOKS = committed_notebooks()
+ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/(home|root|work|tmp|Users|usr|opt|mnt)/|[A-Za-z]:\\\\)")
+
+
+def test_there_are_notebooks():
+    assert any(p.parent.name == "notebooks" for p in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_notebook_is_clean_and_valid(path):
+    nb = nbformat.read(path, as_version=nbformat.NO_CONVERT)
+    assert nb.nbformat == 4, "notebooks must be nbformat 4"
+    nbformat.validate(nb)
+    kernelspec = nb.metadata.get("kernelspec", {})
+    assert kernelspec.get("name") == "python3", f"kernelspec must be python3, got {kernelspec}"
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert not cell.outputs, f"cell {i} has stored outputs: clear them before committing"
+            assert cell.execution_count is None, f"cell {i} has an execution count: clear it"
+        match = ABSOLUTE_PATH.search(cell.source)
+        assert match is None, f"cell {i} contains an absolute path {match.group(0)!r}"
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_course_notebook_naming_and_title(path):
+    assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), f"{path.name} is not named NN_topic.ipynb"
+    nb = json.loads(path.read_text())
+    first = nb["cells"][0]
+    assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), (
+        "the first cell must be a markdown title ('# ...')"
+    )
