@@ -5,7 +5,7 @@
   A cell that writes to stderr fails with the text it wrote.
 * Every notebook's wall time is measured (sum of its cells' setup, call and
   teardown, kernel start included) and printed at the end of the run as a
-  benchmark report, also written to ``reports/notebook-times.md``. Notebooks
+  benchmark report, also written to ``$COURSE_REPORTS/notebook-times.md`` when set. Notebooks
   over their budget are named there; the budget is a report, not an assertion.
 * A notebook as stored holds the exercise stubs: every exercise check cell (tagged
   ``check``) must report "Not attempted yet" there, not fail and not confirm
@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 
 NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
-REPORT = Path(os.environ.get("NOTEBOOK_REPORT", Path(__file__).parent / "reports" / "notebook-times.md"))
+# The report file: NOTEBOOK_REPORT, else notebook-times.md in COURSE_REPORTS (the Makefile's test
+# targets set it to reports/), else none: a plain pytest run writes nothing into the checkout.
+_REPORTS = os.environ.get("COURSE_REPORTS")
+REPORT = (
+    Path(os.environ["NOTEBOOK_REPORT"])
+    if os.environ.get("NOTEBOOK_REPORT")
+    else (Path(_REPORTS) / "notebook-times.md" if _REPORTS else None)
+)
 
 _times: dict[str, float] = defaultdict(float)
 _failed: set[str] = set()
@@ -91,7 +98,9 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(line)
     if over:
         terminalreporter.write_line(f"OVER BUDGET ({NOTEBOOK_BUDGET_S:.0f} s): " + ", ".join(over), red=True)
-    REPORT.parent.mkdir(exist_ok=True)
+    if REPORT is None:
+        return
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
     REPORT.write_text(
         f"# {header}\n\n" + "\n".join(lines) + "\n" + (f"\nOver budget: {', '.join(over)}\n" if over else "")
     )

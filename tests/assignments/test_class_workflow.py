@@ -61,7 +61,7 @@ BOB_MUTANT = Mutant(
     (("dx = dout * (x > 0)", "dx = dout * (x > 0) if x.shape[0] == 2 else dout"),),
     ("test_relu_backward",),
 )
-CHECKOUT_FILES = ("Makefile", "pyproject.toml", "README.md", "requirements", "course_utils", "assignments")
+CHECKOUT_FILES = ("Makefile", "pyproject.toml", "README.md", "requirements", "course_utils", "grader", "assignments")
 GENERATED = (
     "release",
     "submitted",

@@ -9,7 +9,7 @@
 * ``browser``: Debian's Chromium (``$CHROMIUM``, default /usr/bin/chromium)
   driven by Playwright, offline.
 * ``nb_page``: a fresh page per test. When a test fails, its screenshot goes to
-  ``reports/screenshots/FAILED-<test>.png`` and the browser's console errors and
+  ``$COURSE_REPORTS/screenshots/FAILED-<test>.png`` and the browser's console errors and
   the server log are added to the failure report.
 """
 

@@ -14,7 +14,7 @@ in Debian's Chromium (driven by Playwright) and check what is on the screen:
 * a student does one exercise: runs the stub and reads "Not attempted yet", types a typical
   mistake and reads its hint, types the solution and reads "Correct!".
 
-Screenshots of every notebook, widget and verdict go to ``reports/screenshots/``.
+Screenshots of every notebook, widget and verdict go to ``$COURSE_REPORTS/screenshots/`` (make test: reports/).
 """
 
 from __future__ import annotations

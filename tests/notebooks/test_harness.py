@@ -1,7 +1,6 @@
 """The notebook harness itself: a cell that writes to stderr fails, and times are reported."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,29 +12,38 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_nbval(tmp_path, source):
-    # The probe lives under the repo (build/ is git-ignored) so the root conftest.py applies to it.
-    probe_dir = ROOT / "build" / "harness-probe" / tmp_path.name
-    probe_dir.mkdir(parents=True, exist_ok=True)
+    probe_dir = tmp_path / "probe"
+    probe_dir.mkdir()
     nb = new_notebook(
         cells=[new_code_cell(source)],
         metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
     )
     path = probe_dir / "probe.ipynb"
     nbformat.write(nb, path)
-    env = dict(os.environ, NOTEBOOK_REPORT=str(tmp_path / "times.md"))
-    # Run from the repo root so the root conftest.py (the harness plugin) is active.
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", str(path)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    finally:
-        shutil.rmtree(probe_dir, ignore_errors=True)
-    return result
+    env = dict(os.environ, NOTEBOOK_REPORT=str(tmp_path / "times.md"), PYTHONPATH=str(ROOT))
+    # The repository's conftest.py (the harness plugin) loaded by name, outside the repository:
+    # the probe writes nothing into the checkout.
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "conftest",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(path),
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_stderr_output_fails_the_cell(tmp_path):
