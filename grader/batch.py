@@ -34,6 +34,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,29 +44,19 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .messages import Job, Status
 from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
 from .worker import file_sha256, write_json_atomic, write_text_atomic
 
 GRADER_VERSION = "1"
-STATUSES = (
-    "graded",
-    "tampered",
-    "timeout",
-    "crashed",
-    "forbidden",
-    "invalid",
-    "empty",
-    "missing",
-    "wrong_name",
-    "grader_error",
-)
+STATUSES = tuple(Status)  # the outcomes, in the order of GRADING.md's table
 
 
 @dataclass
 class Submission:
     student: str
     path: Path | None = None
-    problem: tuple[str, str] | None = None
+    problem: tuple[Status, str] | None = None  # why it cannot be graded at all
 
 
 @dataclass
@@ -85,22 +76,39 @@ class Options:
 
 # --------------------------------------------------------------- collecting
 def _safe_extract(zip_path: Path, dest: Path, max_bytes: int = 2 * 2**30) -> Path:
+    """Extract a zip of submissions into the empty folder ``dest``; returns the folder to collect
+    from (the zip's single top folder when it holds only that).
+
+    Skipped: absolute paths, paths with ``..``, macOS's ``__MACOSX`` folders, symbolic links
+    (nothing but plain files and folders is ever created, so nothing extracted can point outside
+    ``dest``) and an entry whose place is taken (a file where a folder should be). Raises
+    ValueError for a file that is not a zip, a corrupt zip, or one whose entries declare more
+    than ``max_bytes`` in all (zipfile never reads past a declared size: a lying entry fails its
+    CRC check instead)."""
     total = 0
-    with zipfile.ZipFile(zip_path) as zf:
-        for info in zf.infolist():
-            name = Path(info.filename)
-            if name.is_absolute() or ".." in name.parts or info.filename.startswith("__MACOSX"):
-                continue
-            total += info.file_size
-            if total > max_bytes:
-                raise ValueError(f"{zip_path} expands to more than {max_bytes >> 20} MiB")
-            target = dest / name
-            if info.is_dir():
-                target.mkdir(parents=True, exist_ok=True)
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(info) as src, open(target, "wb") as dst:
-                shutil.copyfileobj(src, dst)
+    try:
+        with zipfile.ZipFile(zip_path) as zf:
+            for info in zf.infolist():
+                name = Path(info.filename)
+                if name.is_absolute() or ".." in name.parts or info.filename.startswith("__MACOSX"):
+                    continue
+                if stat.S_ISLNK(info.external_attr >> 16):
+                    continue
+                total += info.file_size
+                if total > max_bytes:
+                    raise ValueError(f"{zip_path} expands to more than {max_bytes >> 20} MiB")
+                target = dest / name
+                try:
+                    if info.is_dir():
+                        target.mkdir(parents=True, exist_ok=True)
+                        continue
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with zf.open(info) as src, open(target, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                except (FileExistsError, NotADirectoryError, IsADirectoryError):
+                    continue  # "a" as a file and "a/b" too: the first one wins
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as err:
+        raise ValueError(f"{zip_path}: not a readable zip ({err})") from None
     entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir() and not list(entries[0].glob("*.ipynb")):
         return entries[0]  # a zip of the folder itself
@@ -127,11 +135,11 @@ def collect(folder: Path, assignment: str, notebook: str) -> list[Submission]:
             elif found:
                 subs.append(
                     Submission(
-                        entry.name, None, ("wrong_name", f"expected {notebook}.ipynb, found " + ", ".join(found))
+                        entry.name, None, (Status.WRONG_NAME, f"expected {notebook}.ipynb, found " + ", ".join(found))
                     )
                 )
             else:
-                subs.append(Submission(entry.name, None, ("missing", f"no notebook submitted ({notebook}.ipynb)")))
+                subs.append(Submission(entry.name, None, (Status.MISSING, f"no notebook submitted ({notebook}.ipynb)")))
     return subs
 
 
@@ -162,7 +170,7 @@ class Gradebook:
             gb.find_notebook(name, a)
             return
         except MissingEntry:
-            pass
+            pass  # a new assignment: created below
         gb.update_or_create_assignment(a)
         gb.update_or_create_notebook(name, a)
         for cell in source_nb.cells:
@@ -329,8 +337,8 @@ class Zygote:
                 if "ready" in ev:
                     self.ready = True
 
-    def submit(self, job: dict) -> None:
-        self.proc.stdin.write((json.dumps({"job": job}) + "\n").encode())
+    def submit(self, job: Job) -> None:
+        self.proc.stdin.write((json.dumps(job.to_wire()) + "\n").encode())
         self.proc.stdin.flush()
 
     def events(self, timeout: float):
@@ -340,7 +348,7 @@ class Zygote:
         try:
             self.proc.stdin.close()
         except OSError:
-            pass
+            pass  # the zygote already died: its stdin pipe is broken, nothing left to tell it
         try:
             self.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -385,10 +393,7 @@ def grade(opts: Options) -> list[dict]:
     if subs_path.suffix == ".zip":
         tmp_unzip = Path(tempfile.mkdtemp(prefix="bg-zip-"))
         subs_path = _safe_extract(subs_path, tmp_unzip)
-    try:
-        submissions = collect(subs_path, opts.assignment, notebook)
-    finally:
-        pass
+    submissions = collect(subs_path, opts.assignment, notebook)
     caps = probe()
     grader_code = "".join(sorted(file_sha256(p) for p in Path(__file__).parent.glob("*.py")))
     config_key = hashlib.sha256(
@@ -414,7 +419,7 @@ def grade(opts: Options) -> list[dict]:
                     results[sub.student] = old
                     continue
             except (OSError, ValueError):
-                pass
+                pass  # an unreadable or half-written result: grade the student again
         todo.append((sub, key, res_path))
 
     # the zygote imports what the assignment imports, once for the whole class
@@ -491,6 +496,8 @@ def notebook_imports(nb) -> list[str]:
 
 
 def _enforced(caps: dict) -> str:
+    """The summary's "enforced:" text: each mechanism in force (cgroups with their version), then
+    "not enforced: ..." with what the machine did not allow and why (see :func:`sandbox.probe`)."""
     parts = ["rlimits(AS,CPU,FSIZE,NOFILE)"]
     parts.append(
         "uid per slot + RLIMIT_NPROC"
@@ -501,13 +508,20 @@ def _enforced(caps: dict) -> str:
     )
     if caps["landlock_abi"]:
         parts.append(f"landlock v{caps['landlock_abi']}")
-    if caps["cgroup_memory"]:
-        parts.append("memory cgroup")
-    if caps["cgroup_pids"]:
-        parts.append("pids cgroup")
+    for ctrl in ("memory", "pids"):
+        if caps.get(f"cgroup_{ctrl}"):
+            parts.append(f"{ctrl} cgroup v{caps.get(f'cgroup_{ctrl}_version') or 1}")
     if caps["netns"]:
         parts.append("no network")
-    return ", ".join(parts)
+    text = ", ".join(parts)
+    if caps.get("not_enforced"):
+        text += "; not enforced: " + "; ".join(caps["not_enforced"])
+    return text
+
+
+def _slot_cgroups(caps: dict, slot: int, limits: Limits) -> SlotCgroups | None:
+    """The slot's cgroups when the machine has any (the watchdog's handle on a runaway worker's student)."""
+    return SlotCgroups(slot, caps, limits) if (caps.get("cgroup_memory") or caps.get("cgroup_pids")) else None
 
 
 def _run_jobs(
@@ -536,42 +550,40 @@ def _run_jobs(
     free_slots = list(range(opts.jobs))
     queue = list(todo)
     running: dict[str, dict] = {}
-    jobs_by_id = {}
     try:
         while queue or running:
             while queue and free_slots:
                 sub, key, res_path = queue.pop(0)
                 slot = free_slots.pop(0)
-                job = {
-                    "id": sub.student,
-                    "student": sub.student,
-                    "assignment": opts.assignment,
-                    "notebook": notebook,
-                    "path": str(sub.path) if sub.path else None,
-                    "problem": list(sub.problem) if sub.problem else None,
-                    "key": key,
-                    "source": str(source_path),
-                    "slot": slot,
-                    "caps": caps,
-                    "limits": opts.limits.to_json(),
-                    "scratch_root": scratch_root,
-                    "release_files": release_files,
-                    "result": str(res_path),
-                    "test_ids": list(tests),
-                    "max_score": max_score,
-                    "forbidden": list(forbidden),
-                    "feedback": str(feedback_root / sub.student / opts.assignment / f"{notebook}.html"),
-                    "autograded": str(autograded_root / sub.student / opts.assignment / f"{notebook}.ipynb"),
-                }
+                job = Job(
+                    id=sub.student,
+                    student=sub.student,
+                    assignment=opts.assignment,
+                    notebook=notebook,
+                    path=str(sub.path) if sub.path else None,
+                    problem=list(sub.problem) if sub.problem else None,
+                    key=key,
+                    source=str(source_path),
+                    slot=slot,
+                    caps=caps,
+                    limits=opts.limits.to_json(),
+                    scratch_root=scratch_root,
+                    release_files=release_files,
+                    result=str(res_path),
+                    test_ids=list(tests),
+                    max_score=max_score,
+                    forbidden=list(forbidden),
+                    feedback=str(feedback_root / sub.student / opts.assignment / f"{notebook}.html"),
+                    autograded=str(autograded_root / sub.student / opts.assignment / f"{notebook}.ipynb"),
+                )
                 zyg.submit(job)
-                running[job["id"]] = {"job": job, "start": time.monotonic(), "pid": None}
-                jobs_by_id[job["id"]] = job
+                running[job.id] = {"job": job, "start": time.monotonic(), "pid": None}
             for ev in zyg.events(0.2):
                 if "started" in ev and ev["started"] in running:
                     running[ev["started"]]["pid"] = ev["pid"]
                 elif "done" in ev and ev["done"] in running:
                     info = running.pop(ev["done"])
-                    free_slots.append(info["job"]["slot"])
+                    free_slots.append(info["job"].slot)
                     _collect_result(info["job"], ev.get("code"), gradebook, results, log)
             # watchdog: a worker that outlives its notebook budget by a lot is killed
             overall = opts.limits.notebook_timeout + 4 * opts.limits.interrupt_grace + 60
@@ -580,43 +592,27 @@ def _run_jobs(
                     try:
                         os.kill(info["pid"], signal.SIGKILL)
                     except OSError:
-                        pass
-                    slot = info["job"]["slot"]
-                    kill_slot(
-                        UID_BASE + slot if caps["setuid"] else None,
-                        SlotCgroups(slot, caps, opts.limits)
-                        if (caps["cgroup_memory"] or caps["cgroup_pids"])
-                        else None,
-                        None,
-                    )
+                        pass  # it ended meanwhile
+                    slot = info["job"].slot
+                    kill_slot(UID_BASE + slot if caps["setuid"] else None, _slot_cgroups(caps, slot, opts.limits), None)
                     info["start"] = float("inf")  # its "done" event will follow
     finally:
         zyg.close()
         shutil.rmtree(scratch_root, ignore_errors=True)
 
 
-def _collect_result(job, code, gradebook, results, log):
-    path = Path(job["result"])
+def _collect_result(job: Job, code, gradebook, results, log):
+    """Read the result file a finished worker wrote (or record a grader error when there is
+    none), import it into the gradebook and log its line."""
+    path = Path(job.result)
     try:
         res = json.loads(path.read_text())
-        if res.get("key") != job["key"]:
+        if res.get("key") != job.key:
             raise ValueError("stale result")
     except (OSError, ValueError):
-        res = {
-            "student": job["student"],
-            "assignment": job["assignment"],
-            "notebook": job["notebook"],
-            "key": job["key"],
-            "scores": {gid: 0.0 for gid in job["test_ids"]},
-            "score": 0.0,
-            "max_score": job["max_score"],
-            "status": "grader_error",
-            "reason": f"the grading process ended without a result (exit code {code})",
-            "notes": [],
-            "graded_at": time.time(),
-        }
+        res = job.result_record(Status.GRADER_ERROR, f"the grading process ended without a result (exit code {code})")
         write_json_atomic(path, res)
-    results[job["student"]] = res
+    results[job.student] = res
     if gradebook:
         gradebook.record(res)
     log(

@@ -46,6 +46,7 @@ import nbformat
 
 from .codec import Channel, ProtocolError, StudentTimeout, decode
 from .feedback import HIDDEN_RE, hidden_lines, public_error, public_source  # noqa: F401 (re-exported)
+from .messages import Exec, Get, RunState, Status
 from .sandbox import Limits, _Capture
 
 MAX_NOTEBOOK_BYTES = 50 * 2**20
@@ -54,7 +55,7 @@ MAX_NOTEBOOK_BYTES = 50 * 2**20
 class SubmissionError(Exception):
     """The submission cannot be graded; ``status`` and the message say why."""
 
-    def __init__(self, status: str, reason: str):
+    def __init__(self, status: Status, reason: str):
         super().__init__(reason)
         self.status, self.reason = status, reason
 
@@ -66,21 +67,23 @@ def read_submission(path) -> tuple[nbformat.NotebookNode, list[str]]:
     try:
         size = os.path.getsize(path)
     except OSError as err:
-        raise SubmissionError("missing", f"cannot read the notebook: {err.strerror}") from None
+        raise SubmissionError(Status.MISSING, f"cannot read the notebook: {err.strerror}") from None
     if size > MAX_NOTEBOOK_BYTES:
-        raise SubmissionError("invalid", f"notebook is {size / 2**20:.0f} MiB (limit {MAX_NOTEBOOK_BYTES >> 20} MiB)")
+        raise SubmissionError(
+            Status.INVALID, f"notebook is {size / 2**20:.0f} MiB (limit {MAX_NOTEBOOK_BYTES >> 20} MiB)"
+        )
     with open(path, "rb") as fh:
         raw = fh.read()
     if not raw.strip():
-        raise SubmissionError("invalid", "the file is empty (0 bytes of JSON)")
+        raise SubmissionError(Status.INVALID, "the file is empty (0 bytes of JSON)")
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise SubmissionError("invalid", "not a notebook: the file is not UTF-8 text") from None
+        raise SubmissionError(Status.INVALID, "not a notebook: the file is not UTF-8 text") from None
     except json.JSONDecodeError as err:
         truncated = err.pos >= len(raw.decode("utf-8", "replace").rstrip()) - 1
         raise SubmissionError(
-            "invalid",
+            Status.INVALID,
             (
                 "truncated JSON: the file ends before the notebook does"
                 if truncated
@@ -88,21 +91,21 @@ def read_submission(path) -> tuple[nbformat.NotebookNode, list[str]]:
             ),
         ) from None
     except RecursionError:
-        raise SubmissionError("invalid", "not JSON: nested too deeply") from None
+        raise SubmissionError(Status.INVALID, "not JSON: nested too deeply") from None
     if type(data) is not dict or "cells" not in data and "worksheets" not in data or "nbformat" not in data:
-        raise SubmissionError("invalid", "valid JSON but not a notebook (no 'cells'/'nbformat')")
+        raise SubmissionError(Status.INVALID, "valid JSON but not a notebook (no 'cells'/'nbformat')")
     major = data.get("nbformat")
     if major not in (3, 4):
-        raise SubmissionError("invalid", f"unsupported nbformat version {major!r}")
+        raise SubmissionError(Status.INVALID, f"unsupported nbformat version {major!r}")
     try:
         nb = nbformat.reads(raw.decode("utf-8"), as_version=4)
         if major == 3:
             notes.append("converted from nbformat 3 to 4")
         nbformat.validate(nb)
     except Exception as err:  # noqa: BLE001 - nbformat raises many kinds
-        raise SubmissionError("invalid", f"not a valid notebook: {str(err).splitlines()[0][:200]}") from None
+        raise SubmissionError(Status.INVALID, f"not a valid notebook: {str(err).splitlines()[0][:200]}") from None
     if not any(c.cell_type == "code" for c in nb.cells):
-        raise SubmissionError("empty", "the notebook has no code cells")
+        raise SubmissionError(Status.EMPTY, "the notebook has no code cells")
     return nb, notes
 
 
@@ -324,7 +327,7 @@ class CheckerNamespace(dict):
         if name in self._cache:
             return self._cache[name]
         try:
-            reply = self._chan.request({"op": "get", "target": {"name": name}})
+            reply = self._chan.request(Get({"name": name}))
         except ProtocolError:
             raise KeyError(name) from None
         if "module" in reply:
@@ -418,21 +421,21 @@ class TestResult:
     public_message: str  # shown to the student
 
 
-def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_dead) -> tuple[dict, list[str], str]:
+def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_dead) -> tuple[dict, list[str], RunState]:
     """Run the plan. Returns (test results by grade_id, events, final state)."""
     ns = CheckerNamespace(chan)
     setup_done: set[int] = set()
     results: dict[str, TestResult] = {}
     events: list[str] = []
     start = time.monotonic()
-    state = "ok"
+    state = RunState.OK
     for k, entry in enumerate(plan.entries):
         cell = entry.cell
         if entry.role in ("markdown", "missing") or cell.cell_type != "code":
             continue
         left = limits.notebook_timeout - (time.monotonic() - start)
-        if left <= 0 and state == "ok":
-            state = "timeout"
+        if left <= 0 and state == RunState.OK:
+            state = RunState.TIMEOUT
             events.append(
                 f"notebook time limit ({limits.notebook_timeout:.0f} s) reached at cell {k + 1}; "
                 "the remaining cells were not run"
@@ -446,7 +449,7 @@ def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_de
             chan.deadline = time.monotonic() + budget
             ns._cache.clear()
             try:
-                reply = chan.request({"op": "exec", "code": cell.source, "index": k})
+                reply = chan.request(Exec(cell.source, k))
             except StudentTimeout:
                 events.append(f"cell {k + 1} exceeded its time limit ({budget:.0f} s) and was interrupted")
                 cell.outputs = [_output_error("TimeoutError", f"cell exceeded its time limit of {budget:.0f} s", "")]
@@ -454,7 +457,7 @@ def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_de
             except ProtocolError as err:
                 why = on_dead(None) or str(err)
                 events.append(f"student process ended during cell {k + 1}: {why}")
-                state = "crashed" if state == "ok" else state
+                state = RunState.CRASHED if state == RunState.OK else state
                 cell.outputs = [_output_error("DeadKernelError", why, "")]
                 continue
             finally:
@@ -520,8 +523,8 @@ def execute_plan(plan: Plan, chan: Channel, limits: Limits, student_alive, on_de
                 public = public_error(ename, evalue, lines[-1] if lines else None, hidden)
                 results[gid] = TestResult(gid, points, 0.0, False, f"{ename}: {evalue}", public)
             cell.outputs = outs
-    if not student_alive() and state == "ok" and chan.dead:
-        state = "crashed"
+    if not student_alive() and state == RunState.OK and chan.dead:
+        state = RunState.CRASHED
     return results, events, state
 
 

@@ -47,6 +47,8 @@ from builtins import (  # noqa: E402,A004,UP029 - bound on purpose (see above)
 
 import numpy as np
 
+from .messages import Call, GetAttr, GetItem, Len, Op, SetAttr, SetItem, _Request
+
 MAX_MESSAGE = 64 * 2**20
 MAX_DEPTH = 8
 MAX_ITEMS = 100_000
@@ -115,7 +117,10 @@ def _array_to_b64(arr: np.ndarray) -> str:
 def _array_from_b64(text) -> np.ndarray:
     if type(text) is not str:
         raise ProtocolError("array payload is not a string")
-    arr = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+    try:
+        arr = np.load(io.BytesIO(base64.b64decode(text, validate=True)), allow_pickle=False)
+    except Exception as err:  # noqa: BLE001 - bad base64, a truncated or pickled .npy: all hostile input
+        raise ProtocolError(f"array payload is not a valid .npy: {type(err).__name__}") from None
     if type(arr) is not np.ndarray or arr.dtype.kind not in _NUMERIC_KINDS + "U":
         raise ProtocolError("array payload has a non-numeric dtype")
     return arr
@@ -297,16 +302,20 @@ class Channel:
 
         return encode(value, cb)
 
-    def request(self, msg: dict):
+    def request(self, req: _Request) -> dict:
+        """Send ``req`` (a :mod:`grader.messages` request) and return the reply with its id,
+        serving callbacks meanwhile; raises StudentTimeout past the deadline, ProtocolError
+        when the student process is gone or sent garbage."""
         if self.dead:
             raise ProtocolError(self.dead)
         self._seq += 1
+        msg = req.to_wire()
         msg["id"] = seq = self._seq
         try:
             send_msg(self.sock, msg)
             while True:
                 reply = recv_msg(self.sock, self.deadline)
-                if reply.get("op") == "callback":
+                if reply.get("op") == Op.CALLBACK:
                     self._serve_callback(reply)
                     continue
                 if reply.get("id") != seq:
@@ -346,9 +355,7 @@ class Channel:
     def call(self, target: dict, args, kwargs):
         enc_args = [self._encode_arg(a) for a in args]
         enc_kwargs = {str(k): self._encode_arg(v) for k, v in kwargs.items()}
-        reply = self.request(
-            {"op": "call", "target": target, "args": enc_args, "kwargs": enc_kwargs, "errstate": np.geterr()}
-        )
+        reply = self.request(Call(target, enc_args, enc_kwargs, np.geterr()))
         _reemit_warnings(reply.get("warnings"))
         # arrays passed in come back as they are after the call, so a test can
         # see a function that modified its input in place
@@ -361,7 +368,7 @@ class Channel:
                         if type(new) is np.ndarray and new.shape == arg.shape and arg.flags.writeable:
                             np.copyto(arg, new, casting="unsafe")
                     except (ProtocolError, ValueError, TypeError):
-                        pass
+                        pass  # a malformed copy-back: the test keeps its own array as it was
         return self.value_of(reply)
 
 
@@ -394,34 +401,25 @@ class Remote:
     def __getattr__(self, name):
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        reply = self._chan.request({"op": "getattr", "target": {"handle": self._handle}, "name": name})
+        reply = self._chan.request(GetAttr({"handle": self._handle}, name))
         return self._chan.value_of(reply)
 
     def __setattr__(self, name, value):
-        reply = self._chan.request(
-            {"op": "setattr", "target": {"handle": self._handle}, "name": name, "value": self._chan._encode_arg(value)}
-        )
+        reply = self._chan.request(SetAttr({"handle": self._handle}, name, self._chan._encode_arg(value)))
         self._chan.value_of(reply)
 
     def __getitem__(self, key):
-        reply = self._chan.request(
-            {"op": "getitem", "target": {"handle": self._handle}, "key": self._chan._encode_arg(key)}
-        )
+        reply = self._chan.request(GetItem({"handle": self._handle}, self._chan._encode_arg(key)))
         return self._chan.value_of(reply)
 
     def __setitem__(self, key, value):
         reply = self._chan.request(
-            {
-                "op": "setitem",
-                "target": {"handle": self._handle},
-                "key": self._chan._encode_arg(key),
-                "value": self._chan._encode_arg(value),
-            }
+            SetItem({"handle": self._handle}, self._chan._encode_arg(key), self._chan._encode_arg(value))
         )
         self._chan.value_of(reply)
 
     def __len__(self):
-        reply = self._chan.request({"op": "len", "target": {"handle": self._handle}})
+        reply = self._chan.request(Len({"handle": self._handle}))
         value = self._chan.value_of(reply)
         if type(value) is not int:
             raise TypeError("len() of a student object did not return an int")

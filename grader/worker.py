@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from .messages import Job, RunState, Status
+
 PRELOAD = (
     "numpy",
     "torch",
@@ -84,59 +86,49 @@ def _death_reason(pid: int, cgroups) -> str | None:
     return f"the student process exited (exit code {os.WEXITSTATUS(status)}, e.g. os._exit)"
 
 
-def grade_job(job: dict) -> dict:
-    """Grade one student's notebook (runs in a forked worker, as root or the user)."""
+def grade_job(job: Job) -> dict:
+    """Grade one student's notebook (runs in a forked worker, as root or the user); returns
+    the result written to ``job.result``."""
     import nbformat
 
     from .check import SubmissionError, build_plan, execute_plan, feedback_html, forbidden_uses, read_submission
     from .codec import Channel, ProtocolError, StudentTimeout, recv_msg
     from .sandbox import Limits, kill_slot, start_student
 
-    limits = Limits(**job["limits"])
-    result = {
-        "student": job["student"],
-        "assignment": job["assignment"],
-        "notebook": job["notebook"],
-        "key": job["key"],
-        "scores": {},
-        "score": 0.0,
-        "max_score": job["max_score"],
-        "status": "graded",
-        "reason": "",
-        "notes": [],
-        "graded_at": time.time(),
-    }
+    limits = Limits.from_json(job.limits)
+    result = job.result_record(Status.GRADED, "")
+    result["scores"] = {}
     t0 = time.monotonic()
-    problem = job.get("problem")
+    problem = job.problem
     nb = None
     try:
         if problem:
-            raise SubmissionError(problem[0], problem[1])
-        nb, notes = read_submission(job["path"])
+            raise SubmissionError(Status(problem[0]), problem[1])
+        nb, notes = read_submission(job.path)
         result["notes"] += notes
     except SubmissionError as err:
         result["status"], result["reason"] = err.status, err.reason
     if nb is None:
-        result["scores"] = {gid: 0.0 for gid in job["test_ids"]}
+        result["scores"] = {gid: 0.0 for gid in job.test_ids}
         html = (
-            f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><h1>{job['assignment']}: "
-            f"feedback</h1><p>Score: 0 / {job['max_score']:g}. Your notebook could not be graded: "
+            f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body><h1>{job.assignment}: "
+            f"feedback</h1><p>Score: 0 / {job.max_score:g}. Your notebook could not be graded: "
             f"{_esc(result['reason'])}</p></body></html>"
         )
-        write_text_atomic(Path(job["feedback"]), html, public=True)
+        write_text_atomic(Path(job.feedback), html, public=True)
         result["seconds"] = time.monotonic() - t0
-        write_json_atomic(Path(job["result"]), result)
+        write_json_atomic(Path(job.result), result)
         return result
 
-    scratch = Path(tempfile.mkdtemp(prefix=f"s{job['slot']}-", dir=job["scratch_root"]))
-    for extra in job.get("release_files", []):
+    scratch = Path(tempfile.mkdtemp(prefix=f"s{job.slot}-", dir=job.scratch_root))
+    for extra in job.release_files:
         try:
             shutil.copy(extra, scratch / Path(extra).name)
         except OSError:
-            pass
-    caps = job["caps"]
+            pass  # a release file that vanished: the student's code sees it missing, as in Jupyter
+    caps = job.caps
     # fork the sandbox BEFORE reading any secret: it inherits nothing worth stealing
-    pid, sock, cgroups, uid = start_student(job["slot"], caps, limits, scratch, forbidden=job.get("forbidden", ()))
+    pid, sock, cgroups, uid = start_student(job.slot, caps, limits, scratch, forbidden=job.forbidden)
     dead_reason: list[str] = []
 
     def on_dead(why):
@@ -161,17 +153,17 @@ def grade_job(job: dict) -> dict:
                 if msg.get("id") == seq:
                     return
         except (StudentTimeout, ProtocolError):
-            pass
+            pass  # no answer within the grace time, or the process is gone: killed just below
         kill_slot(uid, cgroups, pid)
         chan.dead = "stopped: it did not respond to an interrupt after the time limit"
         dead_reason.append("stopped after the time limit (it ignored the interrupt)")
 
     try:
-        source_nb = nbformat.read(job["source"], as_version=4)
+        source_nb = nbformat.read(job.source, as_version=4)
         plan = build_plan(source_nb, nb)
-        uses = forbidden_uses(plan, source_nb, job.get("forbidden", ()))
+        uses = forbidden_uses(plan, source_nb, job.forbidden)
         if uses:  # e.g. the answer computed with torch autograd in a numpy-only assignment
-            results, events, state = {}, [], "forbidden"
+            results, events, state = {}, [], RunState.FORBIDDEN
             plan.notes.append("forbidden module: " + "; ".join(uses))
         else:
             chan = Channel(sock, on_timeout=on_timeout)
@@ -183,53 +175,53 @@ def grade_job(job: dict) -> dict:
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
-            pass
+            pass  # already reaped (by _death_reason)
         sock.close()
         shutil.rmtree(scratch, ignore_errors=True)
     score = sum(r.score for r in results.values())
-    result["scores"] = {gid: results[gid].score if gid in results else 0.0 for gid in job["test_ids"]}
+    result["scores"] = {gid: results[gid].score if gid in results else 0.0 for gid in job.test_ids}
     result["tests"] = {
         gid: {"score": r.score, "points": r.points, "message": r.message[:500]} for gid, r in results.items()
     }
     result["score"] = round(score, 6)
     result["notes"] += plan.notes + events
-    if state == "forbidden":
-        result["status"] = "forbidden"
+    if state == RunState.FORBIDDEN:
+        result["status"] = Status.FORBIDDEN
         result["reason"] = plan.notes[-1] + " (not allowed in this assignment; no credit)"
-    elif state == "crashed" or dead_reason:
-        timed_out = state == "timeout" or any("time limit" in r for r in dead_reason)
-        result["status"] = "timeout" if timed_out else "crashed"
+    elif state == RunState.CRASHED or dead_reason:
+        timed_out = state == RunState.TIMEOUT or any("time limit" in r for r in dead_reason)
+        result["status"] = Status.TIMEOUT if timed_out else Status.CRASHED
         result["reason"] = "; ".join(
             dict.fromkeys([e for e in events if "ended" in e or "limit" in e] + dead_reason[-1:])
         )
-    elif state == "timeout" or any("time limit" in e for e in events):
-        result["status"] = "timeout"
+    elif state == RunState.TIMEOUT or any("time limit" in e for e in events):
+        result["status"] = Status.TIMEOUT
         result["reason"] = "; ".join(e for e in events if "time limit" in e)
     elif plan.tampered:
-        result["status"] = "tampered"
+        result["status"] = Status.TAMPERED
         result["reason"] = "; ".join(n for n in plan.notes if "restored" in n or "duplicate" in n or "changed" in n)
     else:
         result["reason"] = "; ".join(plan.notes)
     result["reason"] = result["reason"][:500]
     out_nb = nbformat.v4.new_notebook(cells=[e.cell for e in plan.entries], metadata=source_nb.metadata)
-    write_text_atomic(Path(job["autograded"]), nbformat.writes(out_nb))
+    write_text_atomic(Path(job.autograded), nbformat.writes(out_nb))
     write_text_atomic(
-        Path(job["feedback"]),
+        Path(job.feedback),
         feedback_html(
-            job["student"],
-            job["assignment"],
-            job["notebook"],
+            job.student,
+            job.assignment,
+            job.notebook,
             plan,
             results,
             result["status"],
             result["reason"],
             score,
-            job["max_score"],
+            job.max_score,
         ),
         public=True,
     )
     result["seconds"] = time.monotonic() - t0
-    write_json_atomic(Path(job["result"]), result)
+    write_json_atomic(Path(job.result), result)
     return result
 
 
@@ -239,29 +231,22 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-def _run_worker(job: dict) -> int:
-
+def _run_worker(job: Job) -> int:
+    """Grade ``job`` in this forked worker; returns its exit code (0 graded, 2 grader error recorded,
+    3 not even that could be written)."""
     try:
         grade_job(job)
         return 0
     except BaseException as exc:  # noqa: BLE001 - recorded for this student, the batch goes on
         import traceback
 
-        err = {
-            "student": job["student"],
-            "assignment": job["assignment"],
-            "notebook": job["notebook"],
-            "key": job["key"],
-            "scores": {gid: 0.0 for gid in job["test_ids"]},
-            "score": 0.0,
-            "max_score": job["max_score"],
-            "status": "grader_error",
-            "reason": f"the grader failed on this submission: {type(exc).__name__}: {exc}"[:500],
-            "notes": [traceback.format_exc()[-2000:]],
-            "graded_at": time.time(),
-        }
+        err = job.result_record(
+            Status.GRADER_ERROR,
+            f"the grader failed on this submission: {type(exc).__name__}: {exc}"[:500],
+            [traceback.format_exc()[-2000:]],
+        )
         try:
-            write_json_atomic(Path(job["result"]), err)
+            write_json_atomic(Path(job.result), err)
         except OSError:
             return 3
         return 2
@@ -277,13 +262,13 @@ def zygote() -> None:
     for name in list(PRELOAD) + extra:
         try:
             __import__(name)
-        except Exception:  # noqa: BLE001 - optional
+        except Exception:  # noqa: BLE001 - optional: a worker imports what it needs itself
             pass
     try:
         import torch
 
         torch.set_num_threads(1)
-    except Exception:  # noqa: BLE001
+    except Exception:  # noqa: BLE001 - torch is optional (numpy-only assignments)
         pass
     out = sys.stdout
     stdin_fd = sys.stdin.fileno()
@@ -302,7 +287,7 @@ def zygote() -> None:
                 line, buf = buf.split(b"\n", 1)
                 if not line.strip():
                     continue
-                job = json.loads(line)["job"]
+                job = Job.from_wire(json.loads(line))
                 pid = os.fork()
                 if pid == 0:
                     set_pdeathsig()
@@ -310,8 +295,8 @@ def zygote() -> None:
                     os.dup2(devnull, 0)
                     os.dup2(devnull, 1)
                     os._exit(_run_worker(job))
-                running[pid] = job["id"]
-                print(json.dumps({"started": job["id"], "pid": pid}), file=out, flush=True)
+                running[pid] = job.id
+                print(json.dumps({"started": job.id, "pid": pid}), file=out, flush=True)
         while running:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)

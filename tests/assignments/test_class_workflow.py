@@ -75,6 +75,7 @@ GENERATED = (
 )
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         sys.platform != "linux" or os.geteuid() != 0, reason="creates Linux users: run as root (CI does)"
     ),

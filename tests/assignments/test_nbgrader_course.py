@@ -32,6 +32,7 @@ import nbformat
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
 ASSIGNMENTS = ("backprop", "convolution")

@@ -29,6 +29,7 @@ from grader import batch as batch_grade  # noqa: E402
 from grader.sandbox import Limits  # noqa: E402
 
 pytestmark = [
+    pytest.mark.slow,  # every test here runs the whole batch grader (nbgrader, the zygote, sandboxes)
     pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the batch grader needs Linux"),
     # the "duplicated_ids" submission copies a cell, id and all; nbformat warns while reading it, as it should
     pytest.mark.filterwarnings("ignore:Non-unique cell id"),

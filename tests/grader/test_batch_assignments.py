@@ -27,9 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "assignments" / "source" / "backprop" / "backprop.ipynb"
 STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 
-pytestmark = pytest.mark.skipif(
-    not SOURCE.exists() or not sys.platform.startswith("linux"), reason="needs the backprop assignment and Linux"
-)
+pytestmark = [
+    pytest.mark.slow,  # grades the real assignment with the batch grader
+    pytest.mark.skipif(
+        not SOURCE.exists() or not sys.platform.startswith("linux"), reason="needs the backprop assignment and Linux"
+    ),
+]
 
 
 def _release(nb):

@@ -1,0 +1,208 @@
+"""grader.codec: what crosses between the student process and the checker is plain data,
+copied; anything else is a handle or refused; hostile or oversized messages are rejected.
+Also the message types of grader.messages (same wire format as the dicts they replace)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+
+import numpy as np
+import pytest
+
+from grader import codec
+from grader.codec import ProtocolError, Refused, Remote, decode, encode, recv_msg, send_msg
+from grader.messages import Call, Callback, Exec, Get, GetAttr, Job, Len, Op, SetItem, Status
+
+
+def roundtrip(value):
+    """Encode, send through JSON text (as the socket does), decode."""
+    return decode(json.loads(json.dumps(encode(value))))
+
+
+@pytest.mark.parametrize(
+    "value", [None, True, False, 0, -7, 2**70, 1.5, "text", "", [], (), {}, [1, [2, (3, "x")]], {"a": (1, 2.0)}]
+)
+def test_plain_values_round_trip_with_their_exact_types(value):
+    out = roundtrip(value)
+    assert out == value and type(out) is type(value)
+
+
+def test_special_floats_and_numpy_scalars():
+    out = roundtrip([float("nan"), float("inf"), float("-inf"), np.float32(1.5), np.int64(-3), np.bool_(True)])
+    assert np.isnan(out[0]) and out[1:3] == [float("inf"), float("-inf")]
+    assert type(out[3]) is np.float32 and out[3] == 1.5
+    assert type(out[4]) is np.int64 and out[4] == -3
+    assert type(out[5]) is np.bool_
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int8", "uint16", "complex128", "bool", "<U3"])
+def test_arrays_round_trip_as_exact_ndarrays(dtype):
+    arr = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
+    out = roundtrip({"w": arr, "pair": (arr[0], arr.T)})
+    assert type(out["w"]) is np.ndarray and out["w"].dtype == arr.dtype and np.array_equal(out["w"], arr)
+    assert np.array_equal(out["pair"][1], arr.T)
+    assert out["w"] is not arr  # a copy, never the object
+
+
+def test_dict_keys_of_every_plain_kind():
+    value = {1: "a", "b": 2, (1, 2): [3], None: 0.5, 2.5: True}
+    assert roundtrip(value) == value
+
+
+def test_non_plain_values_are_refused_or_become_handles():
+    class Sub(np.ndarray):
+        pass
+
+    obj_arr = np.array([object()], dtype=object)
+    assert isinstance(roundtrip(obj_arr), Refused)
+    assert isinstance(roundtrip(np.zeros(2).view(Sub)), Refused)
+    with pytest.raises(TypeError, match="numpy array"):
+        bool(roundtrip(obj_arr) == 1)
+    with pytest.raises(TypeError, match="cannot send"):
+        encode(object())  # the checker side has no handle maker: nothing but plain data leaves it
+    handles = []
+    assert encode(lambda: 1, lambda o: handles.append(o) or {"__handle__": 1}) == {"__handle__": 1}
+    assert len(handles) == 1
+
+
+def test_oversized_or_too_deep_values_are_refused():
+    with pytest.raises(TypeError, match="too large"):
+        encode(list(range(codec.MAX_ITEMS + 1)))
+    deep = []
+    for _ in range(codec.MAX_DEPTH + 2):
+        deep = [deep]
+    with pytest.raises(TypeError, match="too deeply"):
+        encode(deep)
+    with pytest.raises(ProtocolError):
+        decode(json.loads(json.dumps(deep)))
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        {"__f__": "1e308"},  # only nan/inf travel as text
+        {"__nd__": 5},
+        {"__nd__": "not base64!"},
+        {"__np__": None},
+        {"__tuple__": "x"},
+        {"__dict__": [[1]]},
+        {"__dict__": [[[1, 2], 3]]},  # a list is not a valid key
+        {"__handle__": 1},  # a handle where none may come (no make_remote)
+        {"__what__": 1},
+        {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5},
+        3 + 0j,
+    ],
+)
+def test_hostile_encodings_are_rejected(wire):
+    with pytest.raises(ProtocolError):
+        decode(wire)
+
+
+def test_pickled_object_arrays_are_never_loaded():
+    import base64
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ProtocolError):
+        decode({"__nd__": base64.b64encode(buf.getvalue()).decode()})
+
+
+def test_framing_rejects_oversized_unreadable_and_non_object_messages():
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(struct.pack(">I", codec.MAX_MESSAGE + 1))
+        with pytest.raises(ProtocolError, match="over the"):
+            recv_msg(b, deadline=None)
+    for payload in (b"{not json", b"[1, 2]", b"\xff\xfe"):
+        a, b = socket.socketpair()
+        with a, b:
+            a.sendall(struct.pack(">I", len(payload)) + payload)
+            with pytest.raises(ProtocolError):
+                recv_msg(b)
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(b"\x00\x00")
+        a.close()
+        with pytest.raises(ProtocolError, match="closed"):
+            recv_msg(b)
+
+
+def test_a_silent_peer_times_out():
+    import time
+
+    a, b = socket.socketpair()
+    with a, b, pytest.raises(codec.StudentTimeout):
+        recv_msg(b, deadline=time.monotonic() + 0.05)
+
+
+def test_remote_handles_refuse_comparison_and_truth():
+    chan = codec.Channel(socket.socketpair()[0])
+    r = chan.make_remote({"__handle__": 3, "type": "Liar", "name": "liar"})
+    assert isinstance(r, Remote) and repr(r) == "<student Liar liar>"
+    for op in (lambda: r == 1, lambda: bool(r), lambda: float(r), lambda: list(r), lambda: 1 in r):
+        with pytest.raises(TypeError, match="student object"):
+            op()
+    with pytest.raises(ProtocolError):
+        chan.make_remote({"__handle__": "1"})
+
+
+def test_student_errors_keep_builtin_types_only():
+    with pytest.raises(FloatingPointError, match="overflow"):
+        codec.raise_student_error({"ename": "FloatingPointError", "evalue": "overflow"})
+    with pytest.raises(codec.StudentError, match="SystemExit"):
+        codec.raise_student_error({"ename": "SystemExit", "evalue": "0"})
+    with pytest.raises(codec.StudentError):
+        codec.raise_student_error({"ename": "StopIteration"})
+
+
+def test_messages_keep_the_wire_format():
+    assert Exec("x = 1", 3).to_wire() == {"op": "exec", "code": "x = 1", "index": 3}
+    assert Get({"name": "f"}).to_wire() == {"op": "get", "target": {"name": "f"}}
+    assert GetAttr({"handle": 1}, "w").to_wire() == {"op": "getattr", "target": {"handle": 1}, "name": "w"}
+    assert SetItem({"handle": 1}, 0, None).to_wire() == {
+        "op": "setitem",
+        "target": {"handle": 1},
+        "key": 0,
+        "value": None,
+    }
+    assert Len({"handle": 2}).to_wire() == {"op": "len", "target": {"handle": 2}}
+    call = Call({"handle": 1}, [1], {}, {"over": "raise"}).to_wire()
+    assert call == {"op": "call", "target": {"handle": 1}, "args": [1], "kwargs": {}, "errstate": {"over": "raise"}}
+    assert Callback(4, [], {"__dict__": []}).to_wire()["op"] == "callback"
+    assert json.loads(json.dumps(Exec("", 0).to_wire()))["op"] == Op.EXEC
+
+
+def test_channel_sends_a_request_with_an_id_and_reads_the_matching_reply():
+    a, b = socket.socketpair()
+    with a, b:
+        chan = codec.Channel(a)
+        send_msg(b, {"id": 99, "value": "stale"})  # a late reply to an earlier request is skipped
+        send_msg(b, {"id": 1, "value": 7})
+        reply = chan.request(Get({"name": "x"}))
+        assert recv_msg(b) == {"op": "get", "target": {"name": "x"}, "id": 1}
+        assert chan.value_of(reply) == 7
+
+
+def test_status_is_text_in_json_and_csv():
+    import csv
+    import io
+
+    assert json.dumps({"status": Status.WRONG_NAME}) == '{"status": "wrong_name"}'
+    buf = io.StringIO()
+    csv.writer(buf).writerow([Status.GRADER_ERROR])
+    assert buf.getvalue().strip() == "grader_error" and f"{Status.TIMEOUT:<8}|" == "timeout |"
+    assert Status("crashed") is Status.CRASHED
+
+
+def test_job_round_trips_through_its_json_line():
+    job = Job(
+        id="ann", student="ann", assignment="toy", notebook="toy", path="/x.ipynb", problem=None, key="k",
+        source="/s.ipynb", slot=0, caps={}, limits={}, scratch_root="/tmp", release_files=[], result="/r.json",
+        test_ids=["t"], max_score=3.0, forbidden=["torch"], feedback="/f.html", autograded="/a.ipynb",
+    )  # fmt: skip
+    assert Job.from_wire(json.loads(json.dumps(job.to_wire()))) == job
+    record = job.result_record(Status.MISSING, "no notebook")
+    assert record["scores"] == {"t": 0.0} and json.loads(json.dumps(record))["status"] == "missing"
