@@ -3,13 +3,14 @@
 Modules (flat, one job each):
 
 * :mod:`course_utils.runtime`  - ``device()`` and ``seed_everything()``
-* :mod:`course_utils.datasets` - toy 2-D sets, 8x8 digits, a photo, sequences, text, MNIST
+* :mod:`course_utils.datasets` - toy 2-D sets, 8x8 digits, a photo, sequences, text
 * :mod:`course_utils.plots`    - every picture the notebooks draw, in one style
 * :mod:`course_utils.training` - the fit/evaluate loop with a progress bar
 * :mod:`course_utils.widgets`  - interactive explorers built on plain, tested functions
 * :mod:`course_utils.linear`, :mod:`~course_utils.activations`, :mod:`~course_utils.layers`,
-  :mod:`~course_utils.conv`, :mod:`~course_utils.models`, :mod:`~course_utils.sequence`,
-  :mod:`~course_utils.generative`, :mod:`~course_utils.rl` - each notebook's reference code
+  :mod:`~course_utils.conv`, :mod:`~course_utils.models`, :mod:`~course_utils.recurrent`,
+  :mod:`~course_utils.text`, :mod:`~course_utils.generative`, :mod:`~course_utils.rl` - each
+  notebook's reference code
 * :mod:`course_utils.exercises` - the notebooks' exercises and self-checks (one module per notebook)
 * :mod:`course_utils.diagrams`  - drawn diagrams of each notebook's central structure, with alt text
 * :mod:`course_utils.grading`   - the comparisons behind the exercises and the graded assignments

@@ -4,30 +4,33 @@
   derivative written the way the deck writes it (sigmoid' = f (1 - f), ...).
 * :func:`torch_activation` - the same functions from ``torch``, for autograd checks;
   :func:`autograd_derivative` - df/dx computed by ``torch.autograd``.
-* :func:`activation_module`, :func:`mlp` - ``nn.Module`` versions for training.
+* :func:`activation_module` - the ``nn.Module`` versions for training, and :func:`mlp`,
+  the course's one builder of fully connected networks (:mod:`course_utils.models`
+  and :mod:`course_utils.rl` build theirs with it).
 * :func:`train_mlp_2d` - the "playground" trainer: a small MLP on a 2-D
-  two-class dataset, fast enough to retrain on every widget change.
+  two-class dataset, fast enough to retrain on every widget change;
+  :func:`train_mlp_restarts` trains many small nets side by side. Both run
+  :func:`course_utils.training.fit` on the full batch.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
+from .layers import sigmoid as _sigmoid
 from .runtime import device as default_device
+from .runtime import keeps_global_rng
+from .training import fit
 
 LEAKY_SLOPE = 0.1  # a in leaky ReLU (fixed)
 PRELU_SLOPE = 0.25  # a in parametric ReLU (learned; 0.25 is torch's starting value)
 ELU_ALPHA = 1.0
-
-
-def _sigmoid(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))  # = 1 / (1 + e^-x), without overflow
 
 
 def _elu(x):
@@ -142,21 +145,46 @@ def activation_module(name: str) -> nn.Module:
     }[name]()
 
 
-def mlp(sizes, activation: str = "tanh") -> nn.Sequential:
+def mlp(
+    sizes: Sequence[int],
+    activation: str | Callable[[], nn.Module] = "tanh",
+    *,
+    dropout: float = 0.0,
+    flatten: bool = False,
+) -> nn.Sequential:
     """A fully connected network: Linear, activation, Linear, ..., Linear (no activation at the end).
 
+    The course's one MLP builder: the classifiers and the autoencoder of :mod:`course_utils.models`,
+    the GAN's generator and discriminator and the policy of :mod:`course_utils.rl` are all built
+    with it. The last layer has no activation: its outputs are scores (logits) or values; append
+    e.g. ``nn.Sigmoid()`` for outputs in (0, 1).
+
     Args:
-        sizes: layer widths, e.g. (2, 2, 1) for the 2-2-1 XOR network.
-        activation: a name from :data:`MODULE_ACTIVATIONS`.
+        sizes: layer widths (n_in, h_1, ..., h_k, n_out), at least two, e.g. (2, 2, 1) for the
+            2-2-1 XOR network.
+        activation: a name from :data:`MODULE_ACTIVATIONS`, or a callable with no arguments that
+            returns a new activation module (e.g. ``lambda: nn.LeakyReLU(0.2)``); one after each
+            hidden Linear.
+        dropout: drop probability of an ``nn.Dropout`` after each hidden activation (0: none).
+        flatten: begin with ``nn.Flatten()``, so that inputs (B, ...) with n_in values each are accepted.
+
+    Returns:
+        An ``nn.Sequential`` mapping (B, n_in) (with ``flatten``: (B, ...)) to (B, n_out), layers
+        in the order [Flatten], Linear, activation, [Dropout], ..., Linear.
     """
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2 or min(sizes) < 1:
         raise ValueError(f"sizes needs at least two positive widths, got {sizes}")
-    layers: list[nn.Module] = []
+    if not 0 <= dropout < 1:
+        raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
+    new_activation = activation if callable(activation) else lambda: activation_module(activation)
+    layers: list[nn.Module] = [nn.Flatten()] if flatten else []
     for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
-            layers.append(activation_module(activation))
+            layers.append(new_activation())
+            if dropout:
+                layers.append(nn.Dropout(dropout))
     return nn.Sequential(*layers)
 
 
@@ -167,6 +195,7 @@ def binary_accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
     return ((logits > 0).float() == y.float()).float().mean().item()
 
 
+@keeps_global_rng
 def train_mlp_2d(
     X: np.ndarray,
     y: np.ndarray,
@@ -190,7 +219,7 @@ def train_mlp_2d(
     Returns:
         (predict, accuracy, losses): ``predict`` maps points (M, 2) to the probability
         of class 1 (M,) as a NumPy array, ``accuracy`` is the training accuracy,
-        ``losses`` the (steps,) training log loss.
+        ``losses`` the (steps,) float32 training log loss (before each step).
     """
     X, y = np.asarray(X, dtype=np.float32), np.asarray(y)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
@@ -203,15 +232,20 @@ def train_mlp_2d(
     Xt = torch.from_numpy(X).to(device)
     yt = torch.from_numpy(y.astype(np.float32)).to(device)[:, None]
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    loss_fn = nn.BCEWithLogitsLoss()
-    losses = torch.empty(int(steps), device=device)
-    with tiny_model_threads(device):
-        for i in tqdm(range(int(steps)), desc="playground", disable=not progress, leave=False):
-            loss = loss_fn(model(Xt), yt)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            losses[i] = loss.detach()
+    with tiny_model_threads(device):  # one full-batch Adam step per epoch
+        history = fit(
+            model,
+            [(Xt, yt)],
+            epochs=int(steps),
+            optimizer=opt,
+            loss_fn=nn.BCEWithLogitsLoss(),
+            metric=None,
+            device=device,
+            progress=progress,
+            desc="playground",
+            unit="step",
+        )
+    losses = np.asarray(history.train_loss, dtype=np.float32)
     model.eval()
     with torch.no_grad():
         acc = binary_accuracy(model(Xt), yt)
@@ -221,9 +255,10 @@ def train_mlp_2d(
             p = torch.sigmoid(model(torch.as_tensor(np.asarray(points, dtype=np.float32), device=device)))
         return p[:, 0].cpu().numpy()
 
-    return predict, acc, losses.cpu().numpy()
+    return predict, acc, losses
 
 
+@keeps_global_rng
 def train_mlp_restarts(
     X: np.ndarray,
     y: np.ndarray,
@@ -260,41 +295,59 @@ def train_mlp_restarts(
         raise ValueError(f"restarts, steps and hidden must be positive, got {restarts}, {steps}, {hidden}")
     device = torch.device(device) if device is not None else default_device()
     torch.manual_seed(seed)
-    copies = [mlp((X.shape[1], hidden, 1), activation) for _ in range(restarts)]
-    # Stack every copy's parameters: W1 (R, d, h), b1 (R, 1, h), W2 (R, h, 1), b2 (R, 1, 1).
-    stacked = [
-        torch.stack([c[0].weight.T for c in copies]),
-        torch.stack([c[0].bias[None] for c in copies]),
-        torch.stack([c[2].weight.T for c in copies]),
-        torch.stack([c[2].bias[None] for c in copies]),
-    ]
-    params = [p.detach().clone().to(device).requires_grad_(True) for p in stacked]
-    act = activation_module(activation).to(device)
+    copies = _StackedMLPs([mlp((X.shape[1], hidden, 1), activation) for _ in range(restarts)], activation).to(device)
     Xt = torch.from_numpy(X).to(device)
     yt = torch.from_numpy(y.astype(np.float32)).to(device)[None, :, None].expand(restarts, -1, -1)
-    opt = torch.optim.Adam(params, lr=lr)
-
-    def per_copy_loss():
-        W1, b1, W2, b2 = params
-        logits = act(Xt @ W1 + b1) @ W2 + b2  # (R, N, 1)
-        return F.binary_cross_entropy_with_logits(logits, yt, reduction="none").mean(dim=(1, 2))
-
-    with tiny_model_threads(device):
-        for _ in tqdm(range(int(steps)), desc=f"{restarts} restarts", unit="step", disable=not progress):
-            loss = per_copy_loss()
-            opt.zero_grad(set_to_none=True)
-            loss.sum().backward()  # the copies share no parameters, so each gets its own gradient
-            opt.step()
+    with tiny_model_threads(device):  # one full-batch Adam step per epoch
+        fit(
+            copies,
+            [(Xt, yt)],
+            epochs=int(steps),
+            optimizer=torch.optim.Adam(copies.parameters(), lr=lr),
+            loss_fn=lambda logits, target: _per_copy_log_loss(logits, target).sum(),  # no shared parameters:
+            metric=None,  # the sum gives each copy its own gradient
+            device=device,
+            progress=progress,
+            desc=f"{restarts} restarts",
+            unit="step",
+        )
     with torch.no_grad():
-        final = per_copy_loss().cpu().numpy()
-    best = int(np.argmin(final))
-    model = mlp((X.shape[1], hidden, 1), activation).to(device)
-    with torch.no_grad():
-        model[0].weight.copy_(params[0][best].T)
-        model[0].bias.copy_(params[1][best, 0])
-        model[2].weight.copy_(params[2][best].T)
-        model[2].bias.copy_(params[3][best, 0])
-    return model, final
+        final = _per_copy_log_loss(copies(Xt), yt).cpu().numpy()
+    return copies.copy_to_mlp(int(np.argmin(final))), final
+
+
+def _per_copy_log_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean log loss of each copy: logits and 0/1 targets y (R, N, 1) -> (R,)."""
+    return F.binary_cross_entropy_with_logits(logits, y, reduction="none").mean(dim=(1, 2))
+
+
+class _StackedMLPs(nn.Module):
+    """R copies of a d-h-1 :func:`mlp` run side by side with batched matrices (for :func:`train_mlp_restarts`).
+
+    Parameters W1 (R, d, h), b1 (R, 1, h), W2 (R, h, 1), b2 (R, 1, 1), copied from ``copies``;
+    ``forward`` maps X (N, d) to logits (R, N, 1).
+    """
+
+    def __init__(self, copies: list, activation: str):
+        super().__init__()
+        self.W1 = nn.Parameter(torch.stack([c[0].weight.T for c in copies]).detach().clone())
+        self.b1 = nn.Parameter(torch.stack([c[0].bias[None] for c in copies]).detach().clone())
+        self.W2 = nn.Parameter(torch.stack([c[2].weight.T for c in copies]).detach().clone())
+        self.b2 = nn.Parameter(torch.stack([c[2].bias[None] for c in copies]).detach().clone())
+        self.activation, self.act = activation, activation_module(activation)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.act(X @ self.W1 + self.b1) @ self.W2 + self.b2
+
+    @torch.no_grad()
+    def copy_to_mlp(self, r: int) -> nn.Sequential:
+        """Copy r as an ordinary ``mlp((d, h, 1), activation)`` on the same device."""
+        model = mlp((self.W1.shape[1], self.W1.shape[2], 1), self.activation).to(self.W1.device)
+        model[0].weight.copy_(self.W1[r].T)
+        model[0].bias.copy_(self.b1[r, 0])
+        model[2].weight.copy_(self.W2[r].T)
+        model[2].bias.copy_(self.b2[r, 0])
+        return model
 
 
 def staircase_mlp(g, n_units: int, lo: float, hi: float, sharpness: float = 20.0) -> nn.Sequential:

@@ -1,5 +1,9 @@
-"""2-D convolution and pooling in plain numpy: the reference for notebook 04 and the
-``convolution`` assignment.
+"""2-D convolution and pooling in plain numpy: the worked reference code of notebook 04.
+
+Notebook 04's examples, figures, widgets and exercise checks (:mod:`course_utils.exercises.nb04`)
+call it. The graded ``convolution`` assignment is *not* checked against this module: its test
+cells compare a submission with torch (``F.conv2d``, ``F.max_pool2d`` and autograd) and with
+central differences (:mod:`course_utils.grading`).
 
 "Convolution" here means what deep-learning libraries compute, cross-correlation
 (the kernel is not flipped):

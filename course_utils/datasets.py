@@ -1,5 +1,5 @@
-"""Every dataset the course uses. Nothing here downloads at run time except
-:func:`load_mnist` with ``download=True`` (tested against a local server).
+"""Every dataset the course uses. Nothing here downloads at run time: every set is generated,
+bundled with scikit-learn or matplotlib, or read from the Python standard library.
 
 Conventions: feature arrays are float (``float64`` for the numpy-first 2-D toys,
 ``float32`` for data that feeds torch models); labels are ``int64``. Every
@@ -8,15 +8,8 @@ generator takes a ``seed`` and returns the same data for the same seed.
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import math
-import os
-import struct
 import sysconfig
-import tempfile
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -511,157 +504,6 @@ def gaussian_ring(
     mode = rng.integers(0, n_modes, size=n)
     X = ring_centers(n_modes, radius)[mode] + std * rng.standard_normal((n, 2))
     return X.astype(np.float32), mode.astype(np.int64)
-
-
-# --------------------------------------------------------------------------- #
-# MNIST from the standard IDX files (optional; the course runs without it)
-# --------------------------------------------------------------------------- #
-
-MNIST_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
-MNIST_FILES = {  # file name -> MD5 of the published gzip file
-    "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-    "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
-    "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-    "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
-}
-_IDX_DTYPES = {
-    0x08: np.uint8,
-    0x09: np.int8,
-    0x0B: np.dtype(">i2"),
-    0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"),
-    0x0E: np.dtype(">f8"),
-}
-
-
-class DatasetUnavailableError(RuntimeError):
-    """A dataset could not be fetched (no network); the message names the offline fallback."""
-
-
-def parse_idx(data: bytes, source: str = "IDX data") -> np.ndarray:
-    """Parse the IDX binary format used by MNIST.
-
-    Layout: two zero bytes, a dtype code, the number of dimensions d, then d
-    big-endian uint32 sizes, then the values in C order.
-
-    Returns:
-        An array of shape given by the header (native byte order).
-
-    Raises:
-        ValueError: bad magic number, unknown dtype, or a truncated/oversized body.
-    """
-    if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f"{source} is not an IDX file (bad magic number)")
-    code, ndim = data[2], data[3]
-    if code not in _IDX_DTYPES:
-        raise ValueError(f"{source} has unknown IDX dtype code 0x{code:02x}")
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise ValueError(f"{source} is truncated: header needs {header} bytes, file has {len(data)}")
-    shape = struct.unpack(f">{ndim}I", data[4:header])
-    dtype = np.dtype(_IDX_DTYPES[code])
-    expected = header + int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
-    if len(data) != expected:
-        kind = "truncated" if len(data) < expected else "longer than its header says"
-        raise ValueError(f"{source} is {kind}: expected {expected} bytes for shape {shape}, got {len(data)}")
-    return np.frombuffer(data, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
-
-
-def _md5(data: bytes) -> str:
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def _read_verified(path: Path, md5: str) -> np.ndarray:
-    data = path.read_bytes()
-    if _md5(data) != md5:
-        raise ValueError(f"{path} is corrupt (MD5 {_md5(data)}, expected {md5}); delete it and download again")
-    try:
-        raw = gzip.decompress(data)
-    except (OSError, EOFError) as err:
-        raise ValueError(f"{path} is not a valid gzip file: {err}") from err
-    return parse_idx(raw, source=str(path))
-
-
-def _download(url: str, target: Path, md5: str, timeout: float) -> None:
-    """Fetch ``url`` into ``target`` atomically: only a verified file ever gets the final name."""
-    try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            data = response.read()
-    except (urllib.error.URLError, OSError) as err:
-        raise DatasetUnavailableError(
-            f"could not download {url} ({getattr(err, 'reason', err)}). This machine may be offline. "
-            "The course does not need MNIST: use course_utils.datasets.load_digits_arrays() "
-            "(scikit-learn's bundled 8x8 digits) instead, or copy the four MNIST .gz files into "
-            f"{target.parent} and call load_mnist(download=False)."
-        ) from err
-    if _md5(data) != md5:
-        raise ValueError(
-            f"download of {url} is corrupt or truncated (MD5 {_md5(data)}, expected {md5}); "
-            "nothing was written to the cache"
-        )
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=target.name, suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        gzip.decompress(data)  # a body that passes the checksum but is not gzip never lands
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def default_data_dir() -> Path:
-    """Cache directory for downloaded data: ``$COURSE_DATA_DIR`` or ``~/.cache/course_utils``."""
-    return Path(os.environ.get("COURSE_DATA_DIR", Path.home() / ".cache" / "course_utils"))
-
-
-def load_mnist(
-    split: str = "train",
-    root: str | Path | None = None,
-    download: bool = False,
-    base_url: str = MNIST_URL,
-    checksums: dict | None = None,
-    timeout: float = 30.0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Load MNIST from the standard IDX files, downloading them into a cache if asked.
-
-    Args:
-        split: ``"train"`` (60000 images) or ``"test"`` (10000 images).
-        root: cache directory (default :func:`default_data_dir` / "mnist").
-        download: fetch missing files from ``base_url``; otherwise a missing
-            file raises ``FileNotFoundError``.
-        checksums: MD5 per file name (default: the published MNIST files).
-
-    Returns:
-        images: (N, 28, 28) uint8.  labels: (N,) int64.
-
-    Raises:
-        DatasetUnavailableError: a download failed (e.g. offline); names the fallback.
-        ValueError: a file is corrupt or truncated (it is never moved into the cache).
-    """
-    split = _check_choice(split, ("train", "test"), "MNIST split")
-    checksums = MNIST_FILES if checksums is None else checksums
-    prefix = "train" if split == "train" else "t10k"
-    names = (f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz")
-    root = Path(root) if root is not None else default_data_dir() / "mnist"
-    arrays = []
-    for name in names:
-        if name not in checksums:
-            raise ValueError(f"no checksum known for {name}")
-        path = root / name
-        if not path.exists():
-            if not download:
-                raise FileNotFoundError(
-                    f"{path} not found: call load_mnist(download=True) or use "
-                    "course_utils.datasets.load_digits_arrays() offline"
-                )
-            root.mkdir(parents=True, exist_ok=True)
-            _download(base_url.rstrip("/") + "/" + name, path, checksums[name], timeout)
-        arrays.append(_read_verified(path, checksums[name]))
-    images, labels = arrays
-    if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-        raise ValueError(f"MNIST {split} files disagree: images {images.shape}, labels {labels.shape}")
-    return images, labels.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- #

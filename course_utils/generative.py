@@ -7,7 +7,9 @@ the logit of "this sample is real":
     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
 
 :func:`gan_step` makes one move of each player; :func:`train_gan` repeats it
-with a progress bar and keeps snapshots of the generator's samples.
+with the course's progress bar (:func:`course_utils.training.progress_bar`) and keeps
+snapshots of the generator's samples. (The alternating two-player steps are not the
+one-model loop of :func:`course_utils.training.fit`, so the GAN keeps its own loop.)
 """
 
 from __future__ import annotations
@@ -19,9 +21,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
 
 from .runtime import device as default_device
+from .training import progress_bar
 
 
 def sample_latent(
@@ -158,7 +160,7 @@ def train_gan(
             G.train()
 
     snapshot(0)
-    bar = tqdm(range(1, int(steps) + 1), desc=desc, unit="step", disable=not progress, leave=True, mininterval=0.5)
+    bar = progress_bar(range(1, int(steps) + 1), desc=desc, unit="step", progress=progress, mininterval=0.5)
     for step in bar:
         idx = torch.randint(0, len(data), (batch_size,), generator=gen).to(device)
         d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)

@@ -13,7 +13,8 @@ known mistake reproduces the numbers - the likely cause.
 * :func:`check_close`, :func:`check_scalar`, :func:`check_int` compare a
   student's value against a reference computed here (torch or numerical).
 * :func:`torch_reference` computes outputs and gradients with torch autograd;
-  :func:`numeric_gradient` and :func:`gradient_check` use central differences.
+  :func:`numerical_gradient` (the course's one central-difference gradient, also
+  re-exported by :mod:`course_utils.layers`) and :func:`gradient_check` use central differences.
 
 Design for a hostile submission (see the course's hardening issue): the numpy
 and torch functions used by the checks are bound to private names at import
@@ -61,7 +62,7 @@ __all__ = [
     "check_int",
     "check_unchanged",
     "describe",
-    "numeric_gradient",
+    "numerical_gradient",
     "gradient_check",
     "torch_reference",
 ]
@@ -386,9 +387,32 @@ def check_unchanged(name: str, actual, before: np.ndarray, *, where: str = "", b
         )
 
 
-def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central-difference gradient of a scalar function at ``x`` (any shape,
-    float64); ``x`` itself is not modified. Returns an array shaped like ``x``."""
+def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
+    """Central-difference estimate of the gradient of a scalar function: the course's only one.
+
+    grad_i = (f(x + h e_i) - f(x - h e_i)) / (2h), whose error is O(h^2). Notebook 03 calls it
+    as ``layers.numerical_gradient`` (re-exported there); :func:`gradient_check` calls it with
+    ``h=1e-6``. It uses only the numpy functions bound when this module was imported, so a
+    submission that monkeypatches numpy later does not change it.
+
+    Args:
+        f: maps an array shaped like ``x`` to a scalar. Each call gets a fresh float64 copy
+            (x with one entry moved by +-h), so ``f`` may not read ``x`` through a closure
+            and may not rely on it being the caller's array.
+        x: float array of any shape. It is **not** modified: the perturbations happen on a
+            float64 copy.
+        h: step size (> 0); 1e-5 by default, a good step for float64 on values of order one.
+
+    Returns:
+        float64 array shaped like ``x``.
+
+    Raises:
+        ValueError: ``h`` is not positive or ``x`` is not a floating-point array.
+    """
+    if not h > 0:
+        raise ValueError(f"h must be positive, got {h!r}")
+    if not isinstance(x, _ndarray) or x.dtype.kind != "f":
+        raise ValueError("x must be a floating-point numpy array")
     x = _array(x, dtype=np.float64, copy=True)
     grad = _zeros_like(x)
     for idx in _ndindex(x.shape):
@@ -400,6 +424,10 @@ def numeric_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float =
         x[idx] = old
         grad[idx] = (plus - minus) / (2 * h)
     return grad
+
+
+#: The step :func:`gradient_check` uses (the assignments' tolerances were set with it).
+GRADIENT_CHECK_STEP = 1e-6
 
 
 def gradient_check(
@@ -420,7 +448,7 @@ def gradient_check(
     upstream gradient ``dout``: ``f = lambda x_: np.sum(forward(x_)[0] * dout)``,
     so a failure means the backward pass does not match the forward pass.
     """
-    expected = numeric_gradient(f, x)
+    expected = numerical_gradient(f, x, h=GRADIENT_CHECK_STEP)
     check_close(
         name,
         analytic,

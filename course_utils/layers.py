@@ -1,13 +1,22 @@
 """Fully connected layers, activations and losses in plain numpy, with their gradients.
 
-This is the reference implementation the course (notebook 03) and the graded
-``backprop`` assignment are checked against. The conventions follow CS231n:
+The worked reference code of notebook 03 (backpropagation): the notebook's examples,
+figures and exercise checks (:mod:`course_utils.exercises.nb03`) call it, and it holds the
+course's one softmax (:func:`log_softmax`, :func:`softmax`). The graded ``backprop``
+assignment is *not* checked against this module: its test cells compare a submission with
+torch autograd and with central differences (:mod:`course_utils.grading`).
+The conventions follow CS231n:
 
 * a layer's ``*_forward`` returns ``(out, cache)``; its ``*_backward(dout, cache)``
   takes the upstream gradient dLoss/dout and returns the gradients of the loss
   with respect to the layer's inputs (``dx``, or ``(dx, dw, db)`` for the affine layer);
-* a loss returns ``(loss, dpred)``: a Python float and dLoss/dprediction;
-* everything works in the dtype it is given (use float64 for gradient checks).
+* a loss returns ``(loss, dpred)``: a Python float and dLoss/dprediction
+  (:func:`mse_loss`, :func:`softmax_cross_entropy`; not to be confused with
+  :func:`course_utils.linear.mse`, the loss value of predictions without a gradient, or
+  :func:`course_utils.linear.mse_objective`, the least-squares objective of a weight vector);
+* everything works in the dtype it is given (use float64 for gradient checks);
+* :func:`numerical_gradient` is re-exported from :mod:`course_utils.grading`, where the
+  course's one central-difference gradient lives.
 
 Batches are rows: ``x`` has shape (N, D) for N examples with D features.
 """
@@ -17,6 +26,30 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
+
+from .grading import numerical_gradient
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_LAYERS",
+    "affine_forward",
+    "affine_backward",
+    "relu_forward",
+    "relu_backward",
+    "sigmoid",
+    "sigmoid_forward",
+    "sigmoid_backward",
+    "tanh_forward",
+    "tanh_backward",
+    "mse_loss",
+    "log_softmax",
+    "softmax",
+    "softmax_cross_entropy",
+    "numerical_gradient",
+    "relative_error",
+    "init_std",
+    "mlp_gradient_norms",
+]
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh")
 
@@ -73,10 +106,12 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function 1 / (1 + exp(-x)), elementwise; no overflow warnings.
 
     For x >= 0 it evaluates 1 / (1 + exp(-x)); for x < 0 the equal form exp(x) / (1 + exp(x)),
-    so ``exp`` only ever sees non-positive arguments.
+    so ``exp`` only ever sees non-positive arguments (an underflow to 0 there is exact enough
+    and raises nothing, even under ``np.errstate(all="raise")``).
     """
     x = np.asarray(x)
-    e = np.exp(-np.abs(x))
+    with np.errstate(under="ignore"):
+        e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
@@ -117,7 +152,11 @@ ACTIVATION_LAYERS: dict[str, tuple[Callable, Callable]] = {
 
 
 def mse_loss(pred: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    """Mean squared error with the 1/2 factor: L = 1/N * sum_i 1/2 ||y_i - pred_i||^2.
+    """Mean squared error loss *layer* with the 1/2 factor: L = 1/N * sum_i 1/2 ||y_i - pred_i||^2.
+
+    Returns the gradient too, like every loss here. (For the loss value alone see
+    :func:`course_utils.linear.mse`; for a linear model's objective of its weights,
+    :func:`course_utils.linear.mse_objective`.)
 
     Args:
         pred: (N,) or (N, K) predictions.  y: targets of the same shape.
@@ -134,12 +173,33 @@ def mse_loss(pred: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     return float(0.5 * np.sum(diff**2) / n), diff / n
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax of (N, C) scores, stable (the row maximum is subtracted first)."""
+def log_softmax(scores: np.ndarray) -> np.ndarray:
+    """log softmax along the last axis, computed stably: z - max(z) - log(sum(exp(z - max(z)))).
+
+    Subtracting each row's maximum first keeps every exponent <= 0, so nothing overflows,
+    and computing the log directly avoids log(0) when one probability underflows.
+
+    Args:
+        scores: (N, C) unnormalised class scores (logits), or any (..., C) array.
+
+    Returns:
+        An array of the shape of ``scores``: log p, with p summing to 1 along the last axis.
+    """
     scores = np.asarray(scores)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis, stable for large scores: exp(:func:`log_softmax` (scores)).
+
+    Args:
+        scores: (N, C) logits (one row per example), or any (..., C) array, e.g. (C,).
+
+    Returns:
+        Probabilities of the shape of ``scores``, each row summing to 1.
+    """
+    return np.exp(log_softmax(scores))
 
 
 def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
@@ -159,8 +219,7 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
     if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= scores.shape[1]:
         raise ValueError(f"y must hold integer labels in [0, {scores.shape[1]})")
     n = len(y)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_probs = log_softmax(scores)  # (N, C)
     loss = -log_probs[np.arange(n), y].mean()
     dscores = np.exp(log_probs)
     dscores[np.arange(n), y] -= 1
@@ -168,41 +227,8 @@ def softmax_cross_entropy(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.
 
 
 # --------------------------------------------------------------------------- #
-# Gradient checking
+# Gradient checking (numerical_gradient is imported from course_utils.grading)
 # --------------------------------------------------------------------------- #
-
-
-def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
-    """Central-difference estimate of the gradient of a scalar function.
-
-    grad_i = (f(x + h e_i) - f(x - h e_i)) / (2h), whose error is O(h^2).
-    ``x`` is perturbed in place, one entry at a time, and restored afterwards,
-    so ``f`` may read ``x`` through a closure. Use a float64 ``x``.
-
-    Args:
-        f: maps the array ``x`` (any shape) to a scalar.
-        x: float array; it is modified during the call and restored.
-        h: step size (> 0).
-
-    Returns:
-        An array of the shape of ``x``.
-    """
-    if h <= 0:
-        raise ValueError(f"h must be positive, got {h!r}")
-    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
-        raise ValueError("x must be a float numpy array (it is perturbed in place)")
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        f_plus = float(f(x))
-        x[i] = old - h
-        f_minus = float(f(x))
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
-    return grad
 
 
 def relative_error(a, b, eps: float = 1e-12) -> float:

@@ -3,7 +3,10 @@
 Notebooks 01 (linear models) and 02 (perceptron and XOR) build on these:
 
 * data: :func:`make_pair_regression`, :func:`make_sine_regression`, :func:`add_bias`;
-* losses: :func:`mse` (with the 1/2 factor), :func:`log_loss`, :func:`hinge`, :func:`huber`;
+* losses of predictions: :func:`mse` (with the 1/2 factor), :func:`log_loss`, :func:`hinge`, :func:`huber`;
+* the least-squares objective of a weight vector: :func:`mse_objective` (w, X, y, l2) -> float and
+  its gradient :func:`mse_objective_grad` (not :func:`course_utils.layers.mse_loss`, the loss
+  layer (pred, y) -> (loss, dpred) of notebook 03);
 * logistic regression: :func:`sigmoid`, :func:`logistic_loss` and its gradient :func:`logistic_grad`;
 * solving: :func:`closed_form` (normal equations / least squares, optional L2 penalty),
   :func:`gradient_descent` with the stopping rules of deck 002, :func:`train_linear`
@@ -25,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm.auto import tqdm
 
-from .layers import sigmoid  # noqa: F401 (the one stable sigmoid; the notebooks call it as L.sigmoid)
+from .layers import sigmoid  # noqa: F401 (the one stable sigmoid; the notebooks call it as lin.sigmoid)
 
 # --------------------------------------------------------------------------- #
 # Data
@@ -91,7 +94,11 @@ def _reduce(values: np.ndarray, reduction: str) -> np.ndarray | float:
 
 
 def mse(y: np.ndarray, y_hat: np.ndarray, reduction: str = "mean"):
-    """Mean squared error with the 1/2 factor: mean of (y - y_hat)^2 / 2.  y, y_hat: (N,)."""
+    """Mean squared error of predictions, with the 1/2 factor: mean of (y - y_hat)^2 / 2.
+
+    y, y_hat: (N,) targets and predictions. Returns a float (or the (N,) terms with
+    ``reduction="none"``). The objective of a weight vector is :func:`mse_objective`.
+    """
     y, y_hat = np.broadcast_arrays(np.asarray(y, float), np.asarray(y_hat, float))
     return _reduce(0.5 * (y - y_hat) ** 2, reduction)
 
@@ -134,14 +141,18 @@ def _check_xy(X, y):
     return X, y
 
 
-def mse_loss(w: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> float:
-    """Q(w) = mean((X w - y)^2) / 2 + l2 / 2 * ||w[:-1]||^2 (the bias, last, is not penalised)."""
+def mse_objective(w: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> float:
+    """The least-squares objective of a linear model's weights, a float:
+    Q(w) = mean((X w - y)^2) / 2 + l2 / 2 * ||w[:-1]||^2 (the bias, last, is not penalised).
+
+    w: (d,) weights, X: (N, d) features with the bias column, y: (N,) targets, l2 >= 0.
+    """
     X, y = _check_xy(X, y)
     return float(0.5 * np.mean((X @ w - y) ** 2) + 0.5 * l2 * np.sum(np.asarray(w)[:-1] ** 2))
 
 
-def mse_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
-    """Gradient of :func:`mse_loss`: X^T (X w - y) / N + l2 * [w[:-1], 0].  Returns (d,)."""
+def mse_objective_grad(w: np.ndarray, X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
+    """Gradient of :func:`mse_objective`: X^T (X w - y) / N + l2 * [w[:-1], 0].  Returns (d,)."""
     X, y = _check_xy(X, y)
     g = X.T @ (X @ w - y) / len(X)
     if l2:
@@ -156,7 +167,7 @@ def mse_surface_2d(X: np.ndarray, y: np.ndarray):
         X: (N, 2) features (for pair regression: [x, 1]).  y: (N,) targets.
 
     Returns:
-        (loss, hessian): ``loss(W1, W2)`` evaluates :func:`mse_loss` at every pair
+        (loss, hessian): ``loss(W1, W2)`` evaluates :func:`mse_objective` at every pair
         of same-shaped arrays (e.g. from ``np.meshgrid``) at once; ``hessian`` is
         the constant (2, 2) matrix X^T X / N.
     """
@@ -172,7 +183,7 @@ def mse_surface_2d(X: np.ndarray, y: np.ndarray):
 
 
 def closed_form(X: np.ndarray, y: np.ndarray, l2: float = 0.0) -> np.ndarray:
-    """The explicit minimiser of :func:`mse_loss`.
+    """The explicit minimiser of :func:`mse_objective`.
 
     Without a penalty this is ordinary least squares, solved with ``np.linalg.lstsq``
     (stable even when X^T X is singular); with ``l2 > 0`` it solves the normal
@@ -364,7 +375,7 @@ def train_linear(
     l2: float = 0.0,
     progress: bool = False,
 ) -> TrainResult:
-    """Minimise :func:`mse_loss` with one of four optimisers, written out in NumPy.
+    """Minimise :func:`mse_objective` with one of four optimisers, written out in NumPy.
 
     The update rules follow ``torch.optim`` exactly (default hyper-parameters),
     with g the mini-batch gradient:
@@ -400,12 +411,12 @@ def train_linear(
     rng = np.random.default_rng(seed)
     w = np.zeros(d) if w0 is None else np.array(w0, dtype=float)
     m, v, t = np.zeros(d), np.zeros(d), 0
-    losses, path = [mse_loss(w, X, y, l2)], [w.copy()]
+    losses, path = [mse_objective(w, X, y, l2)], [w.copy()]
     for _ in tqdm(range(int(epochs)), desc=method, unit="epoch", disable=not progress, leave=False):
         order = np.arange(n) if method == "gd" else rng.permutation(n)
         for start in range(0, n, int(batch_size)):
             idx = order[start : start + int(batch_size)]
-            g = mse_grad(w, X[idx], y[idx], l2)
+            g = mse_objective_grad(w, X[idx], y[idx], l2)
             t += 1
             if method in ("gd", "sgd"):
                 w = w - lr * g
@@ -417,7 +428,7 @@ def train_linear(
                 v = betas[1] * v + (1 - betas[1]) * g**2
                 m_hat, v_hat = m / (1 - betas[0] ** t), v / (1 - betas[1] ** t)
                 w = w - lr * m_hat / (np.sqrt(v_hat) + eps)
-        losses.append(mse_loss(w, X, y, l2))
+        losses.append(mse_objective(w, X, y, l2))
         path.append(w.copy())
     return TrainResult(w, np.array(losses), t, path)
 

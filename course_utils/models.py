@@ -15,6 +15,8 @@
 * :func:`init_normal_fan_in_`: the deck-004 initialisation W ~ N(0, 1/n_in);
 * generative models: :class:`Autoencoder`, :func:`mlp_generator`,
   :func:`mlp_discriminator`.
+
+Every fully connected stack here is built by :func:`course_utils.activations.mlp`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .activations import mlp
 
 # --------------------------------------------------------------------------- #
 # Classifiers for the 8x8 digits
@@ -82,22 +86,11 @@ class LeNet(nn.Module):
         layers += [nn.ReLU(), nn.MaxPool2d(2)]
         self.features = nn.Sequential(*layers)
         flat = c2 * (in_size // 4) ** 2
-        self.head = _mlp_layers(flat, hidden, n_classes, dropout)
+        self.head = mlp((flat, *hidden, n_classes), "relu", dropout=dropout, flatten=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x (B, 1, H, W) -> logits (B, n_classes)."""
         return self.head(self.features(x))
-
-
-def _mlp_layers(n_in: int, hidden: tuple, n_out: int, dropout: float) -> nn.Sequential:
-    layers: list[nn.Module] = [nn.Flatten()]
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
-        if dropout:
-            layers.append(nn.Dropout(dropout))
-        n_in = width
-    layers.append(nn.Linear(n_in, n_out))
-    return nn.Sequential(*layers)
 
 
 class MLP(nn.Sequential):
@@ -111,7 +104,7 @@ class MLP(nn.Sequential):
             raise ValueError(f"layer sizes must be positive, got {in_features}, {hidden}, {n_classes}")
         if not 0 <= dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
-        super().__init__(*_mlp_layers(in_features, tuple(hidden), n_classes, dropout))
+        super().__init__(*mlp((in_features, *hidden, n_classes), "relu", dropout=dropout, flatten=True))
 
 
 def linear_classifier(in_features: int = 64, n_classes: int = 10) -> nn.Sequential:
@@ -534,9 +527,8 @@ class Autoencoder(nn.Module):
         super().__init__()
         if in_features < 1 or code_dim < 1 or any(h < 1 for h in hidden):
             raise ValueError(f"layer sizes must be positive, got {in_features}, {hidden}, {code_dim}")
-        self.encoder = _mlp_layers(in_features, tuple(hidden), code_dim, 0.0)[1:]  # no Flatten
-        dec = _mlp_layers(code_dim, tuple(reversed(hidden)), in_features, 0.0)[1:]
-        self.decoder = nn.Sequential(*dec, nn.Sigmoid())
+        self.encoder = mlp((in_features, *hidden, code_dim), "relu")
+        self.decoder = nn.Sequential(*mlp((code_dim, *reversed(hidden), in_features), "relu"), nn.Sigmoid())
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """(B, in_features) -> (B, code_dim)."""
@@ -562,27 +554,12 @@ def mlp_generator(
         raise ValueError(f"layer sizes must be positive, got {latent_dim}, {hidden}, {out_features}")
     if out_activation not in (None, "sigmoid", "tanh"):
         raise ValueError(f"out_activation must be None, 'sigmoid' or 'tanh', got {out_activation!r}")
-    layers: list[nn.Module] = []
-    n_in = latent_dim
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.ReLU()]
-        n_in = width
-    layers.append(nn.Linear(n_in, out_features))
-    if out_activation == "sigmoid":
-        layers.append(nn.Sigmoid())
-    elif out_activation == "tanh":
-        layers.append(nn.Tanh())
-    return nn.Sequential(*layers)
+    out = {None: [], "sigmoid": [nn.Sigmoid()], "tanh": [nn.Tanh()]}[out_activation]
+    return nn.Sequential(*mlp((latent_dim, *hidden, out_features), "relu"), *out)
 
 
 def mlp_discriminator(in_features: int, hidden: tuple = (128, 128), negative_slope: float = 0.2) -> nn.Sequential:
     """GAN discriminator: x (B, ...) -> one logit (B, 1) for "real"; LeakyReLU hidden layers."""
     if in_features < 1 or any(h < 1 for h in hidden):
         raise ValueError(f"layer sizes must be positive, got {in_features}, {hidden}")
-    layers: list[nn.Module] = [nn.Flatten()]
-    n_in = in_features
-    for width in hidden:
-        layers += [nn.Linear(n_in, width), nn.LeakyReLU(negative_slope)]
-        n_in = width
-    layers.append(nn.Linear(n_in, 1))
-    return nn.Sequential(*layers)
+    return mlp((in_features, *hidden, 1), lambda: nn.LeakyReLU(negative_slope), flatten=True)

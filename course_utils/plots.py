@@ -4,6 +4,10 @@ Each function takes an optional ``ax`` (it draws there, or makes a new figure),
 gives the plot a title, axis labels and a legend where there is more than one
 series, and returns the matplotlib ``Figure`` so callers (and tests) can
 inspect or close it.
+
+Importing this module changes no global state: the course's style (:data:`STYLE`, written
+into ``matplotlib.rcParams``) and the figures' alt text apply only after an explicit
+:func:`use_course_style`, which every notebook calls in its setup cell.
 """
 
 from __future__ import annotations
@@ -52,7 +56,11 @@ STYLE = {
 def use_course_style() -> None:
     """Apply the course's matplotlib style to every later figure and, in IPython, show every
     figure with alt text describing its titles, labels and legends
-    (:func:`course_utils.diagrams.enable_alt_text`)."""
+    (:func:`course_utils.diagrams.enable_alt_text`).
+
+    This changes global state on purpose: it updates ``matplotlib.rcParams`` with :data:`STYLE`
+    for the rest of the session (``with matplotlib.rc_context(STYLE):`` styles one block only).
+    """
     mpl.rcParams.update(STYLE)
     enable_alt_text()
 
@@ -377,9 +385,6 @@ def _to_numpy(a) -> np.ndarray:
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()
     return np.asarray(a)
-
-
-use_course_style()
 
 
 def plot_embedding(Z, y, *, title: str = "2-D codes", xlabel: str = "$z_1$", ylabel: str = "$z_2$", ax=None):

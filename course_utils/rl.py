@@ -28,9 +28,11 @@ import numpy as np
 import torch
 from matplotlib.patches import Circle, Rectangle
 from torch import nn
-from tqdm.auto import tqdm
 
+from . import activations
 from .diagrams import PALETTE
+from .runtime import keeps_global_rng
+from .training import fit, progress_bar
 
 __all__ = [
     "ARROWS",
@@ -241,9 +243,10 @@ def make_cartpole_vec(n_envs: int) -> gym.vector.VectorEnv:
 
 
 def mlp(n_in: int = 4, n_out: int = 2, hidden: int = 32) -> nn.Sequential:
-    """A one-hidden-layer tanh network ``n_in -> hidden -> n_out``: the policy (logits of the
-    ``n_out`` actions) or, with ``n_out=1``, the value baseline V(s)."""
-    return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, n_out))
+    """A one-hidden-layer tanh network ``n_in -> hidden -> n_out`` (:func:`course_utils.activations.mlp`):
+    the policy, observations (B, n_in) -> logits of the ``n_out`` actions (B, n_out), or, with
+    ``n_out=1``, the value baseline V(s) (B, 1)."""
+    return activations.mlp((n_in, hidden, n_out), "tanh")
 
 
 @dataclass
@@ -383,6 +386,7 @@ class ReinforceHistory:
     solved_at: int | None = None
 
 
+@keeps_global_rng
 def train_reinforce(
     seed: int = 0,
     *,
@@ -419,7 +423,7 @@ def train_reinforce(
     env = make_cartpole_vec(n_envs)
     history = ReinforceHistory()
     start = time.perf_counter()
-    bar = tqdm(range(int(iterations)), desc=desc, unit="it", disable=not progress, leave=True)
+    bar = progress_bar(range(int(iterations)), desc=desc, unit="it", progress=progress)
     for it in bar:
         stats = reinforce_step(
             policy,
@@ -641,6 +645,7 @@ def source(fn: Callable) -> str:
     return inspect.getsource(fn)
 
 
+@keeps_global_rng
 def fit_value(
     policy_batch: Batch,
     gamma: float = 0.99,
@@ -651,16 +656,24 @@ def fit_value(
     device: torch.device | str = "cpu",
 ) -> nn.Module:
     """A fresh value network V(s) (4 -> ``hidden`` -> 1) fitted by ``steps`` full-batch Adam steps to the
-    reward-to-go of the episodes in ``policy_batch`` (least squares). Returns it in eval mode."""
+    reward-to-go of the episodes in ``policy_batch`` (least squares, with :func:`course_utils.training.fit`).
+    Returns it in eval mode: observations (B, 4) -> values (B, 1)."""
     torch.manual_seed(seed)
     value = mlp(4, 1, hidden).to(device)
-    opt = torch.optim.Adam(value.parameters(), lr=lr)
     keep = policy_batch.mask.reshape(-1)
-    obs = torch.as_tensor(policy_batch.obs.reshape(-1, 4)[keep], device=device)
-    G = torch.as_tensor(reward_to_go(policy_batch.rewards, gamma).reshape(-1)[keep], dtype=torch.float32, device=device)
-    for _ in range(steps):
-        loss = ((value(obs).squeeze(1) - G) ** 2).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    obs = torch.as_tensor(policy_batch.obs.reshape(-1, 4)[keep], device=device)  # (B, 4)
+    G = torch.as_tensor(
+        reward_to_go(policy_batch.rewards, gamma).reshape(-1)[keep], dtype=torch.float32, device=device
+    )  # (B,)
+    fit(
+        value,
+        [(obs, G)],
+        epochs=steps,
+        optimizer=torch.optim.Adam(value.parameters(), lr=lr),
+        loss_fn=lambda v, target: ((v.squeeze(1) - target) ** 2).mean(),
+        metric=None,
+        device=device,
+        progress=False,
+        unit="step",
+    )
     return value.eval()

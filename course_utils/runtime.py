@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 
@@ -38,6 +39,19 @@ def device() -> torch.device:
     if requested == "cpu":
         return torch.device("cpu")
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def keeps_global_rng(fn):
+    """Decorator for a function that seeds torch's global random generator to be reproducible:
+    the caller's generator state (CPU and CUDA) is put back when the function returns, so calling
+    it changes no random numbers drawn afterwards (``torch.random.fork_rng``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with torch.random.fork_rng():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def seed_everything(seed: int) -> None:

@@ -1,8 +1,18 @@
-"""The course's training loop: fit a torch model, evaluate it, keep a history.
+"""The course's training loops: fit a torch model, evaluate it, keep a history.
 
-``fit`` shows one ``tqdm.auto`` progress bar per run (a widget in JupyterLab,
-a text bar in a terminal) and returns a :class:`History` that
-:func:`course_utils.plots.plot_history` draws.
+* :func:`fit` is the one mini-batch loop (forward, loss, zero_grad, backward,
+  optional gradient clipping, step; scheduler once per epoch). It shows one
+  ``tqdm.auto`` progress bar per run (:func:`progress_bar`: a widget in JupyterLab,
+  a text bar in a terminal) and returns a :class:`History` that
+  :func:`course_utils.plots.plot_history` draws. Every other "train a model on
+  batches" helper of the course (:func:`train_steps`,
+  :func:`course_utils.models.train_classifier`, the playground trainers of
+  :mod:`course_utils.activations`, :func:`course_utils.rl.fit_value`) is a recipe around it;
+* :func:`train_steps`: a number of mini-batch steps with Adam, a one-cycle
+  schedule and gradient clipping (one batch per :func:`fit` epoch);
+* :func:`fit_lbfgs`: full-batch L-BFGS, whose closure-driven step is a different
+  loop (it shares only the progress bar);
+* :func:`evaluate`, :func:`predict`, :func:`accuracy`, :func:`count_parameters`.
 """
 
 from __future__ import annotations
@@ -54,6 +64,20 @@ class History:
         return len(self.train_loss)
 
 
+def progress_bar(iterable, *, desc: str, unit: str, progress: bool = True, **kwargs) -> tqdm:
+    """The course's progress bar over ``iterable``: ``tqdm.auto``, kept on screen when done.
+
+    Every training loop of the course draws its bar with this (``progress=False``
+    hides it); extra keyword arguments go to ``tqdm`` (e.g. ``mininterval``).
+    """
+    return tqdm(iterable, desc=desc, unit=unit, disable=not progress, leave=True, **kwargs)
+
+
+def _as_inputs(xb, device: torch.device) -> tuple:
+    """A batch's inputs as a tuple of tensors on ``device``: x, or the tensors of a tuple (x, lengths, ...)."""
+    return tuple(t.to(device) for t in xb) if isinstance(xb, (tuple, list)) else (xb.to(device),)
+
+
 def _resolve_metric(metric):
     if metric is None or callable(metric):
         return metric, (getattr(metric, "__name__", "metric") if metric else None)
@@ -72,7 +96,8 @@ def evaluate(
 ) -> tuple[float, float | None]:
     """Mean loss and metric of ``model`` over ``loader`` (batches of (x, y)), in eval mode.
 
-    ``loss_fn`` defaults to cross-entropy (``nn.CrossEntropyLoss()``).
+    ``loss_fn`` defaults to cross-entropy (``nn.CrossEntropyLoss()``). As in :func:`fit`,
+    x may be a tuple of tensors (called as ``model(*x)``).
 
     Returns:
         (loss, metric) averaged over examples; metric is None when ``metric`` is None.
@@ -84,9 +109,9 @@ def evaluate(
     model.eval()
     total_loss, total_metric, count = 0.0, 0.0, 0
     for xb, yb in loader:
-        xb, yb = xb.to(device), yb.to(device)
-        out = model(xb)
-        n = len(xb)
+        inputs, yb = _as_inputs(xb, device), yb.to(device)
+        out = model(*inputs)
+        n = len(inputs[0])
         total_loss += loss_fn(out, yb).item() * n
         if metric_fn is not None:
             total_metric += metric_fn(out, yb) * n
@@ -109,21 +134,28 @@ def fit(
     scheduler=None,
     device: torch.device | str | None = None,
     regularizer: Callable | None = None,
+    clip_grad_norm: float | None = None,
     progress: bool = True,
     desc: str = "training",
+    unit: str = "epoch",
 ) -> History:
     """Train ``model`` for ``epochs`` passes over ``train_loader``.
 
     Args:
         model: a torch module; moved to ``device`` (default :func:`course_utils.device`).
-        train_loader: iterable of (x, y) batches; x (B, ...) and y (B, ...).
+        train_loader: re-iterable of (x, y) batches; x (B, ...) and y (B, ...). x may also be a
+            tuple of tensors, e.g. (X (B, T, I), lengths (B,)): the model is called as ``model(*x)``.
+            A list with one full batch, ``[(X, y)]``, makes every epoch one full-batch step.
         optimizer: a torch optimiser over ``model``'s parameters.
         loss_fn: loss(model(x), y) -> scalar tensor (default: cross-entropy).
         val_loader: optional held-out batches evaluated after every epoch.
         metric: ``"accuracy"``, a callable(outputs, y) -> float, or None.
         scheduler: optional LR scheduler, stepped once per epoch.
         regularizer: optional callable(model) -> scalar tensor added to the loss.
-        progress: show the progress bar.
+        clip_grad_norm: rescale the gradient of all parameters to at most this norm before
+            each step (None: no clipping).
+        progress: show the progress bar (:func:`progress_bar`), ``desc`` its label and
+            ``unit`` the name of one epoch on it (e.g. ``"step"`` when an epoch is one batch).
 
     Returns:
         History with train_loss/train_metric (averaged over the epoch's batches,
@@ -131,24 +163,28 @@ def fit(
     """
     if int(epochs) != epochs or epochs < 1:
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if clip_grad_norm is not None and not clip_grad_norm > 0:
+        raise ValueError(f"clip_grad_norm must be > 0 or None, got {clip_grad_norm!r}")
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     metric_fn, metric_name = _resolve_metric(metric)
     device = torch.device(device) if device is not None else default_device()
     model.to(device)
     history = History(metric_name=metric_name)
-    bar = tqdm(range(int(epochs)), desc=desc, unit="epoch", disable=not progress, leave=True)
+    bar = progress_bar(range(int(epochs)), desc=desc, unit=unit, progress=progress)
     for _ in bar:
         model.train()
         total_loss, total_metric, count = 0.0, 0.0, 0
         for xb, yb in train_loader:
-            xb, yb = xb.to(device), yb.to(device)
-            out = model(xb)
+            inputs, yb = _as_inputs(xb, device), yb.to(device)
+            out = model(*inputs)
             loss = loss_fn(out, yb)
             objective = loss + regularizer(model) if regularizer is not None else loss
             optimizer.zero_grad(set_to_none=True)
             objective.backward()
+            if clip_grad_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
             optimizer.step()
-            n = len(xb)
+            n = len(inputs[0])
             total_loss += loss.item() * n
             if metric_fn is not None:
                 total_metric += metric_fn(out.detach(), yb) * n
@@ -170,6 +206,126 @@ def fit(
         bar.set_postfix(postfix, refresh=False)
     bar.close()
     return history
+
+
+class _StepBatches:
+    """A loader of one batch per pass: pass k yields ``next_batch(k)`` (so each :func:`fit` epoch is one step)."""
+
+    def __init__(self, next_batch: Callable[[int], tuple]):
+        self.next_batch, self.step = next_batch, 0
+
+    def __iter__(self):
+        inputs, target = self.next_batch(self.step)
+        self.step += 1
+        yield tuple(inputs), target
+
+
+def train_steps(
+    model: nn.Module,
+    next_batch: Callable[[int], tuple],
+    loss_fn: Callable,
+    *,
+    steps: int,
+    lr: float = 1e-2,
+    clip: float | None = 1.0,
+    weight_decay: float = 0.0,
+    desc: str = "training",
+    progress: bool = True,
+) -> list[float]:
+    """Train for a number of mini-batch steps: Adam, one-cycle LR schedule, gradient clipping.
+
+    It is :func:`fit` with one batch per epoch, so the schedule and the bar advance every step.
+
+    Args:
+        model: already on its device; left in eval mode.
+        next_batch: step -> (inputs, target); ``model(*inputs)`` is compared to
+            ``target`` by ``loss_fn``. ``inputs`` is a tuple of tensors on the model's device,
+            e.g. (x (B, T),) or (X (B, T, I), lengths (B,)); the batch size B is len(inputs[0]).
+        steps: number of optimiser steps (>= 1).
+        lr: peak learning rate of the one-cycle schedule.
+        clip: rescale the gradient to at most this norm (None: no clipping).
+
+    Returns:
+        The training loss of every step (a list of ``steps`` floats).
+    """
+    if int(steps) != steps or steps < 1 or lr <= 0:
+        raise ValueError(f"need a positive integer steps and lr > 0, got steps={steps!r}, lr={lr!r}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=int(steps), pct_start=0.2)
+    history = fit(
+        model,
+        _StepBatches(next_batch),
+        epochs=int(steps),
+        optimizer=opt,
+        loss_fn=loss_fn,
+        metric=None,
+        scheduler=schedule,
+        device=next(model.parameters()).device,
+        clip_grad_norm=clip,
+        progress=progress,
+        desc=desc,
+        unit="step",
+    )
+    model.eval()
+    return history.train_loss
+
+
+def fit_lbfgs(
+    model: nn.Module,
+    inputs: tuple,
+    target: torch.Tensor,
+    loss_fn: Callable,
+    *,
+    rounds: int = 10,
+    iters_per_round: int = 10,
+    desc: str = "L-BFGS",
+    progress: bool = True,
+) -> list[float]:
+    """Full-batch training with L-BFGS (for tiny models on small data sets).
+
+    A quasi-Newton method: it builds a curvature estimate from recent
+    gradients, so on a small smooth problem it reaches machine precision where
+    Adam crawls. Runs ``rounds`` x ``iters_per_round`` iterations with a
+    strong-Wolfe line search. (Its own loop, not :func:`fit`: L-BFGS re-evaluates
+    the loss through a closure as often as its line search needs.)
+
+    Args:
+        model: already on its device; called as ``model(*inputs)``; left in eval mode.
+        inputs: tuple of tensors, e.g. (X (N, T, I), lengths (N,)).
+        target: compared to the output by ``loss_fn(output, target)`` -> scalar tensor.
+
+    Returns:
+        The loss after every round (a list of ``rounds`` floats).
+    """
+    if rounds < 1 or iters_per_round < 1:
+        raise ValueError(f"rounds and iters_per_round must be positive, got {rounds}, {iters_per_round}")
+    opt = torch.optim.LBFGS(
+        model.parameters(),
+        lr=1.0,
+        max_iter=iters_per_round,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-12,
+        tolerance_change=1e-16,
+    )
+
+    def closure():
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(*inputs), target)
+        loss.backward()
+        return loss
+
+    model.train()
+    losses = []
+    bar = progress_bar(range(rounds), desc=desc, unit="round", progress=progress)
+    for _ in bar:
+        opt.step(closure)
+        with torch.no_grad():
+            losses.append(loss_fn(model(*inputs), target).item())
+        bar.set_postfix(loss=f"{losses[-1]:.2e}", refresh=False)
+    bar.close()
+    model.eval()
+    return losses
 
 
 @torch.no_grad()

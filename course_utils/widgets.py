@@ -246,7 +246,7 @@ def render_temperature_sampling(logits, chars, temperature: float, sample: str =
     """
     import numpy as np
 
-    from .sequence import temperature_probs
+    from .text import temperature_probs
 
     logits = np.asarray(logits, dtype=np.float64)
     if logits.ndim != 1 or len(logits) != len(chars):
@@ -392,7 +392,7 @@ def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int
     import numpy as np
     from sklearn.preprocessing import PolynomialFeatures
 
-    from .linear import add_bias, closed_form, make_sine_regression, mse_loss
+    from .linear import add_bias, closed_form, make_sine_regression, mse_objective
 
     if int(degree) != degree or degree < 0:
         raise ValueError(f"degree must be a non-negative integer, got {degree!r}")
@@ -405,7 +405,7 @@ def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int
 
     l2 = 0.0 if log10_l2 <= -12 else 10.0**log10_l2
     w = closed_form(features(x), y, l2=l2) if degree > 0 else np.array([y.mean()])
-    train, val = mse_loss(w, features(x), y), mse_loss(w, features(x_val), y_val)
+    train, val = mse_objective(w, features(x), y), mse_objective(w, features(x_val), y_val)
     grid = np.linspace(-1, 1, 300)
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(grid, np.sin(np.pi * grid), "k--", lw=1, label=r"truth $\sin(\pi x)$")

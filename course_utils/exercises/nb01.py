@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import linear as L
+from .. import linear as lin
 from . import Mistake, Quiz, attempt, compare, exercise, quizzes
 
 __all__ = [
@@ -49,7 +49,7 @@ def _call(fn, *args, **kwargs):
 def _regression(seed: int, n: int = 9, d: int = 3):
     """Fresh (N, d) features, bias column last, targets (N,) and weights (d,)."""
     rng = np.random.default_rng(seed)
-    X = L.add_bias(rng.standard_normal((n, d - 1)) * [1.0, 2.0][: d - 1] + 0.5)
+    X = lin.add_bias(rng.standard_normal((n, d - 1)) * [1.0, 2.0][: d - 1] + 0.5)
     w = rng.standard_normal(d)
     y = X @ rng.standard_normal(d) + 0.3 * rng.standard_normal(n)
     return X, y, w
@@ -70,13 +70,13 @@ def check_normal_equations(fit_least_squares):
     for n, d in [(12, 3), (30, 1)]:
         X = rng.standard_normal((n, d)) * 2 + 1.0
         y = X @ rng.standard_normal(d) - 2.5 + 0.2 * rng.standard_normal(n)
-        expected = L.closed_form(L.add_bias(X), y)
+        expected = lin.closed_form(lin.add_bias(X), y)
         try:
             got = attempt(fit_least_squares, X, y)
         except (ValueError, np.linalg.LinAlgError) as e:
             raise Mistake(
                 f"NumPy raised {type(e).__name__} ({str(e)[:80]}): check the shapes. With "
-                "Xb = L.add_bias(X) of shape (N, d + 1), the normal equations use the (d + 1) x "
+                "Xb = lin.add_bias(X) of shape (N, d + 1), the normal equations use the (d + 1) x "
                 "(d + 1) matrix Xb.T @ Xb, not the N x N matrix Xb @ Xb.T, and the vector "
                 "Xb.T @ y: np.linalg.solve(Xb.T @ Xb, Xb.T @ y)."
             ) from None
@@ -96,19 +96,19 @@ def check_normal_equations(fit_least_squares):
                 (
                     bias_first,
                     "The bias is first in your w: put the column of ones LAST "
-                    "(L.add_bias(X) does), so that w = [W, b].",
+                    "(lin.add_bias(X) does), so that w = [W, b].",
                 )
             ],
             shape_hints={
                 (d,): "W has no bias: you forgot the bias trick. Append a column of ones "
-                "to X (L.add_bias(X)) so that the fitted line need not pass through 0.",
+                "to X (lin.add_bias(X)) so that the fitted line need not pass through 0.",
                 (n,): "W has one entry per sample: the normal equations use X^T X (d + 1 "
                 "by d + 1) and X^T y, not X X^T.",
             },
         )
     return (
         "The column of ones turns the intercept into an ordinary weight, and solving X^T X w = X^T y "
-        "(never inverting it) is exactly what `L.closed_form` does."
+        "(never inverting it) is exactly what `lin.closed_form` does."
     )
 
 
@@ -157,7 +157,7 @@ def check_gd_step(gd_step):
             shape_hints={(n,): "It has one entry per sample: " + _SHAPES, None: _SHAPES},
         )
     return (
-        "This one line is all that `L.gradient_descent` repeats, and what torch.optim.SGD does "
+        "This one line is all that `lin.gradient_descent` repeats, and what torch.optim.SGD does "
         "with the whole data as the batch."
     )
 
@@ -242,7 +242,7 @@ def check_adam_step(adam_step):
         )
     return (
         "With the bias correction the very first step moves every weight by about lr, whatever the "
-        "gradient's scale; this is the update `L.train_linear(..., 'adam')` and torch.optim.Adam make."
+        "gradient's scale; this is the update `lin.train_linear(..., 'adam')` and torch.optim.Adam make."
     )
 
 
@@ -257,10 +257,10 @@ def check_log_loss_grad(log_loss_grad):
     """``log_loss_grad(w, X, y)``: w (d,), X (N, d) bias column last, y (N,) in {0, 1} -> (d,)."""
     rng = np.random.default_rng(41)
     for n, d in [(10, 3), (25, 4)]:
-        X = L.add_bias(rng.standard_normal((n, d - 1)))
+        X = lin.add_bias(rng.standard_normal((n, d - 1)))
         y = (rng.random(n) > 0.5).astype(float)
         w = rng.standard_normal(d)
-        p = L.sigmoid(X @ w)
+        p = lin.sigmoid(X @ w)
         expected = X.T @ (p - y) / n
         got = _call(log_loss_grad, w, X, y)
         compare(
@@ -292,7 +292,7 @@ def check_log_loss_grad(log_loss_grad):
         )
     return (
         "The log loss of a sigmoid has the same gradient form as the MSE of a linear model, "
-        "X^T (prediction - target) / N; `L.logistic_grad` is this function."
+        "X^T (prediction - target) / N; `lin.logistic_grad` is this function."
     )
 
 
@@ -300,7 +300,7 @@ def check_log_loss_grad(log_loss_grad):
 
 
 def _huber_fit(grad, X, y, lr=0.5, steps=3000):
-    return L.gradient_descent(grad, np.zeros(X.shape[1]), lr, steps, step_tol=1e-10).w
+    return lin.gradient_descent(grad, np.zeros(X.shape[1]), lr, steps, step_tol=1e-10).w
 
 
 @exercise(
@@ -335,11 +335,11 @@ def check_huber_grad(huber_grad):
             shape_hints={(n,): _SHAPES, None: _SHAPES},
         )
     # why it matters: fit the pair-regression line with one gross outlier, MSE vs the student's Huber
-    x, y = L.make_pair_regression(50, seed=0)
-    X = L.add_bias(x)
+    x, y = lin.make_pair_regression(50, seed=0)
+    X = lin.add_bias(x)
     y_out = y.copy()
     y_out[0] += 30.0
-    clean, mse_fit = L.closed_form(X, y), L.closed_form(X, y_out)
+    clean, mse_fit = lin.closed_form(X, y), lin.closed_form(X, y_out)
     huber_fit = _huber_fit(lambda w: np.asarray(huber_grad(w, X, y_out, delta=1.0), dtype=float), X, y_out)
     return (
         f"Fitting the line to the pair-regression data with one outlier (+30): clean slope {clean[0]:.2f}, "
@@ -407,7 +407,7 @@ m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
 """
 
 #: For every exercise: (the complete code replacing the student's cell, using the notebook's ``np`` and
-#: ``L``; a substring of the hint the check must print for it).
+#: ``lin``; a substring of the hint the check must print for it).
 MISTAKES = {
     "01.1": [
         (_code("01.1", "return np.linalg.solve(X.T @ X, X.T @ y)"), "forgot the bias trick"),
@@ -415,8 +415,8 @@ MISTAKES = {
             _code("01.1", "Xb = np.hstack([np.ones((len(X), 1)), X])\nreturn np.linalg.solve(Xb.T @ Xb, Xb.T @ y)"),
             "The bias is first",
         ),
-        (_code("01.1", "Xb = L.add_bias(X)\nreturn np.linalg.solve(Xb @ Xb.T, Xb.T @ y)"), "not the N x N matrix"),
-        (_code("01.1", "return np.linalg.lstsq(L.add_bias(X), y, rcond=None)"), "returns four things"),
+        (_code("01.1", "Xb = lin.add_bias(X)\nreturn np.linalg.solve(Xb @ Xb.T, Xb.T @ y)"), "not the N x N matrix"),
+        (_code("01.1", "return np.linalg.lstsq(lin.add_bias(X), y, rcond=None)"), "returns four things"),
     ],
     "01.2": [
         (_code("01.2", "return w - eta * X.T @ (X @ w - y)"), "You forgot the 1/N"),

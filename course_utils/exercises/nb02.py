@@ -123,7 +123,7 @@ def check_perceptron_epoch(perceptron_epoch) -> str:
     return (
         "This is one epoch of Rosenblatt's rule. Repeat epochs until one makes no mistake: on linearly "
         "separable data that happens after at most (R/gamma)^2 updates from w = 0 (this is the loop "
-        "inside L.train_perceptron)."
+        "inside lin.train_perceptron)."
     )
 
 

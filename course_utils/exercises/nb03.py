@@ -15,7 +15,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .. import layers as L
+from .. import layers
 from . import Mistake, Quiz, attempt, compare, compare_scalar, exercise, quizzes
 
 __all__ = [
@@ -125,7 +125,7 @@ def check_value_tanh(value_tanh, Value) -> str:
 def check_sigmoid_backward(sigmoid_backward) -> str:
     """``sigmoid_backward(dout (N, M), s (N, M)) -> dx (N, M)``, on random inputs."""
     rng = np.random.default_rng(302)
-    s = L.sigmoid(rng.normal(0, 2, (5, 3)))
+    s = layers.sigmoid(rng.normal(0, 2, (5, 3)))
     dout = rng.standard_normal((5, 3))
     dx = attempt(sigmoid_backward, dout, s)
     compare(
@@ -135,7 +135,7 @@ def check_sigmoid_backward(sigmoid_backward) -> str:
         mistakes=[
             (dout * s, "the sigmoid's derivative is s * (1 - s), not s."),
             (
-                dout * L.sigmoid(s) * (1 - L.sigmoid(s)),
+                dout * layers.sigmoid(s) * (1 - layers.sigmoid(s)),
                 "the cache s is already the output sigmoid(x): use s * (1 - s) directly, do not apply "
                 "sigmoid to it again.",
             ),
@@ -210,7 +210,7 @@ def check_softmax(softmax) -> str:
     the same logits with rows shifted by +1000, -1000, +500 and 0 (softmax ignores such shifts)."""
     rng = np.random.default_rng(304)
     z = rng.normal(0, 2, (4, 3))
-    expected = L.softmax(z)
+    expected = layers.softmax(z)
     try:
         p = _quietly(softmax, z)
     except ValueError as e:
@@ -279,7 +279,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy) -> str:
     loss_t = F.cross_entropy(t, torch.tensor(y))
     loss_t.backward()
     expected = t.grad.numpy()
-    p, onehot = L.softmax(scores), np.eye(c)[y]
+    p, onehot = layers.softmax(scores), np.eye(c)[y]
     rows_wrong = p.copy()
     rows_wrong[:, y] -= 1
     compare(
@@ -321,7 +321,7 @@ def check_softmax_cross_entropy(softmax_cross_entropy) -> str:
     if not np.all(np.isfinite(np.asarray(big_d, dtype=np.float64))) or not np.isfinite(float(big_loss)):
         raise Mistake(
             "on logits near +-1000 you get NaN or inf: compute the softmax stably, subtracting "
-            "each row's max (L.softmax does)."
+            "each row's max (layers.softmax does)."
         )
     compare("dscores for logits shifted by +-1000", big_d, expected)
     return (
@@ -438,7 +438,7 @@ Value.tanh = value_tanh
         ),
         (
             """def sigmoid_backward(dout, s):
-    return dout * L.sigmoid(s) * (1 - L.sigmoid(s))
+    return dout * layers.sigmoid(s) * (1 - layers.sigmoid(s))
 """,
             "do not apply sigmoid to it again",
         ),
@@ -486,7 +486,7 @@ Value.tanh = value_tanh
         (
             """def softmax_cross_entropy(scores, y):
     n = len(y)
-    p = L.softmax(scores)
+    p = layers.softmax(scores)
     loss = -np.log(p[np.arange(n), y]).mean()
     dscores = p.copy()
     dscores[np.arange(n), y] -= 1
@@ -497,7 +497,7 @@ Value.tanh = value_tanh
         (
             """def softmax_cross_entropy(scores, y):
     n = len(y)
-    p = L.softmax(scores)
+    p = layers.softmax(scores)
     loss = -np.log(p[np.arange(n), y]).mean()
     return loss, p / n
 """,

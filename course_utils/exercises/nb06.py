@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ..layers import sigmoid
+from ..layers import sigmoid, softmax
 from . import Mistake, NotAttempted, Quiz, attempt, compare, exercise, quizzes
 
 __all__ = [
@@ -90,7 +90,7 @@ def check_rnn_step(rnn_step) -> str:
         )
     return (
         "one step of the cell is right. Applied T times with the same W_x, W_h, b, it is the whole RNN; "
-        "sq.rnn_forward below is exactly this loop."
+        "recurrent.rnn_forward below is exactly this loop."
     )
 
 
@@ -166,7 +166,7 @@ def check_clip_by_norm(clip_by_norm) -> str:
         )
     return (
         "the gradient keeps its direction and its norm is at most max_norm. This is what "
-        "nn.utils.clip_grad_norm_ does in every sq.train_steps loop of this notebook."
+        "nn.utils.clip_grad_norm_ does in every training.train_steps loop of this notebook."
     )
 
 
@@ -243,17 +243,11 @@ def check_lstm_update(lstm_update) -> str:
     )
     return (
         "c is the conveyor belt: f decides what to keep, i * g what to write, and o how much of "
-        "tanh(c) to show as h. sq.lstm_step (the reference below) does the same after computing z."
+        "tanh(c) to show as h. recurrent.lstm_step (the reference below) does the same after computing z."
     )
 
 
 # ----------------------------------------------------------------------------- 06.4 temperature sampling
-
-
-def _softmax(z):
-    z = z - z.max()
-    p = np.exp(z)
-    return p / p.sum()
 
 
 def _draws(fn, logits, temperature, n, seed):
@@ -296,7 +290,7 @@ def check_sample_with_temperature(sample_with_temperature) -> str:
     n, tol = 3000, 0.05
     for temperature in (0.5, 2.0):
         freq = _draws(sample_with_temperature, logits, temperature, n, seed=int(temperature * 10))
-        p = _softmax(logits / temperature)
+        p = softmax(logits / temperature)
         if freq[np.argmax(logits)] == 1.0:
             raise Mistake(
                 "you always return the most likely index (the arg-max): that is only the limit "
@@ -306,13 +300,13 @@ def check_sample_with_temperature(sample_with_temperature) -> str:
             continue
         wrong = [
             (
-                _softmax(logits * temperature),
+                softmax(logits * temperature),
                 "you multiplied the logits by the temperature: divide them, "
                 "softmax(logits / temperature); a high temperature must "
                 "flatten the distribution.",
             ),
             (
-                _softmax(logits),
+                softmax(logits),
                 "the temperature changes nothing in your draws: divide the logits by it before the softmax.",
             ),
             (
@@ -337,13 +331,13 @@ def check_sample_with_temperature(sample_with_temperature) -> str:
             "to inf and inf / inf is NaN. Subtract the largest logit before exp: softmax does not "
             "change when a constant is subtracted from every logit."
         ) from None
-    if _tv(freq, _softmax(logits / 0.5)) >= 2 * tol:
+    if _tv(freq, softmax(logits / 0.5)) >= 2 * tol:
         raise Mistake(
             "with logits near 1000 the draws are wrong: exp overflows. Subtract the largest logit "
             "before exp (softmax does not change when a constant is subtracted from every logit)."
         )
     return (
-        "the draws follow softmax(logits / T), also for huge logits. sq.generate samples each character "
+        "the draws follow softmax(logits / T), also for huge logits. text_tools.generate samples each character "
         "this way and feeds it back in."
     )
 

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..runtime import keeps_global_rng
 from . import Mistake, Quiz, attempt, compare, compare_scalar, exercise, quizzes, require
 
 __all__ = [
@@ -205,6 +206,7 @@ def check_gan_losses(gan_losses) -> str:
 # ----------------------------------------------------------------------------- 07.4 one round
 
 
+@keeps_global_rng
 def _players(seed: int = 5):
     """A tiny generator R^3 -> R^2 and discriminator R^2 -> logit (float64), the same for every call."""
     torch.manual_seed(seed)

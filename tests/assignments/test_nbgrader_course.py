@@ -21,6 +21,7 @@ from __future__ import annotations
 import csv
 import inspect
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -481,6 +482,23 @@ def _write_report(scores, timings):
 # --------------------------------------------------------------------------- #
 # the committed sources
 # --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_checks_are_imported_before_any_student_code(assignment):
+    """course_utils.grading binds numpy's functions when it is imported: a read-only cell must
+    import it before the first answer cell, so that a submission that monkeypatches numpy later
+    cannot change how it is graded (nbgrader runs the cells in order)."""
+    nb = nbformat.read(COURSE / "source" / assignment / f"{assignment}.ipynb", as_version=4)
+    first_answer = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("solution"))
+    setup = [
+        c
+        for c in nb.cells[:first_answer]
+        if c.cell_type == "code"
+        and c.metadata.get("nbgrader", {}).get("locked")
+        and re.search(r"^from course_utils import grading\b", c.source, re.M)
+    ]
+    assert setup, f"no read-only cell before the first answer imports course_utils.grading in {assignment}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)

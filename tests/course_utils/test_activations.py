@@ -98,3 +98,14 @@ def test_tiny_model_threads_restores_setting():
     with A.tiny_model_threads(torch.device("cpu")):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_mlp_dropout_flatten_and_custom_activation():
+    net = A.mlp((4, 3, 2), "relu", dropout=0.5, flatten=True)
+    assert [type(m).__name__ for m in net] == ["Flatten", "Linear", "ReLU", "Dropout", "Linear"]
+    assert net(torch.zeros(5, 2, 2)).shape == (5, 2)
+    leaky = A.mlp((4, 3, 3, 1), lambda: torch.nn.LeakyReLU(0.2))
+    slopes = [m.negative_slope for m in leaky if isinstance(m, torch.nn.LeakyReLU)]
+    assert slopes == [0.2, 0.2] and leaky[1] is not leaky[3]  # a new module after each hidden layer
+    with pytest.raises(ValueError):
+        A.mlp((4, 3, 2), dropout=1.0)

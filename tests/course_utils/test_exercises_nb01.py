@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from course_utils import linear as L
+from course_utils import linear as lin
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
 from course_utils.exercises import nb01 as ex
 
 
 def fit_least_squares(X, y):
-    Xb = L.add_bias(X)
+    Xb = lin.add_bias(X)
     return np.linalg.solve(Xb.T @ Xb, Xb.T @ y)
 
 
@@ -62,7 +62,7 @@ def test_stub_right_answer_and_generic_error(eid, capsys):
 def test_typical_mistake_gets_its_hint(eid, k, capsys):
     check, _, name = CASES[eid]
     code, hint = ex.MISTAKES[eid][k]
-    namespace = {"np": np, "L": L}
+    namespace = {"np": np, "lin": lin}
     exec(code, namespace)  # noqa: S102 - the mistake is our own code
     check(namespace[name])
     out = capsys.readouterr().out
@@ -79,10 +79,10 @@ def test_huber_confirmation_shows_the_outlier_is_tamed(capsys):
     ex.check_huber_grad(huber_grad)
     assert "Huber with your gradient" in capsys.readouterr().out
     # the claim behind the message: Huber's line stays at least 3x closer to the clean fit than MSE's
-    x, y = L.make_pair_regression(50, seed=0)
-    X, y_out = L.add_bias(x), y.copy()
+    x, y = lin.make_pair_regression(50, seed=0)
+    X, y_out = lin.add_bias(x), y.copy()
     y_out[0] += 30.0
-    clean, mse_fit = L.closed_form(X, y), L.closed_form(X, y_out)
+    clean, mse_fit = lin.closed_form(X, y), lin.closed_form(X, y_out)
     hub = ex._huber_fit(lambda w: huber_grad(w, X, y_out), X, y_out)
     assert np.linalg.norm(huber_grad(hub, X, y_out)) < 1e-6, "the Huber fit has not converged"
     assert np.linalg.norm(hub - clean) < np.linalg.norm(mse_fit - clean) / 3

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from course_utils import layers as L
+from course_utils import layers
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
 from course_utils.exercises import nb03 as ex
 
@@ -83,7 +83,7 @@ def softmax(z):
 
 def softmax_cross_entropy(scores, y):
     n = len(y)
-    p = L.softmax(scores)
+    p = layers.softmax(scores)
     loss = -np.log(p[np.arange(n), y]).mean()
     dscores = p.copy()
     dscores[np.arange(n), y] -= 1
@@ -127,7 +127,7 @@ def test_right_answer_confirms(capsys, eid):
 def test_typical_mistake_gets_its_hint(capsys, eid, k):
     check, _, name, extra = CASES[eid]
     code, hint = ex.MISTAKES[eid][k]
-    namespace = {"np": np, "L": L, "math": math, "Value": Value}
+    namespace = {"np": np, "layers": layers, "math": math, "Value": Value}
     exec(code, namespace)
     out = _output(capsys, check, namespace[name], extra)
     assert out.startswith(f"[{eid}] {HINT}") and hint in out, out
@@ -159,7 +159,7 @@ def test_other_mistakes_get_specific_hints(capsys):
     assert "parents" in _output(capsys, ex.check_value_tanh, no_parent, (Value,))
 
     def wrong_rows(scores, y):
-        p = L.softmax(scores)
+        p = layers.softmax(scores)
         d = p.copy()
         d[:, y] -= 1
         return -np.log(p[np.arange(len(y)), y]).mean(), d / len(y)

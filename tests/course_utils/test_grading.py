@@ -13,7 +13,7 @@ from course_utils.grading import (
     check_unchanged,
     describe,
     gradient_check,
-    numeric_gradient,
+    numerical_gradient,
     torch_reference,
 )
 
@@ -178,12 +178,44 @@ def test_call_turns_overflow_and_warnings_into_messages():
 # --------------------------------------------------------------------------- #
 
 
-def test_numeric_gradient_matches_the_analytic_one_and_keeps_x():
+def test_numerical_gradient_matches_the_analytic_one_and_keeps_x():
     x = np.array([[1.0, -2.0], [0.5, 3.0]])
     before = x.copy()
-    g = numeric_gradient(lambda v: float(np.sum(np.sin(v) * v)), x)
+    g = numerical_gradient(lambda v: float(np.sum(np.sin(v) * v)), x, h=1e-6)
     np.testing.assert_allclose(g, np.cos(x) * x + np.sin(x), rtol=1e-8)
     check_unchanged("x", x, before)
+
+
+def test_numerical_gradient_hands_f_a_copy_and_rejects_bad_arguments():
+    x = np.array([1.0, 2.0])
+    seen = []
+
+    def f(v):
+        seen.append(v)
+        v[...] = 0.0  # f may scribble on its argument: neither x nor later calls see it
+        return 0.0
+
+    numerical_gradient(f, x)
+    np.testing.assert_array_equal(x, [1.0, 2.0])
+    assert all(v is not x for v in seen) and len(seen) == 4
+    with pytest.raises(ValueError, match="positive"):
+        numerical_gradient(lambda v: 0.0, x, h=0.0)
+    with pytest.raises(ValueError, match="floating-point"):
+        numerical_gradient(lambda v: 0.0, np.zeros(3, dtype=int))
+
+
+def test_numerical_gradient_ignores_later_monkeypatching_of_numpy(monkeypatch):
+    x = np.array([[1.0, -2.0], [0.5, 3.0]])
+    monkeypatch.setattr(np, "zeros_like", lambda a, *args, **kw: np.ones(np.shape(a)))
+    monkeypatch.setattr(np, "ndindex", lambda *shape: iter([]))
+    g = numerical_gradient(lambda v: float((v * v).sum()), x, h=1e-6)
+    np.testing.assert_allclose(g, 2 * x, rtol=1e-8)
+
+
+def test_layers_reexports_the_one_numerical_gradient():
+    from course_utils import layers
+
+    assert layers.numerical_gradient is numerical_gradient
 
 
 def test_gradient_check_and_check_unchanged_fail_loudly():

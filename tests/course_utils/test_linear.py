@@ -2,44 +2,44 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils import linear as L
+from course_utils import linear as lin
 from course_utils.datasets import logic_gate, make_toy_2d
 
 
 def test_add_bias_and_data_generators():
-    Xb = L.add_bias(np.arange(6.0).reshape(3, 2))
+    Xb = lin.add_bias(np.arange(6.0).reshape(3, 2))
     assert Xb.shape == (3, 3) and np.all(Xb[:, -1] == 1)
-    assert L.add_bias(np.arange(3.0)).shape == (3, 2)
+    assert lin.add_bias(np.arange(3.0)).shape == (3, 2)
     with pytest.raises(ValueError):
-        L.add_bias(np.zeros((2, 2, 2)))
-    x, y = L.make_pair_regression(30, seed=1)
+        lin.add_bias(np.zeros((2, 2, 2)))
+    x, y = lin.make_pair_regression(30, seed=1)
     assert x.shape == y.shape == (30,) and 0 <= x.min() and x.max() <= 2
-    np.testing.assert_array_equal(L.make_pair_regression(30, seed=1)[1], y)
-    x, y = L.make_sine_regression(10)
+    np.testing.assert_array_equal(lin.make_pair_regression(30, seed=1)[1], y)
+    x, y = lin.make_sine_regression(10)
     assert np.all(np.diff(x) >= 0) and y.shape == (10,)
     with pytest.raises(ValueError):
-        L.make_pair_regression(1)
+        lin.make_pair_regression(1)
     with pytest.raises(ValueError):
-        L.make_sine_regression(5, noise=-1)
+        lin.make_sine_regression(5, noise=-1)
 
 
 def test_losses_match_torch():
     rng = np.random.default_rng(0)
     y, yh = rng.standard_normal(50), rng.standard_normal(50) * 2
     t = lambda a: torch.tensor(a)  # noqa: E731
-    assert np.isclose(L.mse(y, yh), 0.5 * torch.nn.functional.mse_loss(t(yh), t(y)).item())
-    assert np.isclose(L.huber(y, yh, 1.0), torch.nn.functional.huber_loss(t(yh), t(y), delta=1.0).item())
+    assert np.isclose(lin.mse(y, yh), 0.5 * torch.nn.functional.mse_loss(t(yh), t(y)).item())
+    assert np.isclose(lin.huber(y, yh, 1.0), torch.nn.functional.huber_loss(t(yh), t(y), delta=1.0).item())
     labels = (rng.random(50) > 0.5).astype(float)
     p = 1 / (1 + np.exp(-yh))
-    assert np.isclose(L.log_loss(labels, p), torch.nn.functional.binary_cross_entropy(t(p), t(labels)).item())
+    assert np.isclose(lin.log_loss(labels, p), torch.nn.functional.binary_cross_entropy(t(p), t(labels)).item())
     s = 2 * labels - 1
-    assert np.isclose(L.hinge(s, yh), np.mean(np.maximum(0, 1 - s * yh)))
-    assert L.mse(y, yh, reduction="none").shape == (50,)
+    assert np.isclose(lin.hinge(s, yh), np.mean(np.maximum(0, 1 - s * yh)))
+    assert lin.mse(y, yh, reduction="none").shape == (50,)
     for bad in (
-        lambda: L.log_loss([2.0], [0.5]),
-        lambda: L.hinge([0.0], [1.0]),
-        lambda: L.huber([1.0], [1.0], delta=0),
-        lambda: L.mse([1.0], [1.0], reduction="sum"),
+        lambda: lin.log_loss([2.0], [0.5]),
+        lambda: lin.hinge([0.0], [1.0]),
+        lambda: lin.huber([1.0], [1.0], delta=0),
+        lambda: lin.mse([1.0], [1.0], reduction="sum"),
     ):
         with pytest.raises(ValueError):
             bad()
@@ -47,55 +47,57 @@ def test_losses_match_torch():
 
 def test_closed_form_and_gradient():
     rng = np.random.default_rng(1)
-    X = L.add_bias(rng.standard_normal((40, 3)))
+    X = lin.add_bias(rng.standard_normal((40, 3)))
     w_true = np.array([1.0, -2.0, 0.5, 3.0])
     y = X @ w_true
-    np.testing.assert_allclose(L.closed_form(X, y), w_true, atol=1e-10)
+    np.testing.assert_allclose(lin.closed_form(X, y), w_true, atol=1e-10)
     # gradient against central differences, with a penalty
     w = rng.standard_normal(4)
-    num = np.array([(L.mse_loss(w + e, X, y, 0.3) - L.mse_loss(w - e, X, y, 0.3)) / 2e-6 for e in np.eye(4) * 1e-6])
-    np.testing.assert_allclose(L.mse_grad(w, X, y, 0.3), num, rtol=1e-6)
+    num = np.array(
+        [(lin.mse_objective(w + e, X, y, 0.3) - lin.mse_objective(w - e, X, y, 0.3)) / 2e-6 for e in np.eye(4) * 1e-6]
+    )
+    np.testing.assert_allclose(lin.mse_objective_grad(w, X, y, 0.3), num, rtol=1e-6)
     # the ridge solution zeroes the penalised gradient and leaves the bias unpenalised
-    w_r = L.closed_form(X, y, l2=0.5)
-    assert np.linalg.norm(L.mse_grad(w_r, X, y, 0.5)) < 1e-10
+    w_r = lin.closed_form(X, y, l2=0.5)
+    assert np.linalg.norm(lin.mse_objective_grad(w_r, X, y, 0.5)) < 1e-10
     assert np.linalg.norm(w_r[:-1]) < np.linalg.norm(w_true[:-1])
     with pytest.raises(ValueError):
-        L.closed_form(X, y, l2=-1)
+        lin.closed_form(X, y, l2=-1)
     with pytest.raises(ValueError):
-        L.closed_form(X, y[:-1])
+        lin.closed_form(X, y[:-1])
 
 
 def test_gradient_descent_stopping_rules_and_divergence():
     H = np.diag([1.0, 10.0])
     grad = lambda w: H @ w  # noqa: E731
     loss = lambda w: 0.5 * w @ H @ w  # noqa: E731
-    r = L.gradient_descent(grad, [1.0, 1.0], 0.1, 10_000, loss=loss, step_tol=1e-8)
+    r = lin.gradient_descent(grad, [1.0, 1.0], 0.1, 10_000, loss=loss, step_tol=1e-8)
     assert r.stopped_by == "step_tol" and np.linalg.norm(r.w) < 1e-6 and len(r.losses) == len(r.path)
-    r = L.gradient_descent(grad, [1.0, 1.0], 0.1, 10_000, grad_tol=1e-6)
+    r = lin.gradient_descent(grad, [1.0, 1.0], 0.1, 10_000, grad_tol=1e-6)
     assert r.stopped_by == "grad_tol" and np.linalg.norm(grad(r.w)) < 1e-6
-    r = L.gradient_descent(grad, [1.0, 1.0], 0.1, 5)
+    r = lin.gradient_descent(grad, [1.0, 1.0], 0.1, 5)
     assert r.stopped_by == "max_steps" and r.steps == 5
-    r = L.gradient_descent(grad, [1.0, 1.0], 0.25, 10_000)
+    r = lin.gradient_descent(grad, [1.0, 1.0], 0.25, 10_000)
     assert r.stopped_by == "diverged"
     with pytest.raises(ValueError):
-        L.gradient_descent(grad, [1.0, 1.0], 0.0, 5)
+        lin.gradient_descent(grad, [1.0, 1.0], 0.0, 5)
 
 
 def test_lr_regime_thresholds():
     H = np.diag([0.5, 2.0])
-    assert L.lr_regime(0.4, H) == "smooth"
-    assert L.lr_regime(0.6, H) == "oscillating"
-    assert L.lr_regime(1.0, H) == "diverging"
+    assert lin.lr_regime(0.4, H) == "smooth"
+    assert lin.lr_regime(0.6, H) == "oscillating"
+    assert lin.lr_regime(1.0, H) == "diverging"
     with pytest.raises(ValueError):
-        L.lr_regime(0.1, -np.eye(2))
+        lin.lr_regime(0.1, -np.eye(2))
 
 
-@pytest.mark.parametrize("method", L.OPTIMIZERS)
+@pytest.mark.parametrize("method", lin.OPTIMIZERS)
 def test_train_linear_matches_torch_optimizers(method):
     rng = np.random.default_rng(2)
-    X = L.add_bias(rng.standard_normal((16, 2)))
+    X = lin.add_bias(rng.standard_normal((16, 2)))
     y = X @ np.array([2.0, -1.0, 0.5]) + 0.1 * rng.standard_normal(16)
-    res = L.train_linear(X, y, method, lr=0.05, epochs=3, batch_size=4, seed=0)
+    res = lin.train_linear(X, y, method, lr=0.05, epochs=3, batch_size=4, seed=0)
     # replay the same mini-batches with torch.optim
     w = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     opt = {"gd": torch.optim.SGD, "sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[
@@ -119,77 +121,77 @@ def test_train_linear_matches_torch_optimizers(method):
 def test_train_linear_bad_arguments():
     X, y = np.ones((4, 2)), np.ones(4)
     with pytest.raises(ValueError):
-        L.train_linear(X, y, "newton", 0.1, 1)
+        lin.train_linear(X, y, "newton", 0.1, 1)
     with pytest.raises(ValueError):
-        L.train_linear(X, y, "sgd", 0.1, 1, batch_size=5)
+        lin.train_linear(X, y, "sgd", 0.1, 1, batch_size=5)
 
 
 def test_early_stopping_index():
-    assert L.early_stopping_index([5, 4, 3, 3.5, 4, 5, 6], patience=2) == 2
-    assert L.early_stopping_index([3, 2, 1], patience=5) == 2
+    assert lin.early_stopping_index([5, 4, 3, 3.5, 4, 5, 6], patience=2) == 2
+    assert lin.early_stopping_index([3, 2, 1], patience=5) == 2
     with pytest.raises(ValueError):
-        L.early_stopping_index([], 3)
+        lin.early_stopping_index([], 3)
     with pytest.raises(ValueError):
-        L.early_stopping_index([1.0], 0)
+        lin.early_stopping_index([1.0], 0)
 
 
 def test_gd_quiz():
-    assert L.gd_quiz_is_correct(2) and not any(L.gd_quiz_is_correct(k) for k in (1, 3, 4))
-    assert L.gd_quiz_feedback(2).startswith("Right") and L.gd_quiz_feedback(3).startswith("Not quite")
-    assert "Pick" in L.gd_quiz_feedback(None)
+    assert lin.gd_quiz_is_correct(2) and not any(lin.gd_quiz_is_correct(k) for k in (1, 3, 4))
+    assert lin.gd_quiz_feedback(2).startswith("Right") and lin.gd_quiz_feedback(3).startswith("Not quite")
+    assert "Pick" in lin.gd_quiz_feedback(None)
     with pytest.raises(ValueError):
-        L.gd_quiz_is_correct(5)
+        lin.gd_quiz_is_correct(5)
 
 
 def test_perceptron_separable_and_xor():
     for gate in ("and", "or"):
         X, y = logic_gate(gate)
-        r = L.train_perceptron(X, y)
+        r = lin.train_perceptron(X, y)
         assert r.converged and np.array_equal(r.predict(X), y) and r.mistakes[-1] == 0
     X, y = make_toy_2d("blobs", 100, noise=0.0, seed=0)
-    r = L.train_perceptron(X, y, shuffle_seed=0, w0=[5.0, -3.0])
+    r = lin.train_perceptron(X, y, shuffle_seed=0, w0=[5.0, -3.0])
     assert r.converged and np.array_equal(r.predict(X), y)
-    r = L.train_perceptron(*logic_gate("xor"), max_epochs=50)
+    r = lin.train_perceptron(*logic_gate("xor"), max_epochs=50)
     assert not r.converged and min(r.mistakes) > 0 and r.updates == sum(r.mistakes)
     with pytest.raises(ValueError):
-        L.train_perceptron(X, np.full(len(X), 2))
+        lin.train_perceptron(X, np.full(len(X), 2))
     with pytest.raises(ValueError):
-        L.train_perceptron(X, y[:-1])
+        lin.train_perceptron(X, y[:-1])
 
 
 def test_best_linear_accuracy():
-    assert L.best_linear_accuracy(*logic_gate("xor")) == 0.75
-    assert L.best_linear_accuracy(*logic_gate("and")) == 1.0
+    assert lin.best_linear_accuracy(*logic_gate("xor")) == 0.75
+    assert lin.best_linear_accuracy(*logic_gate("and")) == 1.0
     X, y = make_toy_2d("blobs", 60, noise=0.0, seed=0)
-    assert L.best_linear_accuracy(X, y) == 1.0
+    assert lin.best_linear_accuracy(X, y) == 1.0
     with pytest.raises(ValueError):
-        L.best_linear_accuracy(np.zeros((4, 3)), np.zeros(4))
+        lin.best_linear_accuracy(np.zeros((4, 3)), np.zeros(4))
 
 
-def test_mse_surface_2d_matches_mse_loss():
-    x, y = L.make_pair_regression(20)
-    X = L.add_bias(x)
-    loss, H = L.mse_surface_2d(X, y)
+def test_mse_surface_2d_matches_mse_objective():
+    x, y = lin.make_pair_regression(20)
+    X = lin.add_bias(x)
+    loss, H = lin.mse_surface_2d(X, y)
     W1, W2 = np.meshgrid(np.linspace(-1, 2, 4), np.linspace(0, 1, 3))
-    expected = np.vectorize(lambda a, b: L.mse_loss(np.array([a, b]), X, y))(W1, W2)
+    expected = np.vectorize(lambda a, b: lin.mse_objective(np.array([a, b]), X, y))(W1, W2)
     np.testing.assert_allclose(loss(W1, W2), expected)
     np.testing.assert_allclose(H, X.T @ X / 20)
     with pytest.raises(ValueError):
-        L.mse_surface_2d(np.ones((3, 3)), np.ones(3))
+        lin.mse_surface_2d(np.ones((3, 3)), np.ones(3))
 
 
 def test_logistic_loss_and_grad_match_torch():
     rng = np.random.default_rng(3)
-    X, y, w = L.add_bias(rng.standard_normal((40, 3))), (rng.random(40) > 0.5).astype(float), rng.standard_normal(4)
+    X, y, w = lin.add_bias(rng.standard_normal((40, 3))), (rng.random(40) > 0.5).astype(float), rng.standard_normal(4)
     w_t = torch.tensor(w, requires_grad=True)
     ref = torch.nn.functional.binary_cross_entropy_with_logits(torch.tensor(X) @ w_t, torch.tensor(y))
     ref.backward()
-    assert np.isclose(L.logistic_loss(w, X, y), ref.item(), rtol=1e-12)
-    np.testing.assert_allclose(L.logistic_grad(w, X, y), w_t.grad.numpy(), rtol=1e-10, atol=1e-14)
-    assert np.isclose(L.logistic_loss(w, X, y), L.log_loss(y, L.sigmoid(X @ w)), rtol=1e-10)
+    assert np.isclose(lin.logistic_loss(w, X, y), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(lin.logistic_grad(w, X, y), w_t.grad.numpy(), rtol=1e-10, atol=1e-14)
+    assert np.isclose(lin.logistic_loss(w, X, y), lin.log_loss(y, lin.sigmoid(X @ w)), rtol=1e-10)
     # no overflow however confident the scores, and sigmoid is symmetric
-    assert np.isfinite(L.logistic_loss(1e4 * w, X, y))
-    np.testing.assert_allclose(L.sigmoid(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
-    np.testing.assert_allclose(L.sigmoid(-np.arange(5.0)), 1 - L.sigmoid(np.arange(5.0)))
+    assert np.isfinite(lin.logistic_loss(1e4 * w, X, y))
+    np.testing.assert_allclose(lin.sigmoid(np.array([-800.0, 0.0, 800.0])), [0.0, 0.5, 1.0])
+    np.testing.assert_allclose(lin.sigmoid(-np.arange(5.0)), 1 - lin.sigmoid(np.arange(5.0)))
     with pytest.raises(ValueError):
-        L.logistic_loss(w, X, 2 * y)
+        lin.logistic_loss(w, X, 2 * y)

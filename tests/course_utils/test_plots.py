@@ -124,3 +124,20 @@ def test_colours_are_colour_blind_safe():
     cycle = [c["color"] for c in mpl.rcParams["axes.prop_cycle"]]
     assert cycle[:3] == [PALETTE["blue"], PALETTE["orange"], PALETTE["green"]]
     assert len(set(plots.CLASS_COLORS)) == 10 and "#332288" in plots.CLASS_COLORS
+
+
+def test_importing_course_utils_changes_no_matplotlib_settings():
+    """The style is applied by use_course_style() only, never as a side effect of an import."""
+    import subprocess
+    import sys
+
+    code = (
+        "import matplotlib as mpl; mpl.use('Agg'); before = dict(mpl.rcParams)\n"
+        "import course_utils.plots, course_utils.layers, course_utils.linear, course_utils.conv\n"
+        "import course_utils.datasets, course_utils.grading, course_utils.exercises\n"
+        "changed = sorted(k for k, v in mpl.rcParams.items() if before[k] != v)\n"
+        "assert not changed, changed\n"
+        "course_utils.plots.use_course_style()\n"
+        "assert mpl.rcParams['axes.grid'] and mpl.rcParams['image.cmap'] == 'gray'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

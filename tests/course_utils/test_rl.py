@@ -160,3 +160,19 @@ def test_gradient_samples_and_the_bandit_estimator():
     g = rl.score_function_gradients(theta, acts, np.array([2.0, 2.0]), 1.0)
     assert np.allclose(g, [[0.75, -0.75], [-0.25, 0.25]])
     assert np.allclose(rl.score_function_gradients(theta, acts, np.array([1.0, 1.0]), 1.0), 0)
+
+
+def test_fit_value_fits_the_reward_to_go():
+    torch.manual_seed(0)
+    batch = rl.rollout(rl.make_cartpole_vec(8), rl.mlp(), np.random.default_rng(0))
+    obs = torch.as_tensor(batch.obs[batch.mask])  # (B, 4)
+    G = torch.as_tensor(rl.reward_to_go(batch.rewards, 0.99)[batch.mask], dtype=torch.float32)  # (B,)
+
+    def mse(value):
+        with torch.no_grad():
+            return ((value(obs).squeeze(1) - G) ** 2).mean().item()
+
+    value = rl.fit_value(batch, steps=200, seed=1)
+    assert not value.training and value(obs).shape == (len(obs), 1)
+    assert mse(value) < 0.1 * mse(rl.fit_value(batch, steps=1, seed=1))
+    assert mse(value) == mse(rl.fit_value(batch, steps=200, seed=1))  # seeded

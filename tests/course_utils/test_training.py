@@ -2,7 +2,8 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils import datasets, seed_everything, training
+from course_utils import datasets, recurrent, seed_everything, training
+from course_utils.datasets import memory_task, pad_sequences, sum_sequences
 
 
 def test_accuracy():
@@ -81,3 +82,79 @@ def test_predict_and_count_parameters():
     assert out.shape == (10, 2) and model.training
     with pytest.raises(ValueError):
         training.predict(model, torch.randn(0, 4), device="cpu")
+
+
+def test_fit_lbfgs_learns_to_sum_exactly():
+    torch.manual_seed(0)
+    data = sum_sequences(300, 1, 5, seed=0)
+    X, L, y = torch.tensor(data.X) / 10, torch.tensor(data.lengths), torch.tensor(data.y) / 10
+    model = recurrent.ManyToOne(1, 2, 1, nonlinearity="relu", bias=False)
+    with torch.no_grad():
+        model.rnn.weight_ih_l0.abs_()
+        model.readout.weight.abs_()
+    losses = training.fit_lbfgs(
+        model, (X, L), y, lambda out, t: ((out[:, 0] - t) ** 2).mean(), rounds=5, progress=False
+    )
+    assert len(losses) == 5 and losses[-1] < 1e-8
+    deck = pad_sequences([(1, 3, 7), (12, 5)])
+    pred = model(torch.tensor(deck.X) / 10, torch.tensor(deck.lengths))[:, 0] * 10
+    assert torch.allclose(pred, torch.tensor([11.0, 17.0]), atol=1e-2)
+    with pytest.raises(ValueError):
+        training.fit_lbfgs(model, (X, L), y, lambda out, t: out.sum(), rounds=0)
+
+
+def test_train_steps_solves_a_short_memory_task():
+    torch.manual_seed(0)
+    data = memory_task(512, lag=3, seed=0)
+    X, y = torch.tensor(data.X), torch.tensor(data.y)
+    model = recurrent.ManyToOne(4, 16, 4, cell="lstm")
+    losses = training.train_steps(
+        model,
+        lambda step: ((X[(step * 64) % 512 :][:64],), y[(step * 64) % 512 :][:64]),
+        nn.functional.cross_entropy,
+        steps=150,
+        lr=1e-2,
+        progress=False,
+    )
+    assert len(losses) == 150 and losses[-1] < 0.1 and not model.training
+    assert (model(X).argmax(1) == y).float().mean() > 0.95
+    with pytest.raises(ValueError):
+        training.train_steps(model, lambda s: None, nn.functional.cross_entropy, steps=0)
+
+
+def test_fit_tuple_inputs_clipping_and_unit(capsys):
+    class Scale(nn.Module):  # model(x, w) = a * x * w: a tuple of inputs is called as model(*x)
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Parameter(torch.tensor(0.0))
+
+        def forward(self, x, w):
+            return self.a * x * w
+
+    model = Scale()
+    x, w = torch.ones(4), torch.full((4,), 2.0)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    h = training.fit(
+        model,
+        [((x, w), torch.full((4,), 100.0))],
+        epochs=1,
+        optimizer=opt,
+        loss_fn=nn.MSELoss(),
+        metric=None,
+        clip_grad_norm=0.5,
+        device="cpu",
+        desc="clipped",
+        unit="step",
+    )
+    assert model.a.item() == pytest.approx(0.5)  # gradient -400 rescaled to norm 0.5, one step of lr 1
+    assert h.train_loss == [pytest.approx(100.0**2)]
+    assert "step" in capsys.readouterr().err
+    loss, metric = training.evaluate(model, [((x, w), torch.ones(4))], nn.MSELoss(), metric=None, device="cpu")
+    assert loss == pytest.approx(0.0) and metric is None
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        training.fit(model, [((x, w), x)], epochs=1, optimizer=opt, loss_fn=nn.MSELoss(), clip_grad_norm=0.0)
+
+
+def test_progress_bar_can_be_hidden(capsys):
+    assert list(training.progress_bar(range(3), desc="hidden", unit="step", progress=False)) == [0, 1, 2]
+    assert "hidden" not in capsys.readouterr().err

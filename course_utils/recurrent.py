@@ -1,29 +1,31 @@
-"""Sequences and recurrent networks (notebook 06).
+"""Recurrent cells and models (notebook 06).
 
-* the recurrent cell and the LSTM step written out in NumPy, to check torch against;
+* the recurrent cell and the LSTM step written out in NumPy, to check torch against
+  (:func:`rnn_forward`, :func:`lstm_step`), and how gradients fade along the steps
+  (:func:`state_jacobian_norms`, :func:`input_gradient_norms`);
 * small torch models: :class:`ManyToOne` (variable lengths through
   ``pack_padded_sequence``) and :class:`CharModel` (next-character prediction);
-* a step-based training loop with Adam, a one-cycle schedule and gradient
-  clipping (:func:`train_steps`), and a full-batch L-BFGS fit without clipping (:func:`fit_lbfgs`);
 * the RNN-against-LSTM experiment on the memory task over several lags
-  (:func:`train_on_memory`, :func:`memory_lag_sweep`);
-* character text: :class:`CharVocab`, random (B, T) training windows, the
-  validation loss in nats per character with the state carried across chunks,
-  the add-one-smoothed bigram baseline, and temperature sampling.
+  (:func:`train_on_memory`, :func:`memory_lag_sweep`), trained with
+  :func:`course_utils.training.train_steps`.
+
+Text tools (vocabulary, training windows, sampling) are in :mod:`course_utils.text`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
-from tqdm.auto import tqdm
 
 from .datasets import memory_task
+from .layers import sigmoid
 from .runtime import device as default_device
+from .runtime import keeps_global_rng
+from .training import progress_bar, train_steps
 
 # --------------------------------------------------------------------------- #
 # The recurrent cell and the LSTM step by hand (NumPy)
@@ -98,10 +100,6 @@ def state_jacobian_norms(states: np.ndarray, W_h: np.ndarray) -> np.ndarray:
     return norms
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
 def lstm_step(
     x: np.ndarray, h: np.ndarray, c: np.ndarray, W_x: np.ndarray, W_h: np.ndarray, b: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -125,7 +123,7 @@ def lstm_step(
         )
     z = x @ W_x.T + h @ W_h.T + b
     i, f, g, o = (z[..., k * H : (k + 1) * H] for k in range(4))
-    gates = {"i": _sigmoid(i), "f": _sigmoid(f), "g": np.tanh(g), "o": _sigmoid(o)}
+    gates = {"i": sigmoid(i), "f": sigmoid(f), "g": np.tanh(g), "o": sigmoid(o)}
     c_new = gates["f"] * c + gates["i"] * gates["g"]
     return gates["o"] * np.tanh(c_new), c_new, gates
 
@@ -250,111 +248,11 @@ class CharModel(nn.Module):
 
 
 # --------------------------------------------------------------------------- #
-# Training
+# The memory experiment: vanilla RNN against LSTM
 # --------------------------------------------------------------------------- #
 
 
-def train_steps(
-    model: nn.Module,
-    next_batch: Callable[[int], tuple],
-    loss_fn: Callable,
-    *,
-    steps: int,
-    lr: float = 1e-2,
-    clip: float | None = 1.0,
-    weight_decay: float = 0.0,
-    desc: str = "training",
-    progress: bool = True,
-) -> list[float]:
-    """Train for a number of mini-batch steps: Adam, one-cycle LR schedule, gradient clipping.
-
-    Args:
-        model: already on its device.
-        next_batch: step -> (inputs, target); ``model(*inputs)`` is compared to
-            ``target`` by ``loss_fn``. ``inputs`` is a tuple of tensors on the model's device.
-        steps: number of optimiser steps (>= 1).
-        lr: peak learning rate of the one-cycle schedule.
-        clip: rescale the gradient to at most this norm (None: no clipping).
-
-    Returns:
-        The training loss of every step (a list of floats).
-    """
-    if int(steps) != steps or steps < 1 or lr <= 0:
-        raise ValueError(f"need a positive integer steps and lr > 0, got steps={steps!r}, lr={lr!r}")
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=int(steps), pct_start=0.2)
-    model.train()
-    losses = []
-    bar = tqdm(range(int(steps)), desc=desc, unit="step", disable=not progress, leave=True)
-    for step in bar:
-        inputs, target = next_batch(step)
-        loss = loss_fn(model(*inputs), target)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), clip)
-        opt.step()
-        schedule.step()
-        losses.append(loss.item())
-        if step % 25 == 0 or step + 1 == steps:
-            bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
-    bar.close()
-    model.eval()
-    return losses
-
-
-def fit_lbfgs(
-    model: nn.Module,
-    inputs: tuple,
-    target: torch.Tensor,
-    loss_fn: Callable,
-    *,
-    rounds: int = 10,
-    iters_per_round: int = 10,
-    desc: str = "L-BFGS",
-    progress: bool = True,
-) -> list[float]:
-    """Full-batch training with L-BFGS (for tiny models on small data sets).
-
-    A quasi-Newton method: it builds a curvature estimate from recent
-    gradients, so on a small smooth problem it reaches machine precision where
-    Adam crawls. Runs ``rounds`` x ``iters_per_round`` iterations with a
-    strong-Wolfe line search.
-
-    Returns:
-        The loss after every round (a list of floats).
-    """
-    if rounds < 1 or iters_per_round < 1:
-        raise ValueError(f"rounds and iters_per_round must be positive, got {rounds}, {iters_per_round}")
-    opt = torch.optim.LBFGS(
-        model.parameters(),
-        lr=1.0,
-        max_iter=iters_per_round,
-        history_size=20,
-        line_search_fn="strong_wolfe",
-        tolerance_grad=1e-12,
-        tolerance_change=1e-16,
-    )
-
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(*inputs), target)
-        loss.backward()
-        return loss
-
-    model.train()
-    losses = []
-    bar = tqdm(range(rounds), desc=desc, unit="round", disable=not progress, leave=True)
-    for _ in bar:
-        opt.step(closure)
-        with torch.no_grad():
-            losses.append(loss_fn(model(*inputs), target).item())
-        bar.set_postfix(loss=f"{losses[-1]:.2e}", refresh=False)
-    bar.close()
-    model.eval()
-    return losses
-
-
+@keeps_global_rng
 def train_on_memory(
     cell: dict,
     lag: int,
@@ -442,196 +340,9 @@ def memory_lag_sweep(
     ]
     accuracy = {name: [] for name in cells}
     longest = {name: [] for name in cells}
-    for name, lag, init in tqdm(runs, desc="RNN vs LSTM", unit="model", disable=not progress):
+    for name, lag, init in progress_bar(runs, desc="RNN vs LSTM", unit="model", progress=progress):
         acc = train_on_memory(cells[name], lag, seed=seed, init=init, **train_kwargs)
         (longest if lag == lags[-1] else accuracy)[name].append(acc)
     for name in cells:
         accuracy[name].append(float(np.mean(longest[name])))
     return accuracy, longest
-
-
-# --------------------------------------------------------------------------- #
-# Characters
-# --------------------------------------------------------------------------- #
-
-
-class CharVocab:
-    """The characters of a text, each with an integer id (sorted, so ids are reproducible)."""
-
-    def __init__(self, text: str):
-        if not text:
-            raise ValueError("cannot build a vocabulary from an empty text")
-        self.chars = sorted(set(text))
-        self.index = {c: i for i, c in enumerate(self.chars)}
-
-    def __len__(self) -> int:
-        return len(self.chars)
-
-    def encode(self, text: str) -> np.ndarray:
-        """(len(text),) int64 ids; ValueError names the first unknown character."""
-        try:
-            return np.fromiter((self.index[c] for c in text), dtype=np.int64, count=len(text))
-        except KeyError as err:
-            raise ValueError(f"character {err.args[0]!r} is not in the vocabulary") from None
-
-    def decode(self, ids) -> str:
-        """The text for a sequence of ids (list, NumPy array or 1-D tensor)."""
-        ids = ids.tolist() if hasattr(ids, "tolist") else list(ids)
-        if any(not 0 <= i < len(self.chars) for i in ids):
-            raise ValueError(f"ids must lie in [0, {len(self.chars)})")
-        return "".join(self.chars[i] for i in ids)
-
-
-def train_val_split(ids: np.ndarray, val_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
-    """Split a long id sequence into a leading training part and a trailing validation part.
-
-    A contiguous split (not random windows) keeps the validation text unseen.
-    """
-    if not 0 < val_fraction < 1:
-        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
-    n_train = int(round(len(ids) * (1 - val_fraction)))
-    if n_train < 2 or len(ids) - n_train < 2:
-        raise ValueError(f"{len(ids)} ids are too few to split with val_fraction={val_fraction}")
-    return ids[:n_train], ids[n_train:]
-
-
-def random_windows(
-    ids: torch.Tensor, batch_size: int, seq_len: int, generator: torch.Generator | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A batch of random windows for truncated back-propagation through time.
-
-    Args:
-        ids: (N,) int64 tensor of character ids (on any device).
-        batch_size: B windows.  seq_len: T characters each.
-
-    Returns:
-        x (B, T) and y (B, T) on ids' device, where y is x shifted by one
-        character: y[b, t] is the character after x[b, t].
-    """
-    if batch_size < 1 or seq_len < 1:
-        raise ValueError(f"batch_size and seq_len must be positive, got {batch_size}, {seq_len}")
-    if len(ids) < seq_len + 1:
-        raise ValueError(f"need at least seq_len + 1 = {seq_len + 1} ids, got {len(ids)}")
-    starts = torch.randint(0, len(ids) - seq_len, (batch_size,), generator=generator)
-    window = ids[(starts[:, None] + torch.arange(seq_len + 1)).to(ids.device)]
-    return window[:, :-1], window[:, 1:]
-
-
-@torch.no_grad()
-def char_nll(model: nn.Module, ids: torch.Tensor, n_streams: int = 16, chunk: int = 256) -> float:
-    """Mean negative log-likelihood (nats per character) of ``model`` on a text.
-
-    The text is cut into ``n_streams`` consecutive streams read in parallel,
-    ``chunk`` characters at a time, carrying the state from chunk to chunk so
-    every prediction sees all the text before it in its stream. The first
-    character of each stream is not predicted.
-
-    Args:
-        model: a :class:`CharModel` (or anything with the same ``forward``).
-        ids: (N,) int64 tensor on the model's device.
-    """
-    if n_streams < 1 or chunk < 1 or len(ids) < 2 * n_streams:
-        raise ValueError(
-            f"need n_streams, chunk >= 1 and at least 2 ids per stream; got {n_streams}, {chunk}, {len(ids)} ids"
-        )
-    was_training = model.training
-    model.eval()
-    length = (len(ids) - 1) // n_streams
-    x = ids[: n_streams * length].view(n_streams, length)
-    y = ids[1 : n_streams * length + 1].view(n_streams, length)
-    total, state = 0.0, None
-    for start in range(0, length, chunk):
-        logits, state = model(x[:, start : start + chunk], state)
-        total += nn.functional.cross_entropy(
-            logits.reshape(-1, logits.shape[-1]), y[:, start : start + chunk].reshape(-1), reduction="sum"
-        ).item()
-    model.train(was_training)
-    return total / (n_streams * length)
-
-
-def bigram_baseline(
-    train_ids: np.ndarray, val_ids: np.ndarray, vocab_size: int, alpha: float = 1.0
-) -> tuple[float, np.ndarray]:
-    """The bigram model P(next | current) from counts with add-alpha (Laplace) smoothing.
-
-    P(b | a) = (count(a, b) + alpha) / (count(a) + alpha * V), counted on the
-    training ids; scored on the validation ids.
-
-    Returns:
-        (validation NLL in nats per character, P as a (V, V) array whose rows sum to 1).
-    """
-    train_ids, val_ids = np.asarray(train_ids), np.asarray(val_ids)
-    if alpha <= 0 or len(train_ids) < 2 or len(val_ids) < 2:
-        raise ValueError("need alpha > 0 and at least two training and two validation ids")
-    if min(train_ids.min(), val_ids.min()) < 0 or max(train_ids.max(), val_ids.max()) >= vocab_size:
-        raise ValueError(f"ids must lie in [0, {vocab_size})")
-    counts = np.full((vocab_size, vocab_size), float(alpha))
-    np.add.at(counts, (train_ids[:-1], train_ids[1:]), 1.0)
-    probs = counts / counts.sum(axis=1, keepdims=True)
-    return float(-np.log(probs[val_ids[:-1], val_ids[1:]]).mean()), probs
-
-
-def temperature_probs(logits, temperature: float) -> np.ndarray:
-    """softmax(logits / temperature) in float64, computed stably.
-
-    Low temperatures sharpen the distribution towards the arg-max (T -> 0 is
-    greedy decoding); T = 1 is the model's own distribution; high temperatures
-    flatten it towards uniform.
-
-    Args:
-        logits: (V,) or (..., V) scores (NumPy array, list or tensor).
-        temperature: > 0.
-    """
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    if isinstance(logits, torch.Tensor):
-        logits = logits.detach().cpu().numpy()
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z = z - z.max(axis=-1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=-1, keepdims=True)
-
-
-def sample_with_temperature(logits, temperature: float, rng: np.random.Generator) -> int:
-    """Draw one index from softmax(logits / temperature) for 1-D ``logits``."""
-    p = temperature_probs(logits, temperature)
-    if p.ndim != 1:
-        raise ValueError(f"logits must be 1-D, got shape {p.shape}")
-    return int(rng.choice(len(p), p=p))
-
-
-@torch.no_grad()
-def next_char_logits(model: nn.Module, vocab: CharVocab, prompt: str):
-    """Logits (V,) NumPy for the character after ``prompt``, and the model state after reading it."""
-    if not prompt:
-        raise ValueError("the prompt must contain at least one character")
-    dev = next(model.parameters()).device
-    x = torch.as_tensor(vocab.encode(prompt), device=dev)[None]
-    logits, state = model(x)
-    return logits[0, -1].double().cpu().numpy(), state
-
-
-@torch.no_grad()
-def generate(
-    model: nn.Module, vocab: CharVocab, prompt: str, n_chars: int, temperature: float = 1.0, seed: int = 0
-) -> str:
-    """Continue ``prompt`` by ``n_chars`` characters sampled at ``temperature`` (the prompt is not repeated).
-
-    Each sampled character is fed back in as the next input; the same seed
-    gives the same text.
-    """
-    if n_chars < 0:
-        raise ValueError(f"n_chars must be >= 0, got {n_chars}")
-    was_training = model.training
-    model.eval()
-    rng = np.random.default_rng(seed)
-    dev = next(model.parameters()).device
-    logits, state = next_char_logits(model, vocab, prompt)
-    out = []
-    for _ in range(n_chars):
-        idx = sample_with_temperature(logits, temperature, rng)
-        out.append(idx)
-        step_logits, state = model(torch.tensor([[idx]], device=dev), state)
-        logits = step_logits[0, -1].double().cpu().numpy()
-    model.train(was_training)
-    return vocab.decode(out)
