@@ -41,6 +41,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
@@ -276,8 +277,13 @@ def test_the_documented_class_cycle(klass):
     assert len(submissions_in_inbound(k, ALICE)) == 2
 
     # -- the deadline passes; bob submits a solution whose bug only a hidden test catches
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    k.instructor(f'nbgrader db assignment add {ASSIGNMENT} --duedate="{now}"')
+    # nbgrader's due dates have whole seconds: the deadline is the next whole second after alice's
+    # last submission, and bob submits once it has passed (a deadline rounded down could fall
+    # before a submission made earlier in the same second).
+    now = dt.datetime.now(dt.UTC)
+    deadline = now.replace(microsecond=0) + dt.timedelta(seconds=1)
+    k.instructor(f'nbgrader db assignment add {ASSIGNMENT} --duedate="{deadline:%Y-%m-%d %H:%M:%S} UTC"')
+    time.sleep(max(0.0, (deadline - dt.datetime.now(dt.UTC)).total_seconds()) + 0.1)
     k.as_user(BOB, f"nbgrader fetch_assignment {ASSIGNMENT}")
     mutant = BOB_MUTANT
     bob_nb = k.home(BOB) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
