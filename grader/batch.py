@@ -44,6 +44,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .bubblewrap import command_prefix, find_bwrap
 from .messages import Job, Status
 from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
 from .worker import file_sha256, write_json_atomic, write_text_atomic
@@ -72,6 +73,7 @@ class Options:
     forbid: tuple[str, ...] = ()
     allow: tuple[str, ...] = ()
     quiet: bool = False
+    bubblewrap: bool = True  # run the worker pool under bubblewrap when it is there (grader.bubblewrap)
 
 
 # --------------------------------------------------------------- collecting
@@ -286,7 +288,10 @@ def _forbidden(release_or_source, opts: Options) -> tuple[str, ...]:
 
 
 class Zygote:
-    def __init__(self, env_extra: dict | None = None):
+    """The pre-forked worker process (:mod:`grader.worker`), under bubblewrap when ``bwrap`` is
+    given: then only ``writable`` (and its own IPython folder) can be written to from inside."""
+
+    def __init__(self, env_extra: dict | None = None, bwrap: str | None = None, writable=(), readable=()):
         env = dict(
             os.environ,
             OMP_NUM_THREADS="1",
@@ -299,8 +304,11 @@ class Zygote:
         )
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        # matplotlib's cache goes next to IPython's: the home folder is read-only under bubblewrap
+        env.setdefault("MPLCONFIGDIR", str(Path(env["IPYTHONDIR"]) / "matplotlib"))
+        prefix = command_prefix(bwrap, [*writable, env["IPYTHONDIR"]], readable) if bwrap else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.worker"],
+            [*prefix, sys.executable, "-m", "grader.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -387,6 +395,8 @@ def grade(opts: Options) -> list[dict]:
         os.chmod(d, 0o700)
     feedback_root = course / "feedback"
     autograded_root = course / "autograded"
+    for d in (feedback_root, autograded_root):
+        d.mkdir(parents=True, exist_ok=True)  # made before the worker pool starts: bubblewrap binds them
 
     tmp_unzip = None
     subs_path = Path(opts.submissions)
@@ -395,6 +405,10 @@ def grade(opts: Options) -> list[dict]:
         subs_path = _safe_extract(subs_path, tmp_unzip)
     submissions = collect(subs_path, opts.assignment, notebook)
     caps = probe()
+    bwrap, why_not = find_bwrap() if opts.bubblewrap else (None, "bubblewrap (--no-bubblewrap)")
+    caps["bubblewrap"] = bwrap is not None
+    if why_not:
+        caps["not_enforced"].append(why_not)
     grader_code = "".join(sorted(file_sha256(p) for p in Path(__file__).parent.glob("*.py")))
     config_key = hashlib.sha256(
         json.dumps(
@@ -423,7 +437,19 @@ def grade(opts: Options) -> list[dict]:
         todo.append((sub, key, res_path))
 
     # the zygote imports what the assignment imports, once for the whole class
-    zyg = Zygote({"BATCH_GRADE_PRELOAD": ",".join(notebook_imports(source_nb))}) if todo else None
+    # students' scratch folders (each owned by its slot's uid) live outside the private state folder
+    scratch_root = tempfile.mkdtemp(prefix="batch-grade-")
+    os.chmod(scratch_root, 0o711)
+    zyg = (
+        Zygote(
+            {"BATCH_GRADE_PRELOAD": ",".join(notebook_imports(source_nb))},
+            bwrap,
+            writable=[out, feedback_root, autograded_root, scratch_root],
+            readable=[course, subs_path],
+        )
+        if todo
+        else None
+    )
     gradebook = Gradebook(course, opts.assignment, source_nb) if opts.gradebook else None
     for res in results.values():  # re-sync what an interrupted run recorded
         if gradebook:
@@ -434,26 +460,18 @@ def grade(opts: Options) -> list[dict]:
         f"{len(results)} unchanged; {opts.jobs} at a time; enforced: {_enforced(caps)}"
     )
     t0 = time.monotonic()
-    if todo:
-        _run_jobs(
-            zyg,
-            todo,
-            opts,
-            caps,
-            course,
-            out,
-            source_path,
-            notebook,
-            tests,
-            max_score,
-            release_files,
-            feedback_root,
-            autograded_root,
-            gradebook,
-            results,
-            log,
-            _forbidden(source_nb, opts),
-        )
+    try:
+        if todo:
+            _run_jobs(
+                zyg,
+                todo,
+                _Run(
+                    opts, caps, course, out, source_path, notebook, tests, max_score, release_files,
+                    feedback_root, autograded_root, gradebook, results, log, _forbidden(source_nb, opts), scratch_root,
+                ),
+            )  # fmt: skip
+    finally:
+        shutil.rmtree(scratch_root, ignore_errors=True)
     for sub in submissions:
         if sub.student in results:
             when = copy_submission_records(sub, course, opts.assignment)
@@ -513,6 +531,8 @@ def _enforced(caps: dict) -> str:
             parts.append(f"{ctrl} cgroup v{caps.get(f'cgroup_{ctrl}_version') or 1}")
     if caps["netns"]:
         parts.append("no network")
+    if caps.get("bubblewrap"):
+        parts.append("bubblewrap (read-only file system but the run's folders, no network, IPC or UTS shared)")
     text = ", ".join(parts)
     if caps.get("not_enforced"):
         text += "; not enforced: " + "; ".join(caps["not_enforced"])
@@ -524,30 +544,32 @@ def _slot_cgroups(caps: dict, slot: int, limits: Limits) -> SlotCgroups | None:
     return SlotCgroups(slot, caps, limits) if (caps.get("cgroup_memory") or caps.get("cgroup_pids")) else None
 
 
-def _run_jobs(
-    zyg,
-    todo,
-    opts,
-    caps,
-    course,
-    out,
-    source_path,
-    notebook,
-    tests,
-    max_score,
-    release_files,
-    feedback_root,
-    autograded_root,
-    gradebook,
-    results,
-    log,
-    forbidden,
-):
+@dataclass
+class _Run:
+    """What every job of one run shares (the coordinator's side)."""
+
+    opts: Options
+    caps: dict
+    course: Path
+    out: Path
+    source_path: Path
+    notebook: str
+    tests: list
+    max_score: float
+    release_files: list
+    feedback_root: Path
+    autograded_root: Path
+    gradebook: object  # Gradebook or None
+    results: dict
+    log: object  # print-like
+    forbidden: tuple
+    scratch_root: str
+
+
+def _run_jobs(zyg, todo, run: _Run):
+    """Grade ``todo`` ((submission, key, result path) triples), ``run.opts.jobs`` at a time."""
     zyg.wait_ready()
-    # students' scratch folders (each owned by its slot's uid) live outside the private state folder
-    scratch_root = tempfile.mkdtemp(prefix="batch-grade-")
-    os.chmod(scratch_root, 0o711)
-    free_slots = list(range(opts.jobs))
+    free_slots = list(range(run.opts.jobs))
     queue = list(todo)
     running: dict[str, dict] = {}
     try:
@@ -558,23 +580,23 @@ def _run_jobs(
                 job = Job(
                     id=sub.student,
                     student=sub.student,
-                    assignment=opts.assignment,
-                    notebook=notebook,
+                    assignment=run.opts.assignment,
+                    notebook=run.notebook,
                     path=str(sub.path) if sub.path else None,
                     problem=list(sub.problem) if sub.problem else None,
                     key=key,
-                    source=str(source_path),
+                    source=str(run.source_path),
                     slot=slot,
-                    caps=caps,
-                    limits=opts.limits.to_json(),
-                    scratch_root=scratch_root,
-                    release_files=release_files,
+                    caps=run.caps,
+                    limits=run.opts.limits.to_json(),
+                    scratch_root=run.scratch_root,
+                    release_files=run.release_files,
                     result=str(res_path),
-                    test_ids=list(tests),
-                    max_score=max_score,
-                    forbidden=list(forbidden),
-                    feedback=str(feedback_root / sub.student / opts.assignment / f"{notebook}.html"),
-                    autograded=str(autograded_root / sub.student / opts.assignment / f"{notebook}.ipynb"),
+                    test_ids=list(run.tests),
+                    max_score=run.max_score,
+                    forbidden=list(run.forbidden),
+                    feedback=str(run.feedback_root / sub.student / run.opts.assignment / f"{run.notebook}.html"),
+                    autograded=str(run.autograded_root / sub.student / run.opts.assignment / f"{run.notebook}.ipynb"),
                 )
                 zyg.submit(job)
                 running[job.id] = {"job": job, "start": time.monotonic(), "pid": None}
@@ -584,9 +606,9 @@ def _run_jobs(
                 elif "done" in ev and ev["done"] in running:
                     info = running.pop(ev["done"])
                     free_slots.append(info["job"].slot)
-                    _collect_result(info["job"], ev.get("code"), gradebook, results, log)
+                    _collect_result(info["job"], ev.get("code"), run.gradebook, run.results, run.log)
             # watchdog: a worker that outlives its notebook budget by a lot is killed
-            overall = opts.limits.notebook_timeout + 4 * opts.limits.interrupt_grace + 60
+            overall = run.opts.limits.notebook_timeout + 4 * run.opts.limits.interrupt_grace + 60
             for info in list(running.values()):
                 if info["pid"] and time.monotonic() - info["start"] > overall:
                     try:
@@ -594,11 +616,11 @@ def _run_jobs(
                     except OSError:
                         pass  # it ended meanwhile
                     slot = info["job"].slot
-                    kill_slot(UID_BASE + slot if caps["setuid"] else None, _slot_cgroups(caps, slot, opts.limits), None)
+                    slot_uid = UID_BASE + slot if run.caps["setuid"] else None
+                    kill_slot(slot_uid, _slot_cgroups(run.caps, slot, run.opts.limits), None)
                     info["start"] = float("inf")  # its "done" event will follow
     finally:
         zyg.close()
-        shutil.rmtree(scratch_root, ignore_errors=True)
 
 
 def _collect_result(job: Job, code, gradebook, results, log):
@@ -663,6 +685,9 @@ def main(argv=None) -> int:
     p.add_argument("--no-gradebook", action="store_true")
     p.add_argument("--forbid", action="append", default=[], help="module student cells may not import")
     p.add_argument("--allow", action="append", default=[], help="module student cells may import after all")
+    p.add_argument(
+        "--no-bubblewrap", action="store_true", help="run the worker pool without bubblewrap even where it is installed"
+    )
     a = p.parse_args(argv)
     limits = Limits(
         cell_timeout=a.cell_timeout, notebook_timeout=a.notebook_timeout, memory_mb=a.memory_mb, nproc=a.nproc
@@ -680,6 +705,7 @@ def main(argv=None) -> int:
                 not a.no_gradebook,
                 tuple(a.forbid),
                 tuple(a.allow),
+                bubblewrap=not a.no_bubblewrap,
             )
         )
     except ValueError as err:

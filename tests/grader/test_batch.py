@@ -439,3 +439,30 @@ def test_zip_and_flat_layouts(tmp_path):
     )
     assert {(r["student"], r["score"]) for r in res} == {("ann", 3), ("bob", 0)}
     assert not (tmp_path / "evil.ipynb").exists()
+
+
+def test_the_pool_runs_under_bubblewrap_or_says_why_not(tmp_path, capsys):
+    """With bubblewrap (installed here and in CI) the "enforced:" line names it; with
+    --no-bubblewrap the class is graded the same and the line says what is missing."""
+    from grader.bubblewrap import find_bwrap
+
+    course = fixture.make_course(tmp_path / "course")
+    subs = tmp_path / "subs"
+    fixture.write_submission(subs, "ann", {"answers": GOOD})
+    fixture.write_submission(subs, "bob", {})
+    scores = {}
+    for wrapped in (True, False):
+        res = batch_grade.grade(
+            batch_grade.Options(
+                "toy", subs, course, jobs=2, limits=LIMITS, gradebook=False, force=True, bubblewrap=wrapped
+            )
+        )
+        scores[wrapped] = {(r["student"], r["score"], r["status"]) for r in res}
+        enforced = next(line for line in capsys.readouterr().out.splitlines() if "enforced:" in line)
+        if not wrapped:
+            assert "not enforced:" in enforced and "bubblewrap (--no-bubblewrap)" in enforced, enforced
+        elif find_bwrap()[0] is not None:
+            assert "bubblewrap (read-only file system" in enforced, enforced
+        else:
+            assert "not enforced:" in enforced and "bubblewrap (" in enforced, enforced
+    assert scores[True] == scores[False] == {("ann", 3, "graded"), ("bob", 0, "graded")}
