@@ -210,11 +210,14 @@ def cases(course: Path, subs: Path):
             "crashed",
             0,
         ),
-        # rebinding builtins.type breaks the student's own numpy: relu fails too (no unearned credit)
+        # rebinding builtins.type in the student's process changes nothing the checker sees: it is
+        # graded like mutant_sigmoid, the same code unpatched (1 point, for its correct relu).
+        # (Until the array codec stopped using np.save, whose header code calls type(), the patch
+        # also broke the student's own answers on the way out, and it scored 0.)
         "patch_builtins_type": (
             cheat(BUGGY_SIGMOID, "import builtins\nbuiltins.type = lambda *a: np.ndarray"),
             "graded",
-            0,
+            1,
         ),
         "patch_grading_helpers": (
             cheat(

@@ -85,6 +85,12 @@ def test_oversized_or_too_deep_values_are_refused():
         {"__f__": "1e308"},  # only nan/inf travel as text
         {"__nd__": 5},
         {"__nd__": "not base64!"},
+        {"__nd__": "|O8;1;AAAAAAAAAAA="},  # an object array: pointers, never accepted
+        {"__nd__": "f8,i4;1;AAAAAAAAAAAAAAAA"},  # a structured dtype
+        {"__nd__": "<f8;2;AAAAAAAAAAA="},  # 8 bytes for a shape that needs 16
+        {"__nd__": "<f8;-1;"},  # a negative dimension
+        {"__nd__": "<f8;2,x;AAAA"},  # a shape that is not integers
+        {"__nd__": "<f8;1;not base64!"},
         {"__np__": None},
         {"__tuple__": "x"},
         {"__dict__": [[1]]},
@@ -108,6 +114,25 @@ def test_pickled_object_arrays_are_never_loaded():
     np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(ProtocolError):
         decode({"__nd__": base64.b64encode(buf.getvalue()).decode()})
+
+
+@pytest.mark.parametrize(
+    "arr",
+    [
+        np.arange(6.0).reshape(2, 3),
+        np.arange(6.0).reshape(2, 3).T,  # not C-contiguous
+        np.array(2.5, dtype=np.float32),  # zero-dimensional
+        np.zeros((0, 4), dtype=np.int64),
+        np.array([1 + 2j], dtype=np.complex64),
+        np.array([True, False]),
+        np.array(["ab", "c"]),
+        np.arange(4, dtype=">i4"),  # big-endian
+    ],
+)
+def test_arrays_round_trip_exactly_and_arrive_writeable(arr):
+    back = decode(json.loads(json.dumps(encode(arr))))
+    assert type(back) is np.ndarray and back.dtype == arr.dtype and back.shape == arr.shape
+    assert np.array_equal(back, arr) and back.flags.writeable and back.flags.c_contiguous
 
 
 def test_framing_rejects_oversized_unreadable_and_non_object_messages():
