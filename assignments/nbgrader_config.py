@@ -11,6 +11,7 @@ from nbgrader.preprocessors import GetGrades
 
 from grader.exchange import CheckedReleaseFeedback, OwnerCheckedCollect, StickyReleaseAssignment
 from grader.feedback import HideHiddenTests
+from grader.late import DailyPenalty
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
 
@@ -32,6 +33,14 @@ c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Every test cell finishes in about a second with a reasonable answer; a runaway loop
 # in a submission costs this much per cell and the cell scores 0.
 c.Execute.timeout = 60
+
+# Late submissions (assignments/README.md, "Deadlines"): each assignment's due date is set in
+# the gradebook (`nbgrader db assignment add NAME --duedate="YYYY-MM-DD HH:MM:SS UTC"`); a
+# submission more than 5 minutes after it loses 10 % of its score per started day late, all of it
+# after 10 days. `make grade` (the batch grader) reads these same settings.
+c.AssignLatePenalties.plugin_class = DailyPenalty
+c.DailyPenalty.percent_per_day = 10
+c.DailyPenalty.grace_minutes = 5
 
 # A submission from a student the gradebook does not know yet adds that student.
 c.Autograde.create_student = True

@@ -48,6 +48,20 @@ def notebook(pattern: str, cells: int, frames: int) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in code])
 
 
+class CellTimer:
+    """nbclient hooks that note the cells whose reply came only at 90 % of the timeout or later."""
+
+    def __init__(self, timeout: float):
+        self.timeout, self.started, self.stalled = timeout, {}, []
+
+    def start(self, cell, cell_index, **_):
+        self.started[cell_index] = time.monotonic()
+
+    def stop(self, cell, cell_index, **_):
+        if time.monotonic() - self.started[cell_index] >= 0.9 * self.timeout:
+            self.stalled.append(cell_index)
+
+
 def busy() -> None:
     while True:
         pass
@@ -69,10 +83,16 @@ def main(argv=None) -> int:
     try:
         for run in range(1, a.runs + 1):
             nb = notebook(a.pattern, a.cells, a.frames)
+            timer = CellTimer(a.cell_timeout)
             start = time.perf_counter()
+            client = NotebookClient(
+                nb, timeout=a.cell_timeout, kernel_name="python3", on_cell_execute=timer.start,
+                on_cell_executed=timer.stop,
+            )  # fmt: skip
             try:
-                NotebookClient(nb, timeout=a.cell_timeout, kernel_name="python3").execute()
-                verdict = "ok"
+                client.execute()
+                verdict = f"STALLED in cell {timer.stalled} until the timeout" if timer.stalled else "ok"
+                hung += bool(timer.stalled)
             except CellTimeoutError as err:
                 hung += 1
                 verdict = "HUNG: " + str(err).strip().splitlines()[-1][:100]
@@ -80,7 +100,7 @@ def main(argv=None) -> int:
     finally:
         for h in hogs:
             h.terminate()
-    print(f"{a.runs} executions ({a.pattern}, load {a.load}): {hung} hung")
+    print(f"{a.runs} executions ({a.pattern}, load {a.load}): {hung} stalled or hung")
     return 1 if hung else 0
 
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bubblewrap import command_prefix, find_bwrap
+from .late import course_config
 from .messages import Job, Status
 from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
 from .worker import file_sha256, write_json_atomic, write_text_atomic
@@ -216,17 +217,30 @@ class Gradebook:
                     grade.auto_score = float(result["scores"][grade.name])
         gb.db.commit()
 
-    def set_timestamp(self, student: str, timestamp) -> None:
+    def set_timestamp(self, student: str, timestamp, late_config=None) -> float:
         """Record when ``student`` submitted (a ``datetime``), as ``nbgrader autograde`` does:
-        nbgrader computes lateness from it and ``nbgrader export`` shows it."""
+        nbgrader computes lateness from it and ``nbgrader export`` shows it. With the course's
+        config (:func:`grader.late.course_config`), also record the late-submission penalty of
+        each notebook, as nbgrader's ``AssignLatePenalties`` does. Returns the total penalty."""
         from nbgrader.api import MissingEntry
+
+        from .late import late_penalty
 
         try:
             sub = self.gb.find_submission(self.assignment, student)
         except MissingEntry:
-            return
+            return 0.0
         sub.timestamp = timestamp
         self.gb.db.commit()
+        total = 0.0
+        if late_config is not None:
+            seconds_late = sub.total_seconds_late
+            for nb in sub.notebooks:
+                penalty = late_penalty(late_config, student, nb.score, seconds_late)
+                nb.late_submission_penalty = penalty or None
+                total += penalty
+            self.gb.db.commit()
+        return total
 
     def close(self):
         self.gb.close()
@@ -472,11 +486,12 @@ def grade(opts: Options) -> list[dict]:
             )  # fmt: skip
     finally:
         shutil.rmtree(scratch_root, ignore_errors=True)
+    late_config = course_config(course) if gradebook else None
     for sub in submissions:
         if sub.student in results:
             when = copy_submission_records(sub, course, opts.assignment)
-            if gradebook and when is not None:
-                gradebook.set_timestamp(sub.student, when)
+            penalty = gradebook.set_timestamp(sub.student, when, late_config) if gradebook and when else 0.0
+            results[sub.student]["late_penalty"] = penalty
     if gradebook:
         gradebook.close()
     if tmp_unzip:
@@ -647,10 +662,12 @@ def write_csv(path: Path, results: list[dict], test_ids: list[str]) -> None:
     tmp = path.with_suffix(".csv.tmp")
     with open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["student", "assignment", "score", "max_score", "status", "reason"] + test_ids)
+        w.writerow(["student", "assignment", "score", "late_penalty", "max_score", "status", "reason"] + test_ids)
         for r in results:
+            late = r.get("late_penalty", 0.0)
             w.writerow(
-                [r["student"], r["assignment"], f"{r['score']:g}", f"{r['max_score']:g}", r["status"], r["reason"]]
+                [r["student"], r["assignment"], f"{r['score'] - late:g}", f"{late:g}", f"{r['max_score']:g}"]
+                + [r["status"], r["reason"]]
                 + [f"{r['scores'].get(t, 0):g}" for t in test_ids]
             )
     os.replace(tmp, path)

@@ -469,3 +469,32 @@ def test_the_pool_runs_under_bubblewrap_or_says_why_not(tmp_path, capsys):
         else:
             assert "not enforced:" in enforced and "bubblewrap (" in enforced, enforced
     assert scores[True] == scores[False] == {("ann", 3, "graded"), ("bob", 0, "graded")}
+
+
+def test_a_late_submission_is_penalised_in_the_gradebook_and_grades_csv(tmp_path, monkeypatch):
+    """Due date in the gradebook, nbgrader's timestamp.txt in each submission: the batch grader
+    records the course's late penalty (10 % per started day after 5 minutes) as nbgrader does."""
+    import csv
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}:{os.environ['PATH']}")  # nbgrader runs alembic
+    course = fixture.make_course(tmp_path / "course")
+    due = dt.datetime(2026, 11, 1, 12, 0, 0)
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        gb.update_or_create_assignment("toy", duedate=due)
+    subs = tmp_path / "subs"
+    for student, late in (("ann", dt.timedelta(minutes=-1)), ("cat", dt.timedelta(days=1, hours=2))):
+        fixture.write_submission(subs, student, {"answers": GOOD})
+        (subs / student / "toy" / "timestamp.txt").write_text(f"{due + late:%Y-%m-%d %H:%M:%S.%f} UTC")
+    batch_grade.grade(batch_grade.Options("toy", subs, course, jobs=2, limits=LIMITS, quiet=True))
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        ann, cat = (gb.find_submission("toy", s) for s in ("ann", "cat"))
+        assert ann.total_seconds_late == 0 and ann.late_submission_penalty == 0 and ann.score == 3
+        assert cat.total_seconds_late == 26 * 3600
+        assert cat.late_submission_penalty == pytest.approx(0.6)  # two started days: 20 % of 3
+    with open(course / "batch_grade" / "toy" / "grades.csv", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert (rows["ann"]["score"], rows["ann"]["late_penalty"]) == ("3", "0")
+    assert (rows["cat"]["score"], rows["cat"]["late_penalty"]) == ("2.4", "0.6")

@@ -25,6 +25,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -44,10 +45,32 @@ CELL_TIMEOUT_S = 120
 
 def execute(path: Path, timeout: float = CELL_TIMEOUT_S) -> None:
     """Run the notebook at ``path`` top to bottom in a fresh kernel; fail naming the cell that
-    hung or raised."""
+    hung, stalled or raised.
+
+    A *stall* is the way the hang shows when a timeout is set: nbclient misses the cell's
+    ``execute_reply`` (which the kernel sent on time) and only finds it when its wait times out,
+    then carries on without an error. So a cell whose reply took 90 % of the timeout or more,
+    measured on the client's side, fails too: no cell here takes a tenth of it."""
     nb = nbformat.read(path, as_version=4)
+    started: dict[int, float] = {}
+    stalled: list[str] = []
+
+    def on_execute(cell, cell_index, **_):
+        started[cell_index] = time.monotonic()
+
+    def on_executed(cell, cell_index, **_):
+        took = time.monotonic() - started.get(cell_index, time.monotonic())
+        if took >= 0.9 * timeout:
+            first_line = (cell.source.splitlines() or [""])[0]
+            stalled.append(f"cell {cell_index} ({first_line!r}) took {took:.0f} s")
+
     client = NotebookClient(
-        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+        on_cell_execute=on_execute,
+        on_cell_executed=on_executed,
     )
     try:
         client.execute()
@@ -56,6 +79,8 @@ def execute(path: Path, timeout: float = CELL_TIMEOUT_S) -> None:
         pytest.fail(f"{path.name} hung: a cell ran over {timeout} s.\n{str(err)[:1500]}")
     except CellExecutionError as err:
         pytest.fail(f"{path.name} raised: {str(err).strip().splitlines()[-1][:300]}")
+    if stalled:
+        pytest.fail(f"{path.name} stalled until the {timeout} s timeout: " + "; ".join(stalled))
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +145,16 @@ def test_a_hang_fails_fast_and_names_its_cell(tmp_path):
     nbformat.write(nb, path)
     with pytest.raises(pytest.fail.Exception, match=r"(?s)stuck.ipynb hung.*time.sleep\(600\)  # stuck"):
         execute(path, timeout=3)
+
+
+def test_a_stall_that_the_timeout_ends_fails_too(tmp_path, monkeypatch):
+    """The hang as it shows with a timeout: the cell finishes only when nbclient's wait for its
+    reply times out. Simulated by a cell that sleeps 95 % of the timeout."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(5.7)  # slow")])
+    path = tmp_path / "slow.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(pytest.fail.Exception, match=r"slow.ipynb stalled until the 6 s timeout: cell 0"):
+        execute(path, timeout=6)
 
 
 def test_enough_runs():
