@@ -24,13 +24,35 @@ forbids user namespaces), the pool runs without it and the run's "enforced:" lin
 
 from __future__ import annotations
 
+import importlib.util
+import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 NAMESPACES = ("--unshare-net", "--unshare-ipc", "--unshare-uts")
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PRIVATE = ("/tmp", "/dev/shm")  # empty inside: what lies there must be bound back to be seen
+
+
+def python_paths() -> list[str]:
+    """The folders this Python and the course's packages live in: the interpreter, the
+    environment, ``sys.path`` and the source folders of ``course_utils`` and ``grader`` (an
+    editable install imports them from the checkout). Those under a private folder (a checkout
+    or a virtual environment in ``/tmp``) must be bound into the pool, or it cannot start."""
+    found = [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))]
+    found += [p for p in sys.path if p]
+    for package in ("course_utils", "grader"):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin:
+            found.append(str(Path(spec.origin).parent))
+    return [p for p in dict.fromkeys(found) if os.path.isdir(p)]
+
+
+def _hidden(path: str) -> bool:
+    return any(path == root or path.startswith(root + "/") for root in PRIVATE)
 
 
 def find_bwrap() -> tuple[str | None, str]:
@@ -60,16 +82,18 @@ def command_prefix(exe: str, writable: Iterable[str | Path], readable: Iterable[
         exe: the path of bwrap (:func:`find_bwrap`).
         writable: folders that stay writable inside (existing ones; each is bound at its own path).
         readable: folders the pool reads that may lie under ``/tmp`` (which is private inside):
-            the course and the submissions; bound read-only at their own paths.
+            the course and the submissions; bound read-only at their own paths, as are the
+            folders of :func:`python_paths` that lie under ``/tmp`` or ``/dev/shm``.
 
     Returns:
         ``[exe, options..., "--"]``: append the command to run.
     """
     args = [exe, "--die-with-parent", *NAMESPACES, "--ro-bind", "/", "/"]
     args += ["--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for folder in readable:
-        folder = str(Path(folder).resolve())
-        args += ["--ro-bind", folder, folder]
+    shown = sorted({str(Path(f).resolve()) for f in [*readable, *python_paths()]})
+    for folder in shown:
+        if _hidden(folder) or folder in {str(Path(r).resolve()) for r in readable}:
+            args += ["--ro-bind", folder, folder]
     for folder in writable:  # after the read-only ones: a state folder inside the course stays writable
         folder = str(Path(folder).resolve())
         args += ["--bind", folder, folder]
