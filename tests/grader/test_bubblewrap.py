@@ -91,3 +91,12 @@ def test_inside_the_pool_for_real(tmp_path):
     assert lines["host-tmp"].startswith("refused"), out  # /tmp is private: the machine's is not there
     assert lines["loopback"].startswith("refused"), out  # not even the machine's loopback
     assert (writable / "ok.txt").read_text() == "1" and not written
+
+
+def test_python_under_the_private_tmp_is_bound_back_read_only(monkeypatch, tmp_path):
+    """A checkout or virtual environment in /tmp (which is empty inside) must stay visible."""
+    monkeypatch.setattr(bubblewrap, "python_paths", lambda: ["/tmp/venv-x/lib", "/usr/lib/python3"])
+    args = bubblewrap.command_prefix("/usr/bin/bwrap", [])
+    ro = [args[i + 1] for i, a in enumerate(args) if a == "--ro-bind"]
+    assert "/tmp/venv-x/lib" in ro and "/usr/lib/python3" not in ro  # the latter is visible already
+    assert args.index("--tmpfs", args.index("/dev/shm") + 1) < args.index("/tmp/venv-x/lib")
