@@ -32,7 +32,7 @@ export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint test-unit test-stress test-cgroup2 test-notebooks test-browser grade grade-nbgrader install shared-env clean help
+.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
@@ -92,7 +92,12 @@ lint: install
 # Unit and integration tests (`PYTEST_ARGS="-m 'not slow'"` skips the grading integration).
 test-unit: install
 	$(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/notebooks/test_nbclient_stress.py \
-		--ignore=tests/grader/test_cgroup2_vm.py $(PYTEST_ARGS)
+		--ignore=tests/grader/test_cgroup2_vm.py --ignore=tests/assignments/test_class_workflow.py $(PYTEST_ARGS)
+
+# The documented class cycle with real Linux users (root only: it creates and removes them;
+# about 2 minutes; .ci/run runs it after make test).
+test-class: install
+	$(BIN)/python -m pytest tests/assignments/test_class_workflow.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # The grader's cgroup v2 limits for real, in a QEMU VM running Debian's kernel (root; needs
 # qemu-system-x86, debootstrap and cpio, which .ci/run installs; about 2 minutes).
