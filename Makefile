@@ -105,7 +105,7 @@ test-cgroup2: install
 	$(BIN)/python -m pytest tests/grader/test_cgroup2_vm.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every notebook executed 21 times under nbclient, some beside a class being autograded: none
-# may hang (about 5 minutes; .ci/run runs it after make test).
+# may hang (about 5 minutes; not in .ci/run yet, see README.md).
 test-stress: install
 	$(BIN)/python -m pytest tests/notebooks/test_nbclient_stress.py -p no:cacheprovider $(PYTEST_ARGS)
 
