@@ -2,7 +2,7 @@
 
 Modules (flat, one job each):
 
-* :mod:`course_utils.runtime`  - ``device()`` and ``seed_everything()``
+* :mod:`course_utils.runtime`  - ``device()``, ``seed_everything()`` and ``set_cpu_threads()``
 * :mod:`course_utils.datasets` - toy 2-D sets, 8x8 digits, a photo, sequences, text
 * :mod:`course_utils.plots`    - every picture the notebooks draw, in one style
 * :mod:`course_utils.training` - the fit/evaluate loop with a progress bar
@@ -21,7 +21,7 @@ The instructor's batch grader is a package of its own (``grader/``, the ``grader
 nothing here imports it.
 """
 
-from .runtime import device, seed_everything
+from .runtime import device, seed_everything, set_cpu_threads
 
-__all__ = ["device", "seed_everything"]
+__all__ = ["device", "seed_everything", "set_cpu_threads"]
 __version__ = "0.1.0"

@@ -16,7 +16,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 
 import numpy as np
 import torch
@@ -24,8 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .layers import sigmoid as _sigmoid
+from .runtime import cpu_threads, keeps_global_rng
 from .runtime import device as default_device
-from .runtime import keeps_global_rng
 from .training import fit
 
 LEAKY_SLOPE = 0.1  # a in leaky ReLU (fixed)
@@ -108,23 +108,16 @@ def autograd_derivative(name: str, x: np.ndarray, device: torch.device | str | N
 # --------------------------------------------------------------------------- #
 
 
-@contextmanager
 def tiny_model_threads(device: torch.device):
-    """Run torch on one CPU thread inside the block (when ``device`` is the CPU).
+    """A context that runs torch on one CPU thread (when ``device`` is the CPU; otherwise it
+    does nothing).
 
     For networks with a few dozen weights, splitting each tiny matrix product
     across threads costs more than it saves, and on a busy machine it can make
-    training ten times slower; one thread keeps the playground interactive.
+    training ten times slower; one thread keeps the playground interactive
+    (:func:`course_utils.runtime.cpu_threads`).
     """
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return cpu_threads(1) if torch.device(device).type == "cpu" else nullcontext()
 
 
 MODULE_ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "softplus", "softsign")

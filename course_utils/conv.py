@@ -15,20 +15,20 @@ every side. Shapes follow torch: inputs (N, C, H, W), kernels (F, C, KH, KW),
 outputs (N, F, OH, OW). ``stride``, ``padding`` and ``dilation`` are an int or
 an (height, width) pair.
 
-The module ends with notebook 04's timing harness (:func:`best_time`, :func:`one_thread`,
-:func:`time_jobs`, :func:`timing_table`): it reports *ratios measured in one run*, since
+The module ends with notebook 04's timing harness (:func:`best_time`, :func:`time_jobs`,
+:func:`timing_table`, with :func:`course_utils.runtime.cpu_threads`): it reports *ratios measured in one run*, since
 absolute times depend on the machine and on whatever else runs on it.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .runtime import cpu_threads
 
 
 def conv_output_size(in_size: int, kernel_size: int, stride: int = 1, padding: int = 0, dilation: int = 1) -> int:
@@ -245,32 +245,10 @@ def best_time(fn: Callable[[], object], repeat: int = 15) -> float:
     return min(times)
 
 
-@contextmanager
-def one_thread():
-    """Inside the ``with`` block PyTorch and numpy's BLAS/OpenMP pools use a single thread.
-
-    This compares algorithms rather than parallelism and is far less sensitive to other
-    programs on the machine. The previous thread counts are restored on exit.
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    with warnings.catch_warnings():  # threadpoolctl can warn about mixed OpenMP runtimes on some platforms
-        warnings.simplefilter("ignore", RuntimeWarning)
-        limits = threadpool_limits(limits=1)
-    try:
-        yield
-    finally:
-        limits.restore_original_limits()
-        torch.set_num_threads(threads)
-
-
 def time_jobs(
     jobs: Mapping[str, tuple[Callable[[], object], int, float]], serial: Iterable[str] = ()
 ) -> dict[str, tuple[float, float]]:
-    """Time every job with all threads, then with one thread (:func:`one_thread`).
+    """Time every job with all threads, then with one thread (:func:`~course_utils.runtime.cpu_threads`).
 
     Args:
         jobs: ``name -> (fn, repeat, scale)``; a job's time is ``best_time(fn, repeat) * scale``
@@ -286,7 +264,7 @@ def time_jobs(
     if unknown:
         raise ValueError(f"serial names {sorted(unknown)} are not jobs; jobs: {list(jobs)}")
     all_threads = {name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items()}
-    with one_thread():
+    with cpu_threads(1):
         single = {
             name: best_time(fn, repeat) * scale for name, (fn, repeat, scale) in jobs.items() if name not in serial
         }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import random
+import warnings
 
 import numpy as np
 import torch
@@ -69,3 +71,59 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
+
+
+def _limit_cpu_threads(n: int):
+    """Set torch's CPU threads and NumPy's BLAS/OpenMP pools to ``n``; return a function that
+    puts the previous counts back."""
+    from threadpoolctl import threadpool_limits
+
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"the number of CPU threads must be a positive integer, got {n!r}")
+    torch_before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    # threadpoolctl warns when two OpenMP runtimes are loaded (torch ships its own libgomp);
+    # limiting both is what we want, so the warning says nothing a student can act on.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        pools = threadpool_limits(limits=n)
+
+    def restore() -> None:
+        pools.restore_original_limits()
+        torch.set_num_threads(torch_before)
+
+    return restore
+
+
+def set_cpu_threads(n: int) -> None:
+    """From now on, for the rest of the session, run torch and NumPy's BLAS on ``n`` CPU threads.
+
+    Every course notebook calls ``set_cpu_threads(1)`` in its set-up cell, on purpose: the
+    course's networks are small, and their many tiny operations gain nothing from splitting
+    across threads. By default torch and OpenBLAS start one spinning thread per core, and when
+    other programs share the cores (another kernel, a neighbour on a JupyterHub, nbgrader
+    grading a class) every one of those tiny operations waits for a thread that is not
+    running. Measured on a 2-core machine (``benchmarks/bench_cpu_threads.py``): notebook
+    06's RNN-vs-LSTM sweep took 11 s alone with 2 threads and 10 s with 1; beside a second
+    such process, 143 s with 2 threads and 10 s with 1.
+
+    Raises:
+        ValueError: ``n`` is not a positive integer.
+    """
+    _limit_cpu_threads(n)
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int = 1):
+    """Run the ``with`` block (or the decorated function) with torch and NumPy's BLAS on ``n``
+    CPU threads, and put the caller's thread counts back afterwards (see
+    :func:`set_cpu_threads` for why one thread suits small networks).
+
+    Raises:
+        ValueError: ``n`` is not a positive integer.
+    """
+    restore = _limit_cpu_threads(n)
+    try:
+        yield
+    finally:
+        restore()

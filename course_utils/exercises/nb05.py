@@ -14,7 +14,6 @@ each one to its check), ``QUIZZES`` the self-check questions.
 from __future__ import annotations
 
 import copy
-import functools
 
 import numpy as np
 import torch
@@ -22,6 +21,7 @@ from torch import nn
 
 from .. import models
 from ..datasets import tensor_loader
+from ..runtime import cpu_threads
 from . import Mistake, Quiz, as_array, attempt, compare, compare_scalar, exercise, quizzes
 
 __all__ = [
@@ -36,22 +36,6 @@ __all__ = [
 ]
 
 PARAM_BUDGET = 20_000
-
-
-def _one_thread(check):
-    """Run ``check`` with one torch thread (its models are tiny; more threads only add overhead),
-    restoring the caller's setting afterwards."""
-
-    @functools.wraps(check)
-    def wrapper(*args, **kwargs):
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return check(*args, **kwargs)
-        finally:
-            torch.set_num_threads(threads)
-
-    return wrapper
 
 
 def _digits_like(n: int, seed: int) -> torch.Tensor:
@@ -84,7 +68,7 @@ def _flatten_hint(linear_inputs: list) -> str:
     todo="Fill in DigitCNN: conv -> ReLU -> pool twice, then flatten and a fully connected head; "
     "forward returns the logits (N, 10).",
 )
-@_one_thread
+@cpu_threads(1)  # its models are tiny: more threads only add overhead
 def check_digit_cnn(DigitCNN) -> str:
     """``DigitCNN``: an ``nn.Module`` class (or instance) mapping x (N, 1, 8, 8) to logits (N, 10),
     with at least one ``nn.Conv2d`` and at most ``PARAM_BUDGET`` trainable parameters."""
@@ -256,7 +240,7 @@ def _run_epoch(fn, state, loader, **mistake):
     todo="Fill in train_one_epoch: for every batch zero the gradients, compute the loss, "
     "backpropagate and step; return the mean loss.",
 )
-@_one_thread
+@cpu_threads(1)  # its models are tiny: more threads only add overhead
 def check_train_one_epoch(train_one_epoch) -> str:
     """``train_one_epoch(model, loader, optimizer, loss_fn) -> float``: one pass over the batches
     (xb (B, 1, 8, 8), yb (B,)) of ``loader``, returning the mean training loss."""
@@ -328,7 +312,7 @@ def check_train_one_epoch(train_one_epoch) -> str:
     todo="Fill in inverted_dropout: in training zero each entry with probability p and scale "
     "the survivors; at test time return x as it is.",
 )
-@_one_thread
+@cpu_threads(1)  # its models are tiny: more threads only add overhead
 def check_inverted_dropout(inverted_dropout) -> str:
     """``inverted_dropout(x, p, training)``: x a float tensor (any shape), p the drop probability;
     returns a tensor of x's shape."""
@@ -449,7 +433,7 @@ def _find_backbone(model: nn.Module, backbone: nn.Module, saved: dict):
     todo="Fill in transfer_model: the given backbone, frozen, followed by a new fully connected "
     "head with n_classes outputs.",
 )
-@_one_thread
+@cpu_threads(1)  # its models are tiny: more threads only add overhead
 def check_transfer_model(transfer_model) -> str:
     """``transfer_model(backbone, n_features, n_classes) -> nn.Module`` mapping x (N, 1, 8, 8) to
     logits (N, n_classes), where ``backbone`` maps x to (N, n_features) values once flattened."""

@@ -122,16 +122,6 @@ def test_best_time_warms_up_and_keeps_the_fastest_run():
         conv.best_time(job, repeat=0)
 
 
-def test_one_thread_limits_torch_and_blas_and_restores_them():
-    from threadpoolctl import threadpool_info
-
-    before = torch.get_num_threads()
-    with conv.one_thread():
-        assert torch.get_num_threads() == 1
-        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
-    assert torch.get_num_threads() == before
-
-
 def test_time_jobs_scales_and_times_serial_jobs_once():
     calls = {"fast": 0, "loops": 0}
 

@@ -50,3 +50,14 @@ def test_course_notebook_naming_and_title(path):
     assert first["cell_type"] == "markdown" and "".join(first["source"]).startswith("# "), (
         "the first cell must be a markdown title ('# ...')"
     )
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_course_notebook_runs_torch_on_one_cpu_thread(path):
+    """The set-up cell (the first code cell) calls ``set_cpu_threads(1)``: with torch's default of
+    one thread per core, notebook 06's RNN sweep ran 14 times slower beside one other busy
+    program (``benchmarks/bench_cpu_threads.py``) and overran nbclient's cell timeout."""
+    nb = json.loads(path.read_text())
+    setup = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    assert re.search(r"^set_cpu_threads\(1\)", setup, re.M), "the set-up cell must call set_cpu_threads(1)"
+    assert "set_num_threads" not in setup, "use course_utils.set_cpu_threads, the one place that sets threads"

@@ -15,8 +15,16 @@ This module executes the stored notebooks 21 times in all:
 
 Every execution has a per-cell timeout (``CELL_TIMEOUT_S``, far above any cell's normal time),
 so a hang fails fast and the failure names the cell. It takes about five minutes, so it is
-marked slow and runs as its own target, ``make test-stress``. It is not in ``.ci/run`` yet:
-one run in two failed once, on a kernel-side ZMQ error (README.md, *Tests and CI*).
+marked slow and runs as its own target, ``make test-stress``, which ``.ci/run`` calls.
+
+A second failure it caught was no hang: notebook 06's RNN-vs-LSTM cell ran past the timeout
+beside the autograde loop. It was the one heavy notebook that left torch on its default thread
+count (one per core), and with more runnable threads than cores each of its tiny operations
+waits for a descheduled thread: the sweep took 143 s instead of 10 beside a second copy
+(``benchmarks/bench_cpu_threads.py``). The kernel's log then showed ZMQ's "Socket operation on
+non-socket" only because nbclient interrupts and shuts down the kernel on a timeout while the
+interrupted cell's reply is on its way. Every notebook now calls ``set_cpu_threads(1)``
+(``tests/notebooks/test_hygiene.py`` checks it).
 """
 
 from __future__ import annotations
