@@ -32,11 +32,12 @@ export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser grade grade-nbgrader install shared-env clean help
+.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
 	@echo "make test   set up .venv if needed, then lint and run unit tests, every notebook and the browser tests"
+	@echo "make site   build the course as a static website into build/site/html (docs/README.md)"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
 
@@ -92,7 +93,8 @@ lint: install
 # Unit and integration tests (`PYTEST_ARGS="-m 'not slow'"` skips the grading integration).
 test-unit: install
 	$(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/notebooks/test_nbclient_stress.py \
-		--ignore=tests/grader/test_cgroup2_vm.py --ignore=tests/assignments/test_class_workflow.py $(PYTEST_ARGS)
+		--ignore=tests/grader/test_cgroup2_vm.py --ignore=tests/assignments/test_class_workflow.py \
+		--ignore=tests/site $(PYTEST_ARGS)
 
 # The documented class cycle with real Linux users (root only: it creates and removes them;
 # about 2 minutes; .ci/run runs it after make test).
@@ -105,16 +107,30 @@ test-cgroup2: install
 	$(BIN)/python -m pytest tests/grader/test_cgroup2_vm.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every notebook executed 21 times under nbclient, some beside a class being autograded: none
-# may hang (about 5 minutes; not in .ci/run yet, see README.md).
+# may hang or stall (about 5 minutes; .ci/run runs it after make test).
 test-stress: install
 	$(BIN)/python -m pytest tests/notebooks/test_nbclient_stress.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # Every notebook in notebooks/ and every assignment source notebook (the
 # reference solution), collected automatically; conftest.py prints the wall
-# time of each and reports those over budget.
+# time of each and reports those over budget. docs/nbval_export.py keeps each course
+# notebook as nbval executed it, in build/executed/, so the website reuses this run.
 test-notebooks: install
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
+	COURSE_EXECUTED_DIR=$(CURDIR)/build/executed PYTHONPATH=docs$${PYTHONPATH:+:$$PYTHONPATH} \
+	$(BIN)/python -m pytest -p nbval_export --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
 		-p no:cacheprovider notebooks assignments/source $(PYTEST_ARGS)
+
+# The course as a static website in build/site/html (docs/README.md): npm's MathJax, RequireJS
+# and widget manager fetched once; notebooks executed only where build/executed/ has no fresh copy.
+site: install
+	$(BIN)/python docs/build_site.py $(SITE_ARGS)
+
+# The website built from test-notebooks' run (it executes nothing), then checked: links,
+# nothing loaded from outside, no leaked solution, every page in Chromium (about a minute;
+# .ci/run runs it right after make test).
+test-site: install
+	$(BIN)/python docs/build_site.py --reuse-only
+	$(BIN)/python -m pytest tests/site -p no:cacheprovider $(PYTEST_ARGS)
 
 # The course in a real browser: JupyterLab + Chromium driven by Playwright
 # (needs Debian's chromium: .ci/run installs it).

@@ -23,8 +23,10 @@ def pyproject_requirements():
     reqs = [Requirement(r) for r in data["dependencies"]]
     reqs += [Requirement(r) for extra in data["optional-dependencies"].values() for r in extra]
     # The grader (grader/, a local path) is the instructor's: environment.yml, the students'
-    # conda and Binder environment, leaves it out on purpose.
-    return {norm(r.name): r for r in reqs if not r.url}
+    # conda and Binder environment, leaves it out on purpose. An extra that names another of
+    # this project's extras (course-utils[site]) adds no package of its own.
+    own = norm(data["name"])
+    return {norm(r.name): r for r in reqs if not r.url and norm(r.name) != own}
 
 
 def environment_yml_packages():

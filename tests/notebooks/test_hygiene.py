@@ -61,3 +61,20 @@ def test_course_notebook_runs_torch_on_one_cpu_thread(path):
     setup = next("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     assert re.search(r"^set_cpu_threads\(1\)", setup, re.M), "the set-up cell must call set_cpu_threads(1)"
     assert "set_num_threads" not in setup, "use course_utils.set_cpu_threads, the one place that sets threads"
+
+
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# "\\" is LaTeX's line break; "\\phi" (a break, then the text "phi") is a doubled escape.
+DOUBLED_BACKSLASH = re.compile(r"\\\\[A-Za-z]")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_markdown_has_no_mangled_latex(path):
+    """Escapes written through a Python string once turned ``\\approx`` into a BEL character
+    and ``\\phi`` into ``\\\\phi``: MathJax shows an error box where the formula should be."""
+    nb = nbformat.read(path, as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        bad = CONTROL_CHARACTER.search(cell.source) or DOUBLED_BACKSLASH.search(cell.source)
+        assert bad is None, f"markdown cell {i}: {cell.source[max(0, bad.start() - 30) : bad.end() + 10]!r}"
