@@ -32,12 +32,13 @@ export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site grade grade-nbgrader install shared-env clean help
+.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site hub test-hub grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
 	@echo "make test   set up .venv if needed, then lint and run unit tests, every notebook and the browser tests"
 	@echo "make site   build the course as a static website into build/site/html (docs/README.md)"
+	@echo "sudo make hub COURSE_ENV=/opt/nn-course   a JupyterHub for one class on this machine (deploy/hub/README.md)"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
 
@@ -56,7 +57,8 @@ install: $(STAMP)
 # environment for every user, made from the system's Python, with the course installed
 # non-editable (users need no access to this checkout). Run as root; re-run to update (pip
 # reinstalls the course from this folder every time). It holds the grader too (the `grader`
-# extra), because the instructor grades on the same server with `make grade COURSE_ENV=...`.
+# extra), because the instructor grades on the same server with `make grade COURSE_ENV=...`, and
+# jupyterhub-singleuser (the `hub` extra), which a JupyterHub starts each user's server with.
 shared-env:
 	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make shared-env COURSE_ENV=/opt/nn-course"; exit 2; }
 	@$(SYSTEM_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "shared-env: \
@@ -64,7 +66,7 @@ shared-env:
 	2.13.0 has a CPU wheel for it); set SYSTEM_PYTHON=/path/to/python3.11"; exit 2; }
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		--constraint $(CONSTRAINTS) '.[grader]'
+		--constraint $(CONSTRAINTS) '.[grader,hub]'
 	chmod -R a+rX $(COURSE_ENV)
 	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
 
@@ -135,7 +137,32 @@ test-site: install
 # The course in a real browser: JupyterLab + Chromium driven by Playwright
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
-	$(BIN)/python -m pytest tests/e2e -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "not hub" -p no:cacheprovider $(PYTEST_ARGS)
+
+# A JupyterHub for one class on this machine (deploy/hub/README.md), as root, from a course
+# environment made by `sudo make shared-env COURSE_ENV=...`: creates the instructor's and the
+# students' system users and removes them when stopped (Ctrl-C).
+HUB_PORT ?= 8000
+HUB_STUDENTS ?= 4
+HUB_ARGS ?=
+HUB_PROXY := build/hub-node/node_modules/.bin/configurable-http-proxy
+
+# JupyterHub's proxy, from the npm registry (node from Debian).
+$(HUB_PROXY):
+	npm install --silent --no-audit --no-fund --prefix build/hub-node configurable-http-proxy@5.3.0
+
+hub: install $(HUB_PROXY)
+	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make hub COURSE_ENV=/opt/nn-course (after sudo make shared-env COURSE_ENV=...)"; exit 2; }
+	$(VENV)/bin/python deploy/hub/run_hub.py --course-env $(COURSE_ENV) --proxy $(HUB_PROXY) \
+		--port $(HUB_PORT) --students $(HUB_STUDENTS) $(HUB_ARGS)
+
+# The class cycle on a real hub in Chromium: release, four students, grading, feedback,
+# refusals (root; about 4 minutes with the course environment; .ci/run runs it).
+HUB_COURSE_ENV ?= /tmp/nn-course-hub-env
+test-hub: install $(HUB_PROXY)
+	$(MAKE) --no-print-directory shared-env COURSE_ENV=$(HUB_COURSE_ENV)
+	COURSE_TEST_HUB=1 HUB_COURSE_ENV=$(HUB_COURSE_ENV) \
+		$(VENV)/bin/python -m pytest tests/e2e/test_hub.py -p no:cacheprovider -m hub $(PYTEST_ARGS)
 
 # Instructor: grade a whole class safely (isolated, time- and memory-limited,
 # parallel, resumable); see assignments/GRADING.md.

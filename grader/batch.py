@@ -492,6 +492,7 @@ def grade(opts: Options) -> list[dict]:
             when = copy_submission_records(sub, course, opts.assignment)
             penalty = gradebook.set_timestamp(sub.student, when, late_config) if gradebook and when else 0.0
             results[sub.student]["late_penalty"] = penalty
+            show_late_penalty(feedback_root / sub.student / opts.assignment / f"{notebook}.html", results[sub.student])
     if gradebook:
         gradebook.close()
     if tmp_unzip:
@@ -504,6 +505,18 @@ def grade(opts: Options) -> list[dict]:
         f"feedback: {feedback_root}/<student>/{opts.assignment}/"
     )
     return ordered
+
+
+def show_late_penalty(page: Path, result: dict) -> None:
+    """Put the late penalty recorded in ``result`` (or its absence) on the student's feedback page."""
+    from .check import late_penalty_html
+
+    if not page.is_file():
+        return
+    before = page.read_text()
+    after = late_penalty_html(before, result.get("late_penalty", 0.0), result["score"], result["max_score"])
+    if after != before:
+        write_text_atomic(page, after, public=True)
 
 
 def notebook_imports(nb) -> list[str]:

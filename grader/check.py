@@ -535,6 +535,27 @@ pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap}
 td,th{border:1px solid #ccc;padding:.3em .6em}.out{background:#fff;border-left:3px solid #ccc}"""
 
 
+LATE_START, LATE_END = "<!-- late penalty -->", "<!-- /late penalty -->"
+
+
+def late_penalty_html(page: str, penalty: float, score: float, max_score: float) -> str:
+    """``page`` (a :func:`feedback_html` page) saying that the submission came after the due
+    date and what that cost: ``penalty`` points off ``score``. Idempotent: a page is rewritten,
+    not appended to, when the penalty is recorded again. A page without the marker (a page
+    written for a submission that could not be graded) is returned unchanged."""
+    start, end = page.find(LATE_START), page.find(LATE_END)
+    if start < 0 or end < start:
+        return page
+    note = (
+        f"<p class='late'><b>Submitted after the due date: late penalty &minus;{penalty:g} points, "
+        f"score after the penalty {max(score - penalty, 0):g} / {max_score:g}</b> "
+        "(the course's late policy, assignments/README.md)</p>"
+        if penalty > 0
+        else ""
+    )
+    return page[: start + len(LATE_START)] + note + page[end:]
+
+
 def feedback_html(
     student: str,
     assignment: str,
@@ -562,6 +583,7 @@ def feedback_html(
         f"<p><b>Score: {score:g} / {max_score:g}</b> &nbsp; status: {e(status)}"
         + (f" &mdash; {e(reason)}" if reason else "")
         + "</p>",
+        LATE_START + LATE_END,  # filled in by late_penalty_html once the submission time is known
         "<table><tr><th>test</th><th>points</th><th>result</th></tr>" + rows + "</table>",
     ]
     if plan.notes:

@@ -498,3 +498,9 @@ def test_a_late_submission_is_penalised_in_the_gradebook_and_grades_csv(tmp_path
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert (rows["ann"]["score"], rows["ann"]["late_penalty"]) == ("3", "0")
     assert (rows["cat"]["score"], rows["cat"]["late_penalty"]) == ("2.4", "0.6")
+    # the students see it on their feedback page; regrading rewrites the line, never adds one
+    pages = {s: course / "feedback" / s / "toy" / "toy.html" for s in ("ann", "cat")}
+    assert "Submitted after the due date" not in pages["ann"].read_text()
+    assert "late penalty &minus;0.6 points, score after the penalty 2.4 / 3" in pages["cat"].read_text()
+    batch_grade.grade(batch_grade.Options("toy", subs, course, jobs=2, limits=LIMITS, quiet=True))
+    assert pages["cat"].read_text().count("late penalty &minus;") == 1

@@ -1,0 +1,315 @@
+"""The class on the real JupyterHub of ``deploy/hub`` (``make test-hub``; root, Chromium).
+
+``deploy/hub/run_hub.py`` starts the hub with an instructor and four students (real Linux
+users, PAM passwords, each user's JupyterLab spawned as that user from the course
+environment ``$HUB_COURSE_ENV``). Then:
+
+* the instructor logs in (formgrader is there) and releases ``backprop`` with nbgrader's
+  command line, run as the instructor user;
+* each student logs in through the hub's login page; students see the Assignment List and
+  no Formgrader, and the formgrader URL of their server is a 404;
+* alice fetches in the Assignments tab, fills in the reference solution, Validates and
+  Submits in the browser; bob does the same with two bugs; carol submits after the due date
+  (her timestamp is moved a day and an hour past it: nbgrader has one due date per
+  assignment, and a real lateness of seconds would fall in the 5-minute grace); dave submits
+  nothing;
+* the instructor collects, grades with the batch grader (``python -m grader``) and releases
+  the feedback; each student fetches it in the browser: alice 100 %, bob less with no
+  hidden-test code on his page, carol's score shows the late penalty, dave 0 (missing);
+* alice tries to read bob's submission, the instructor's source/ and gradebook: refused.
+
+Screenshots: ``$COURSE_REPORTS/screenshots/hub-*.png``. The hub, its users and their
+processes are gone at the end, also when the test fails or is interrupted (SIGTERM).
+Runs only with ``COURSE_TEST_HUB=1`` (``make test-hub``), never in ``make test-browser``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import pwd
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import hubdriver as hd
+import labdriver as ld
+import nbformat
+import pytest
+
+from grader.feedback import find_leaks, html_text, secret_lines
+
+ASSIGNMENT = "backprop"
+STUDENTS = ["alice", "bob", "carol", "dave"]
+PREFIX = "nnhubt-"
+SOURCE = ld.REPO / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+# bob's two bugs (tests/assignments/test_nbgrader_course.py has them all)
+BUGS = {
+    "affine_backward": ("db = dout.sum(axis=0)", "db = dout.mean(axis=0)"),
+    "relu_backward": ("dx = dout * (x > 0)", "dx = dout"),
+}
+
+pytestmark = [
+    pytest.mark.hub,
+    pytest.mark.skipif(os.environ.get("COURSE_TEST_HUB") != "1", reason="the class hub: make test-hub"),
+    pytest.mark.skipif(sys.platform != "linux" or os.geteuid() != 0, reason="creates Linux users: run as root"),
+    pytest.mark.skipif(not shutil.which("useradd") or not shutil.which("runuser"), reason="needs useradd and runuser"),
+]
+
+TIMES: dict[str, float] = {}
+
+
+class step:
+    """Times a step of the scenario (printed at the end)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+
+    def __exit__(self, *exc):
+        TIMES[self.name] = time.monotonic() - self.t0
+        print(f"[hub] {self.name}: {TIMES[self.name]:.1f} s", flush=True)
+
+
+@pytest.fixture(scope="module")
+def hub(work_dir):
+    if not (hd.COURSE_ENV / "bin" / "jupyterhub-singleuser").exists():
+        pytest.fail(
+            f"{hd.COURSE_ENV} is no course environment with JupyterHub: make test-hub builds it "
+            "(or set HUB_COURSE_ENV to one made by `make shared-env`)"
+        )
+    h = hd.ClassHub(PREFIX, STUDENTS, work_dir / "hub.log")
+    try:
+        with step("start the hub (users, exchange, JupyterHub)"):
+            h.start()
+        yield h
+    finally:
+        with step("stop the hub, remove the users"):
+            left = h.stop()
+        print("\n".join(f"[hub] {k}: {v:.1f} s" for k, v in TIMES.items()))
+        if left:
+            pytest.fail(f"left behind after the hub stopped: {left}")
+
+
+def login(browser, hub, user: str, timeout: float = 240):
+    """A page of ``user``'s JupyterLab, logged in through the hub's login form."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.password(user))
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(rf"/user/{re.escape(user)}/lab"), timeout=timeout * 1000)
+    page.locator("#jp-main-dock-panel").wait_for(timeout=timeout * 1000)
+    return page
+
+
+def shot(page, name: str) -> Path:
+    ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = ld.SCREENSHOTS / f"hub-{name}.png"
+    page.screenshot(path=path)
+    return path
+
+
+def nbgrader_menu(page) -> list[str]:
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Nbgrader\s*$")).click()
+    items = page.locator(".lm-Menu-item .lm-Menu-itemLabel").all_inner_texts()
+    page.keyboard.press("Escape")
+    return items
+
+
+def open_assignment_list(page):
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^\s*Nbgrader\s*$")).click()
+    page.locator(".lm-Menu-item", has_text="Assignment List").click()
+    page.locator("#released_assignments_list").wait_for()
+    return page
+
+
+def click_in_list(page, list_id: str, button: str, timeout: float = 120):
+    row = page.locator(f"#{list_id} .list_item", has_text=ASSIGNMENT).first
+    row.wait_for(timeout=timeout * 1000)
+    row.locator("button", has_text=re.compile(rf"^\s*{button}\s*$")).click()
+
+
+def solution_sources() -> dict[str, str]:
+    out = {}
+    for cell in nbformat.read(SOURCE, as_version=4).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            keep = [
+                ln for ln in cell.source.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+            ]
+            out[meta["grade_id"]] = "\n".join(keep)
+    return out
+
+
+def fill_in(hub, user: str, answers: dict[str, str]) -> None:
+    """The student's fetched notebook with ``answers`` in its answer cells, saved as them."""
+    path = hub.home(user) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cell.metadata.get("nbgrader", {}).get("solution") and gid in answers:
+            cell.source = answers[gid]
+    nbformat.write(nb, path)
+    pw = pwd.getpwnam(user)
+    os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def validate(page, user: str) -> str:
+    page.goto(page.url.split("/lab")[0] + f"/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=120_000)
+    page.locator(".jp-NotebookPanel:visible .validate-button").first.click()
+    dialog = page.locator(".nbgrader-SuccessDialog, .nbgrader-ErrorDialog")
+    dialog.first.wait_for(timeout=600_000)
+    return "success" if page.locator(".nbgrader-SuccessDialog").count() else "error"
+
+
+def fetch_submit(page, hub, user: str, answers: dict[str, str], name: str) -> str:
+    open_assignment_list(page)
+    click_in_list(page, "released_assignments_list", "Fetch")
+    page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=120_000)
+    shot(page, f"{name}-1-fetched")
+    fill_in(hub, user, answers)
+    verdict = validate(page, user)
+    shot(page, f"{name}-2-validate-{verdict}")
+    page.locator(".jp-Dialog button.jp-Dialog-button").last.click()
+    open_assignment_list(page)
+    click_in_list(page, "fetched_assignments_list", "Submit")
+    page.locator("#submitted_assignments_list .list_item", has_text=ASSIGNMENT).first.wait_for(timeout=120_000)
+    shot(page, f"{name}-3-submitted")
+    return verdict
+
+
+def fetch_feedback(page, hub, user: str, name: str) -> str:
+    """Fetch Feedback in the Assignments tab; the feedback page's HTML, shown in the browser."""
+    page.goto(f"{hub.url}/user/{user}/lab")
+    page.locator("#jp-main-dock-panel").wait_for()
+    open_assignment_list(page)
+    click_in_list(page, "submitted_assignments_list", "Fetch Feedback")
+    deadline = time.monotonic() + 120
+    pages: list[Path] = []
+    while time.monotonic() < deadline and not pages:
+        pages = sorted((hub.home(user) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+        time.sleep(1)
+    assert pages, f"{user}: no feedback fetched"
+    shot(page, f"{name}-4-feedback-fetched")
+    rel = pages[-1].relative_to(hub.home(user))
+    page.goto(f"{hub.url}/user/{user}/files/{rel}")
+    page.wait_for_load_state()
+    shot(page, f"{name}-5-feedback-page")
+    return pages[-1].read_text()
+
+
+def export_scores(hub) -> dict[str, dict]:
+    hub.instructor_cli("nbgrader export --to grades.csv")
+    text = (hub.course / "grades.csv").read_text()
+    return {r["student_id"]: r for r in csv.DictReader(io.StringIO(text)) if r["assignment"] == ASSIGNMENT}
+
+
+def test_a_class_on_the_hub(hub, browser):
+    teacher = hub.instructor
+    alice, bob, carol, dave = (hub.student(s) for s in STUDENTS)
+    reference = solution_sources()
+    secrets = secret_lines(nbformat.read(SOURCE, as_version=4))
+
+    # -- the instructor: formgrader in the browser, release with nbgrader's command line
+    with step("instructor: log in, server starts"):
+        tpage = login(browser, hub, teacher)
+    assert "Formgrader" in nbgrader_menu(tpage)
+    due = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(hours=1)
+    with step("instructor: generate and release backprop (CLI)"):
+        hub.instructor_cli(f"nbgrader generate_assignment {ASSIGNMENT}")
+        hub.instructor_cli(f'nbgrader db assignment add {ASSIGNMENT} --duedate="{due:%Y-%m-%d %H:%M:%S} UTC"')
+        for s in (alice, bob, carol, dave):
+            hub.instructor_cli(f"nbgrader db student add {s}")
+        hub.instructor_cli(f"nbgrader release_assignment {ASSIGNMENT}")
+    tpage.goto(f"{hub.url}/user/{teacher}/formgrader")
+    tpage.get_by_text(ASSIGNMENT).first.wait_for()
+    shot(tpage, "instructor-formgrader-released")
+
+    # -- the students log in: the Assignment List, no formgrader
+    pages = {}
+    for s in (alice, bob, carol, dave):
+        with step(f"{s}: log in, server starts"):
+            pages[s] = login(browser, hub, s)
+        items = nbgrader_menu(pages[s])
+        assert "Assignment List" in items and "Formgrader" not in items, f"{s}'s Nbgrader menu: {items}"
+        assert pages[s].request.get(f"{hub.url}/user/{s}/formgrader").status == 404
+    shot(pages[alice], "student-lab")
+
+    # -- alice right, bob with two bugs, carol late, dave nothing
+    with step("alice: fetch, solve, validate, submit"):
+        assert fetch_submit(pages[alice], hub, alice, reference, "alice") == "success"
+    buggy = dict(reference)
+    for cell, (old, new) in BUGS.items():
+        assert buggy[cell].count(old) == 1
+        buggy[cell] = buggy[cell].replace(old, new)
+    with step("bob: fetch, two bugs, validate, submit"):
+        fetch_submit(pages[bob], hub, bob, buggy, "bob")
+    with step("carol: fetch, solve, submit (late)"):
+        fetch_submit(pages[carol], hub, carol, reference, "carol")
+
+    # -- the instructor collects, grades with the batch grader, releases the feedback
+    with step("instructor: collect"):
+        hub.instructor_cli(f"nbgrader collect --update {ASSIGNMENT}")
+    late = due + dt.timedelta(days=1, hours=1)  # 2 started days late: 20 % off
+    stamp = hub.course / "submitted" / carol / ASSIGNMENT / "timestamp.txt"
+    hub.as_user(teacher, f"echo '{late:%Y-%m-%d %H:%M:%S.%f} UTC' > '{stamp}'")
+    with step("instructor: batch grader"):
+        hub.instructor_cli(f"python -m grader {ASSIGNMENT} submitted --course .")
+    with step("instructor: release feedback"):
+        hub.instructor_cli(f"nbgrader release_feedback {ASSIGNMENT}")
+    rows = export_scores(hub)
+    assert float(rows[alice]["score"]) == 100, rows[alice]
+    assert 0 < float(rows[bob]["score"]) < 100, rows[bob]
+    assert float(rows[carol]["raw_score"]) == 100 and float(rows[carol]["late_submission_penalty"]) > 0, rows[carol]
+    assert float(rows[carol]["score"]) < 100, rows[carol]
+    assert float(rows[dave]["score"]) == 0, rows.get(dave)
+    tpage.goto(f"{hub.url}/user/{teacher}/formgrader/gradebook/{ASSIGNMENT}")
+    tpage.wait_for_load_state()
+    shot(tpage, "instructor-gradebook")
+
+    # -- the students fetch their feedback in the browser
+    feedback = {}
+    for s, name in ((alice, "alice"), (bob, "bob"), (carol, "carol")):
+        with step(f"{name}: fetch feedback"):
+            feedback[s] = fetch_feedback(pages[s], hub, s, name)
+    for s, html in feedback.items():
+        assert not find_leaks(html, secrets), f"{s}'s feedback shows hidden tests"
+        assert "torch" not in html_text(html)
+    assert re.search(r"Score:\s*100(\.0)?\s*/\s*100", html_text(feedback[alice])), "alice's page: 100 / 100"
+    assert not re.search(r"Score:\s*100(\.0)?\s*/", html_text(feedback[bob])), "bob's page shows full marks"
+    assert "hidden test" in html_text(feedback[bob]).lower() or "Error" in html_text(feedback[bob])
+    assert re.search(r"Submitted after the due date: late penalty \S+\d", html_text(feedback[carol])), (
+        "carol's page does not show her late penalty"
+    )
+    # dave submitted nothing: no feedback to fetch, recorded 0 above
+    pages[dave].goto(f"{hub.url}/user/{dave}/lab")
+    open_assignment_list(pages[dave])
+    shot(pages[dave], "dave-nothing-submitted")
+    assert not (hub.home(dave) / ASSIGNMENT / "feedback").exists()
+
+    # -- alice tries to read what is not hers
+    inbound = hub.exchange / "nn-course" / "inbound"
+    bob_subs = [p for p in inbound.iterdir() if p.name.startswith(f"{bob}+")]
+    attempts = {
+        "list the inbound": f"ls '{inbound}'",
+        "read bob's submission": f"cat '{bob_subs[0]}/{ASSIGNMENT}.ipynb'",
+        "list the instructor's source": f"ls '{hub.course / 'source'}'",
+        "read the instructor's source": f"cat '{hub.course / 'source' / ASSIGNMENT / SOURCE.name}'",
+        "read the gradebook": f"cat '{hub.course / 'gradebook.db'}'",
+    }
+    for what, command in attempts.items():
+        done = hub.as_user(alice, command, check=False)
+        assert done.returncode != 0, f"alice could {what}"
+    # nor through the hub: bob's server is not hers
+    assert pages[alice].request.get(f"{hub.url}/user/{bob}/api/contents", max_redirects=0).status != 200
+    shot(pages[alice], "alice-end")
