@@ -215,6 +215,8 @@ class Gradebook:
             for grade in nb.grades:
                 if grade.name in result["scores"]:
                     grade.auto_score = float(result["scores"][grade.name])
+                    # as nbgrader's SaveAutoGrades: review only what an instructor already graded by hand
+                    grade.needs_manual_grade = grade.manual_score is not None
         gb.db.commit()
 
     def set_timestamp(self, student: str, timestamp, late_config=None) -> float:

@@ -47,7 +47,8 @@ def sigterm_runs_finalizers():
 
 @pytest.fixture(scope="session", autouse=True)
 def screenshot_dir():
-    """Start every run with an empty screenshot folder (CI keeps it as an artifact)."""
+    """Start every run with no top-level screenshots (CI keeps the folder as an artifact). The
+    hub test and the site test keep theirs in subfolders, so one target does not wipe another's."""
     if ld.SCREENSHOTS.is_dir():
         for old in ld.SCREENSHOTS.glob("*.png"):
             old.unlink()

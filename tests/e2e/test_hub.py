@@ -18,8 +18,10 @@ environment ``$HUB_COURSE_ENV``). Then:
   hidden-test code on his page, carol's score shows the late penalty, dave 0 (missing);
 * alice tries to read bob's submission, the instructor's source/ and gradebook: refused.
 
-Screenshots: ``$COURSE_REPORTS/screenshots/hub-*.png``. The hub, its users and their
-processes are gone at the end, also when the test fails or is interrupted (SIGTERM).
+Screenshots: ``$COURSE_REPORTS/screenshots/hub/*.png`` (a folder of their own: the session
+fixture clears only the top-level screenshots, those of ``make test-browser``). The hub, its
+users and their processes are gone at the end, also when the test fails or is interrupted
+(SIGTERM).
 Runs only with ``COURSE_TEST_HUB=1`` (``make test-hub``), never in ``make test-browser``.
 """
 
@@ -112,8 +114,9 @@ def login(browser, hub, user: str, timeout: float = 240):
 
 
 def shot(page, name: str) -> Path:
-    ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = ld.SCREENSHOTS / f"hub-{name}.png"
+    folder = ld.SCREENSHOTS / "hub"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"hub-{name}.png"
     page.screenshot(path=path)
     return path
 
@@ -275,6 +278,8 @@ def test_a_class_on_the_hub(hub, browser):
     assert float(rows[dave]["score"]) == 0, rows.get(dave)
     tpage.goto(f"{hub.url}/user/{teacher}/formgrader/gradebook/{ASSIGNMENT}")
     tpage.wait_for_load_state()
+    # formgrader fills the table in after the page has loaded
+    tpage.wait_for_function("() => !document.body.innerText.includes('Loading')", timeout=60_000)
     shot(tpage, "instructor-gradebook")
 
     # -- the students fetch their feedback in the browser

@@ -492,6 +492,8 @@ def test_a_late_submission_is_penalised_in_the_gradebook_and_grades_csv(tmp_path
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         ann, cat = (gb.find_submission("toy", s) for s in ("ann", "cat"))
         assert ann.total_seconds_late == 0 and ann.late_submission_penalty == 0 and ann.score == 3
+        # graded automatically: formgrader must not list them as waiting for a manual grade
+        assert not ann.needs_manual_grade and not cat.needs_manual_grade
         assert cat.total_seconds_late == 26 * 3600
         assert cat.late_submission_penalty == pytest.approx(0.6)  # two started days: 20 % of 3
     with open(course / "batch_grade" / "toy" / "grades.csv", newline="") as fh:
