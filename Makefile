@@ -151,9 +151,10 @@ HUB_PROXY := build/hub-node/node_modules/.bin/configurable-http-proxy
 $(HUB_PROXY):
 	npm install --silent --no-audit --no-fund --prefix build/hub-node configurable-http-proxy@5.3.0
 
-hub: install $(HUB_PROXY)
+# The hub runs from the course environment itself (the hub extra is part of it), not from .venv.
+hub: $(HUB_PROXY)
 	@test -n "$(COURSE_ENV)" || { echo "usage: sudo make hub COURSE_ENV=/opt/nn-course (after sudo make shared-env COURSE_ENV=...)"; exit 2; }
-	$(VENV)/bin/python deploy/hub/run_hub.py --course-env $(COURSE_ENV) --proxy $(HUB_PROXY) \
+	$(COURSE_ENV)/bin/python deploy/hub/run_hub.py --course-env $(COURSE_ENV) --proxy $(HUB_PROXY) \
 		--port $(HUB_PORT) --students $(HUB_STUDENTS) $(HUB_ARGS)
 
 # The class cycle on a real hub in Chromium: release, four students, grading, feedback,

@@ -189,7 +189,10 @@ def main(argv=None) -> int:
             f"run_hub: {args.proxy} missing: npm install --prefix build/hub-node configurable-http-proxy@5.3.0"
         )
     users = [args.instructor_user, *args.student_users]
+    # Ctrl-C and SIGTERM both stop the hub and clean up; SIGINT explicitly too, because a process
+    # started in the background by a non-interactive shell inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     for name in users:  # leftovers of a run that was killed
         remove_user(name)
 
