@@ -27,6 +27,12 @@ LAB_ARGS ?=
 # or instructor (the whole repository, formgrader and Create Assignment).
 ROLE ?= student
 PYTEST_ARGS ?=
+# make test's three layers run on this many pytest-xdist workers (the machine has 2 cores; the
+# notebooks run on one thread each). A unit-test file or a notebook stays on one worker, so its
+# module fixtures and nbval's kernel are made once; each browser worker starts its own
+# JupyterLab and Chromium. TEST_JOBS=0 runs each layer in one process.
+TEST_JOBS ?= 2
+XDIST = $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist $(1),-p no:xdist)
 # Benchmark reports and screenshots of the test runs go here (a plain pytest run writes none).
 export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
@@ -85,7 +91,7 @@ lab: $(SETUP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_ROOT)" --LabApp.default_url="$(LAB_START)" \
 		--ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: install lint test-unit test-notebooks test-browser
+test: install lint test-unit test-notebooks test-browser test-site
 
 # ruff's linter and formatter, configured in pyproject.toml (`ruff format .` fixes the layout).
 lint: install
@@ -96,12 +102,17 @@ lint: install
 test-unit: install
 	$(BIN)/python -m pytest tests --ignore=tests/e2e --ignore=tests/notebooks/test_nbclient_stress.py \
 		--ignore=tests/grader/test_cgroup2_vm.py --ignore=tests/assignments/test_class_workflow.py \
-		--ignore=tests/site $(PYTEST_ARGS)
+		--ignore=tests/site $(call XDIST,loadfile) $(PYTEST_ARGS)
+
+# The course environment that test-class and test-hub install for their users (make shared-env):
+# kept between runs and shared, so the second target only updates it.
+TEST_COURSE_ENV ?= /opt/nn-course-test
 
 # The documented class cycle with real Linux users (root only: it creates and removes them;
 # about 2 minutes; .ci/run runs it after make test).
 test-class: install
-	$(BIN)/python -m pytest tests/assignments/test_class_workflow.py -p no:cacheprovider $(PYTEST_ARGS)
+	COURSE_SHARED_ENV=$(TEST_COURSE_ENV) \
+		$(BIN)/python -m pytest tests/assignments/test_class_workflow.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # The grader's cgroup v2 limits for real, in a QEMU VM running Debian's kernel (root; needs
 # qemu-system-x86, debootstrap and cpio, which .ci/run installs; about 2 minutes).
@@ -120,7 +131,7 @@ test-stress: install
 test-notebooks: install
 	COURSE_EXECUTED_DIR=$(CURDIR)/build/executed PYTHONPATH=docs$${PYTHONPATH:+:$$PYTHONPATH} \
 	$(BIN)/python -m pytest -p nbval_export --nbval-lax --nbval-current-env --nbval-cell-timeout=600 \
-		-p no:cacheprovider notebooks assignments/source $(PYTEST_ARGS)
+		-p no:cacheprovider $(call XDIST,loadfile) notebooks assignments/source $(PYTEST_ARGS)
 
 # The course as a static website in build/site/html (docs/README.md): npm's MathJax, RequireJS
 # and widget manager fetched once; notebooks executed only where build/executed/ has no fresh copy.
@@ -137,7 +148,7 @@ test-site: install
 # The course in a real browser: JupyterLab + Chromium driven by Playwright
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
-	$(BIN)/python -m pytest tests/e2e -m "not hub" -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "not hub" -p no:cacheprovider $(call XDIST,load) $(PYTEST_ARGS)
 
 # A JupyterHub for one class on this machine (deploy/hub/README.md), as root, from a course
 # environment made by `sudo make shared-env COURSE_ENV=...`: creates the instructor's and the
@@ -159,10 +170,9 @@ hub: $(HUB_PROXY)
 
 # The class cycle on a real hub in Chromium: release, four students, grading, feedback,
 # refusals (root; about 4 minutes with the course environment; .ci/run runs it).
-HUB_COURSE_ENV ?= /tmp/nn-course-hub-env
 test-hub: install $(HUB_PROXY)
-	$(MAKE) --no-print-directory shared-env COURSE_ENV=$(HUB_COURSE_ENV)
-	COURSE_TEST_HUB=1 HUB_COURSE_ENV=$(HUB_COURSE_ENV) \
+	$(MAKE) --no-print-directory shared-env COURSE_ENV=$(TEST_COURSE_ENV)
+	COURSE_TEST_HUB=1 HUB_COURSE_ENV=$(TEST_COURSE_ENV) \
 		$(VENV)/bin/python -m pytest tests/e2e/test_hub.py -p no:cacheprovider -m hub $(PYTEST_ARGS)
 
 # Instructor: grade a whole class safely (isolated, time- and memory-limited,

@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import os
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -67,18 +66,16 @@ def pytest_runtest_call(item):
             )
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    start = time.perf_counter()
-    yield
-    nb = _notebook_of(item)
-    if nb is not None:
-        _times[nb] += time.perf_counter() - start
-
-
 def pytest_runtest_logreport(report):
-    if report.failed and report.nodeid.split("::")[0].endswith(".ipynb"):
-        _failed.add(report.nodeid.split("::")[0])
+    """Add up each notebook's setup, call and teardown times (the kernel starts in its first
+    cell's setup). Reports reach this hook in the main process also when pytest-xdist runs the
+    notebooks in workers (``make test-notebooks`` does: one notebook per worker at a time)."""
+    nb = report.nodeid.split("::")[0]
+    if not nb.endswith(".ipynb"):
+        return
+    _times[nb] += report.duration
+    if report.failed:
+        _failed.add(nb)
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -92,7 +89,9 @@ def pytest_terminal_summary(terminalreporter):
         if seconds > NOTEBOOK_BUDGET_S:
             over.append(nb)
         lines.append(f"| {nb} | {seconds:.1f} | {NOTEBOOK_BUDGET_S:.0f} | {status} |")
-    header = f"Notebook wall times (COURSE_DEVICE={device}, {os.cpu_count()} CPUs)"
+    workers = getattr(terminalreporter.config.option, "numprocesses", None)  # pytest-xdist's -n
+    at_once = f", {workers} notebooks at a time" if isinstance(workers, int) and workers > 1 else ""
+    header = f"Notebook wall times (COURSE_DEVICE={device}, {os.cpu_count()} CPUs{at_once})"
     terminalreporter.section(header)
     for line in lines:
         terminalreporter.write_line(line)
