@@ -109,7 +109,8 @@ test-unit: install
 TEST_COURSE_ENV ?= /opt/nn-course-test
 
 # The documented class cycle with real Linux users (root only: it creates and removes them;
-# about 2 minutes; .ci/run runs it after make test).
+# about 2 minutes; .ci/run runs it after make test, beside test-hub with a course environment of
+# its own).
 test-class: install
 	COURSE_SHARED_ENV=$(TEST_COURSE_ENV) \
 		$(BIN)/python -m pytest tests/assignments/test_class_workflow.py -p no:cacheprovider $(PYTEST_ARGS)
@@ -148,6 +149,7 @@ test-site: install
 # The course in a real browser: JupyterLab + Chromium driven by Playwright
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
+	rm -f $(COURSE_REPORTS)/screenshots/*.png  # this target's own; the hub's and the site's are in subfolders
 	$(BIN)/python -m pytest tests/e2e -m "not hub" -p no:cacheprovider $(call XDIST,load) $(PYTEST_ARGS)
 
 # A JupyterHub for one class on this machine (deploy/hub/README.md), as root, from a course
@@ -172,6 +174,7 @@ hub: $(HUB_PROXY)
 # refusals (root; about 4 minutes with the course environment; .ci/run runs it).
 test-hub: install $(HUB_PROXY)
 	$(MAKE) --no-print-directory shared-env COURSE_ENV=$(TEST_COURSE_ENV)
+	rm -rf $(COURSE_REPORTS)/screenshots/hub
 	COURSE_TEST_HUB=1 HUB_COURSE_ENV=$(TEST_COURSE_ENV) \
 		$(VENV)/bin/python -m pytest tests/e2e/test_hub.py -p no:cacheprovider -m hub $(PYTEST_ARGS)
 

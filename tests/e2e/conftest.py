@@ -45,19 +45,6 @@ def sigterm_runs_finalizers():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def pytest_sessionstart(session):
-    """Start every run with no top-level screenshots (CI keeps the folder as an artifact). The
-    hub test and the site test keep theirs in subfolders, so one target does not wipe another's.
-    Under pytest-xdist (``make test-browser`` runs two workers) only the main process clears
-    the folder, before any worker starts, so no worker deletes another's screenshots."""
-    if hasattr(session.config, "workerinput"):
-        return
-    if ld.SCREENSHOTS.is_dir():
-        for old in ld.SCREENSHOTS.glob("*.png"):
-            old.unlink()
-    ld.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-
-
 @pytest.fixture(scope="session")
 def work_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("e2e")
