@@ -79,6 +79,17 @@ class step:
         print(f"[hub] {self.name}: {TIMES[self.name]:.1f} s", flush=True)
 
 
+def write_step_times() -> None:
+    """The time of each step, as a table in ``$COURSE_REPORTS/hub-steps.md`` (make test-hub: reports/)."""
+    reports = os.environ.get("COURSE_REPORTS")
+    if not reports or not TIMES:
+        return
+    rows = [f"| {name} | {seconds:.1f} |" for name, seconds in TIMES.items()]
+    table = ["# The class on a real JupyterHub: time of each step", "", "| step | seconds |", "|---|---:|", *rows]
+    Path(reports).mkdir(parents=True, exist_ok=True)
+    (Path(reports) / "hub-steps.md").write_text("\n".join(table) + "\n")
+
+
 @pytest.fixture(scope="module")
 def hub(work_dir):
     if not (hd.COURSE_ENV / "bin" / "jupyterhub-singleuser").exists():
@@ -95,6 +106,7 @@ def hub(work_dir):
         with step("stop the hub, remove the users"):
             left = h.stop()
         print("\n".join(f"[hub] {k}: {v:.1f} s" for k, v in TIMES.items()))
+        write_step_times()
         if left:
             pytest.fail(f"left behind after the hub stopped: {left}")
 
