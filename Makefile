@@ -140,8 +140,8 @@ site: install
 	$(BIN)/python docs/build_site.py $(SITE_ARGS)
 
 # The website built from test-notebooks' run (it executes nothing), then checked: links,
-# nothing loaded from outside, no leaked solution, every page in Chromium (about a minute;
-# .ci/run runs it right after make test).
+# nothing loaded from outside, no leaked solution, every page in Chromium (about a minute; the
+# last step of make test).
 test-site: install
 	$(BIN)/python docs/build_site.py --reuse-only
 	$(BIN)/python -m pytest tests/site -p no:cacheprovider $(PYTEST_ARGS)

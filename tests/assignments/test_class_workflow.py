@@ -178,8 +178,8 @@ def klass():
     k = Class(base)
     try:
         for user in USERS:
+            home = ["--create-home", "--home-dir", str(k.home(user))]
             for _ in range(10):  # .ci/run's hub test may hold /etc/passwd's lock for a moment
-                home = ["--create-home", "--home-dir", str(k.home(user))]
                 done = run(["useradd", *home, "--user-group", "--shell", "/bin/bash", user])
                 if done.returncode == 0 or "lock" not in done.stderr:
                     break
