@@ -18,8 +18,8 @@ environment ``$HUB_COURSE_ENV``). Then:
   hidden-test code on his page, carol's score shows the late penalty, dave 0 (missing);
 * alice tries to read bob's submission, the instructor's source/ and gradebook: refused.
 
-Screenshots: ``$COURSE_REPORTS/screenshots/hub/*.png`` (a folder of their own: the session
-fixture clears only the top-level screenshots, those of ``make test-browser``). The hub, its
+Screenshots: ``$COURSE_REPORTS/screenshots/hub/*.png`` (a folder of their own, which
+``make test-hub`` clears first; ``make test-browser`` clears only the top-level ones). The hub, its
 users and their processes are gone at the end, also when the test fails or is interrupted
 (SIGTERM).
 Runs only with ``COURSE_TEST_HUB=1`` (``make test-hub``), never in ``make test-browser``.
