@@ -38,11 +38,12 @@ export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site hub test-hub grade grade-nbgrader install shared-env clean help
+.PHONY: system-deps lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site hub test-hub grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
 	@echo "make test   set up .venv if needed, then lint and run unit tests, every notebook and the browser tests"
+	@echo "sudo make system-deps   the Debian packages the tests need (chromium, bubblewrap, npm)"
 	@echo "make site   build the course as a static website into build/site/html (docs/README.md)"
 	@echo "sudo make hub COURSE_ENV=/opt/nn-course   a JupyterHub for one class on this machine (deploy/hub/README.md)"
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
@@ -59,6 +60,15 @@ $(STAMP): pyproject.toml grader/pyproject.toml $(CONSTRAINTS)
 
 install: $(STAMP)
 
+# The Debian packages the tests need (requirements/system-deps.sh: chromium, bubblewrap, npm),
+# checked first by make test: installed when run as root or with passwordless sudo; otherwise
+# make test stops at once, naming them and the command that installs them. SYSTEM_DEPS=check
+# only checks; SYSTEM_DEPS_TIER=ci adds what .ci/run's root-only targets need.
+SYSTEM_DEPS ?= install
+SYSTEM_DEPS_TIER ?= test
+system-deps:
+	@requirements/system-deps.sh $(SYSTEM_DEPS) $(SYSTEM_DEPS_TIER)
+
 # A server for a class (JupyterHub, or any machine the students log in to): one course
 # environment for every user, made from the system's Python, with the course installed
 # non-editable (users need no access to this checkout). Run as root; re-run to update (pip
@@ -70,11 +80,16 @@ shared-env:
 	@$(SYSTEM_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { echo "shared-env: \
 	$(SYSTEM_PYTHON) is not Python 3.11, the version requirements/constraints.txt was tested with (torch \
 	2.13.0 has a CPU wheel for it); set SYSTEM_PYTHON=/path/to/python3.11"; exit 2; }
+	@# the instructor's course folder (solutions, hidden tests, later grades) private first
+	$(SYSTEM_PYTHON) grader/privacy.py assignments
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
 		--constraint $(CONSTRAINTS) '.[grader,hub]'
+	@# the two roles' JupyterLab settings, and `course-lab` that starts Lab in one (lab/README.md)
+	rm -rf $(COURSE_ENV)/lab && cp -r lab $(COURSE_ENV)/lab && rm -f $(COURSE_ENV)/lab/course-lab
+	install -m 0755 lab/course-lab $(COURSE_ENV)/bin/course-lab
 	chmod -R a+rX $(COURSE_ENV)
-	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate)"
+	@echo "course environment for all users: $(COURSE_ENV) (users: source $(COURSE_ENV)/bin/activate; course-lab)"
 
 ifeq ($(ROLE),student)
 LAB_ROOT := $(CURDIR)/notebooks
@@ -91,7 +106,7 @@ lab: $(SETUP)
 	$(BIN)/jupyter lab --ServerApp.root_dir="$(LAB_ROOT)" --LabApp.default_url="$(LAB_START)" \
 		--ip=127.0.0.1 --port=$(LAB_PORT) $(ALLOW_ROOT) $(LAB_ARGS)
 
-test: install lint test-unit test-notebooks test-browser test-site
+test: system-deps install lint test-unit test-notebooks test-browser test-site
 
 # ruff's linter and formatter, configured in pyproject.toml (`ruff format .` fixes the layout).
 lint: install

@@ -34,6 +34,10 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 nbgrader() { "$PYTHON" -m nbgrader "$@"; }
 
+# This folder holds the solutions, the hidden tests, every submission and every grade: private
+# before anything is written (mode 0700, or 2750 with $COURSE_STAFF_GROUP; grader/privacy.py).
+"$PYTHON" -m grader.privacy .
+
 if [[ ${#assignments[@]} -eq 0 ]]; then
     for dir in source/*/; do assignments+=("$(basename "$dir")"); done
 fi
@@ -56,7 +60,7 @@ for a in "${assignments[@]}"; do
     fi
 done
 
-nbgrader export --to grades.csv
+nbgrader export --to grades.csv  # written 0600 (grader.export.PrivateCsvExportPlugin)
 # the gradebook holds every student's scores: the instructor's only (nbgrader creates it 0644)
 chmod 600 gradebook.db
 echo "grade.sh: scores in $(pwd)/grades.csv, feedback in $(pwd)/feedback/"

@@ -5,15 +5,33 @@ See README.md here for the instructor's and the students' workflow.
 """
 
 import os
+import sys
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
 from grader.exchange import CheckedReleaseFeedback, OwnerCheckedCollect, StickyReleaseAssignment
+from grader.export import PrivateCsvExportPlugin
 from grader.feedback import HideHiddenTests
 from grader.late import DailyPenalty
+from grader.privacy import CourseNotPrivate, make_private, private_file
 
 c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+# This folder holds the solutions, the hidden tests and, once graded, every student's work and
+# grade: every nbgrader command and formgrader started here first makes it private (mode 0700, or
+# 2750 with $COURSE_STAFF_GROUP; grader/privacy.py), or stops when it cannot.
+_course = os.path.dirname(os.path.abspath(__file__))
+try:
+    for _change in make_private(_course):
+        print(f"made private: {_change}", file=sys.stderr)
+except CourseNotPrivate as _err:
+    raise SystemExit(f"nbgrader: {_err}") from None
+# nbgrader creates the gradebook (every student's scores) 0644; an empty file made 0600 first is
+# an empty SQLite database that nbgrader fills in, keeping the mode (made by the folder's owner
+# only: root reading this config, as setup_exchange.sh does, must not own the instructor's gradebook)
+if os.stat(_course).st_uid == os.geteuid() and not os.path.exists(os.path.join(_course, "gradebook.db")):
+    private_file(os.path.join(_course, "gradebook.db"))
 
 # The course root is the folder nbgrader runs in (this one): source/, release/,
 # submitted/, autograded/, feedback/ and gradebook.db all live here.
@@ -59,3 +77,6 @@ c.ExchangeFactory.release_feedback = CheckedReleaseFeedback
 # the student whose name it carries. (The students' config adds private submissions.)
 c.ExchangeFactory.release_assignment = StickyReleaseAssignment
 c.ExchangeFactory.collect = OwnerCheckedCollect
+
+# `nbgrader export` writes its CSV readable by the instructor only (0600), like every grade export.
+c.ExportApp.plugin_class = PrivateCsvExportPlugin

@@ -34,6 +34,9 @@ cd "$(dirname "$0")"
 if [[ -z "${PYTHON:-}" ]]; then
     if [[ -x ../.venv/bin/python ]]; then PYTHON=../.venv/bin/python; else PYTHON=python3; fi
 fi
+# This folder (the instructor's course: solutions, hidden tests, later every submission and
+# grade) is private before anything is written: mode 0700, or 2750 with $COURSE_STAFF_GROUP.
+"$PYTHON" ../grader/privacy.py .
 read -r course_id root < <("$PYTHON" - <<'PY'
 from traitlets.config.loader import PyFileConfigLoader
 c = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
@@ -58,8 +61,10 @@ cat > "$student_config" <<CFG
 c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "$course_id"
 c.Exchange.root = "$root"
-# submissions readable by their owner and the instructor only (course_utils/exchange.py)
+# submissions in the student's own name, readable by them and the instructor only; feedback for
+# the student's own submissions only (course_utils/exchange.py)
 c.ExchangeFactory.submit = "course_utils.exchange.PrivateSubmit"
+c.ExchangeFactory.fetch_feedback = "course_utils.exchange.OwnFetchFeedback"
 CFG
 chmod 0644 "$student_config"
 echo "students' nbgrader config: $student_config (course $course_id, exchange $root)"

@@ -8,6 +8,10 @@ notebook is executed as the autograder does, without the hidden tests) and exits
 * 1 when a test cell fails, a read-only cell was changed, or a cell's type was changed,
 * 2 when a notebook is missing or cannot be read.
 
+Each failure is printed whole, wrapped at nbgrader's line width (90), where ``nbgrader validate``
+cuts every line at that width and loses the end of a long message, the hint that says what is
+wrong ("Likely cause: ...").
+
 Students: ``python -m course_utils.validate backprop/backprop.ipynb`` before submitting
 (the *Validate* button in JupyterLab runs the same check).
 """
@@ -15,8 +19,33 @@ Students: ``python -m course_utils.validate backprop/backprop.ipynb`` before sub
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+import textwrap
 from pathlib import Path
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def wrap_lines(text: str, indent: str = "    ", width: int = 90) -> str:
+    """``text`` indented by ``indent``, each line longer than ``width`` wrapped (never cut); a
+    continuation keeps the line's own indentation plus two spaces. Colour codes are removed."""
+    out = []
+    for line in ANSI_ESCAPE.sub("", text).split("\n"):
+        body = line.rstrip()
+        own = indent + body[: len(body) - len(body.lstrip())]
+        out.extend(
+            textwrap.wrap(
+                body.lstrip(),
+                width=width,
+                initial_indent=own,
+                subsequent_indent=own + "  ",
+                break_long_words=True,
+                break_on_hyphens=False,
+            )
+            or [indent.rstrip()]
+        )
+    return "\n".join(out)
 
 
 def validate(path: Path) -> dict:
@@ -26,6 +55,9 @@ def validate(path: Path) -> dict:
 
     class Recording(Validator):
         results: dict = {}
+
+        def _indent(self, val: str) -> str:  # nbgrader's cuts each line at `width`: wrap instead
+            return wrap_lines(val, self.indent, self.width)
 
         def validate(self, filename):
             self.results = super().validate(filename)

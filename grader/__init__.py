@@ -18,7 +18,9 @@ Modules, one job each:
 * :mod:`grader.feedback` - what a feedback page may show (never a hidden test);
 * :mod:`grader.exchange` - the instructor's steps of nbgrader's exchange, each with one rule added;
 * :mod:`grader.late`     - the late-submission policy (an nbgrader plugin, also used by the batch grader);
-* :mod:`grader.export`   - grades out as a CSV for Canvas and Moodle (an nbgrader export plugin).
+* :mod:`grader.export`   - grades out as CSV files readable by the instructor only, nbgrader's
+  layout and Canvas's and Moodle's (nbgrader export plugins);
+* :mod:`grader.privacy`  - the instructor's course folder made private before any command writes in it.
 """
 
 __version__ = "0.1.0"

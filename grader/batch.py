@@ -47,6 +47,7 @@ from pathlib import Path
 from .bubblewrap import command_prefix, find_bwrap
 from .late import course_config
 from .messages import Job, Status
+from .privacy import CourseNotPrivate, make_private, private_file
 from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
 from .worker import file_sha256, write_json_atomic, write_text_atomic
 
@@ -391,6 +392,9 @@ def grade(opts: Options) -> list[dict]:
     import nbformat
 
     course = Path(opts.course).resolve()
+    if course.is_dir():  # private before anything is written into it (grader/privacy.py)
+        for change in make_private(course):
+            print(f"made private: {change}", file=sys.stderr)
     source_path = _source_notebook(course, opts.assignment)
     notebook = source_path.stem
     source_nb = nbformat.read(source_path, as_version=4)
@@ -674,7 +678,7 @@ def _collect_result(job: Job, code, gradebook, results, log):
 
 
 def write_csv(path: Path, results: list[dict], test_ids: list[str]) -> None:
-    tmp = path.with_suffix(".csv.tmp")
+    tmp = private_file(path.with_suffix(".csv.tmp"))  # every student's grade: the instructor's only
     with open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["student", "assignment", "score", "late_penalty", "max_score", "status", "reason"] + test_ids)
@@ -740,7 +744,7 @@ def main(argv=None) -> int:
                 bubblewrap=not a.no_bubblewrap,
             )
         )
-    except ValueError as err:
+    except (ValueError, CourseNotPrivate) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -11,22 +11,26 @@ exchange step with one rule added; the configs select them (``c.ExchangeFactory.
                                   learns another's folder name may rename or delete it).
 :class:`PrivateSubmit`            ``submit`` makes the student's submission folder open to its
                                   owner and the instructor's group only (nbgrader leaves it
-                                  world-writable, its files readable by anyone with the path).
-:class:`OwnerCheckedCollect`      ``collect`` skips a submission whose folder is not owned
-                                  by the student it claims to be from (nbgrader only warns).
+                                  world-writable, its files readable by anyone with the path),
+                                  and refuses ``--student`` naming somebody else.
+:class:`OwnerCheckedCollect`      ``collect`` refuses, and logs with its owner, claimed student
+                                  and timestamp, a submission whose folder is not owned by the
+                                  student it claims to be from (nbgrader only warns).
 :class:`CheckedReleaseFeedback`   ``release_feedback`` refuses while any feedback page of the
                                   assignment shows a hidden test
-                                  (:func:`grader.feedback.check_course`).
+                                  (:func:`grader.feedback.check_course`), and leaves each
+                                  released page 0644 (fetched by its unguessable name).
 =============================  ===========================================================
 
 The instructor's ``assignments/nbgrader_config.py`` selects the three instructor steps;
 the students' config written by ``assignments/setup_exchange.sh`` selects
-:class:`PrivateSubmit`, which lives in the course package (:mod:`course_utils.exchange`)
-because students run it. The exchange root itself is made mode 1777 by that script.
+:class:`PrivateSubmit` and ``OwnFetchFeedback``, which live in the course package
+(:mod:`course_utils.exchange`) because students run them. The exchange root itself is made mode 1777 by that script.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
@@ -61,12 +65,30 @@ class StickyReleaseAssignment(ExchangeReleaseAssignment):
 
 
 class OwnerCheckedCollect(ExchangeCollect):
-    """``collect``, skipping (with an error in the log) any submission whose folder in
-    ``inbound/`` is not owned by the user whose name it carries: one student cannot
-    submit in another's name."""
+    """``collect``, refusing any submission whose folder in ``inbound/`` is not owned by the
+    user whose name it carries: one student cannot submit in another's name.
+
+    Each refused submission is logged as an error with its folder, the student it claims to be
+    from, its owner and its timestamp, whether or not the student it names also submitted (the
+    instructor sees every attempt); among a student's genuine submissions nbgrader's rule
+    (the latest, or the latest before the due date) still chooses."""
 
     def _genuine(self, record) -> bool:
-        return owner_of(os.path.join(self.inbound_path, record["filename"])) == record["username"]
+        path = os.path.join(self.inbound_path, record["filename"])
+        owner = owner_of(path)
+        if owner == record["username"]:
+            return True
+        refused = getattr(self, "_refused", set())
+        if record["filename"] not in refused:
+            self._refused = refused | {record["filename"]}
+            self.log.error(
+                "refused submission %s: it claims to be from %s but is owned by %s (timestamp %s)",
+                path,
+                record["username"],
+                owner,
+                record["timestamp"],
+            )
+        return False
 
     def _sort_by_timestamp(self, records):
         # nbgrader keeps the newest record of each student: choose among the genuine ones
@@ -76,17 +98,7 @@ class OwnerCheckedCollect(ExchangeCollect):
 
     def init_src(self):
         super().init_src()
-        kept = []
-        for record in self.src_records:
-            path = os.path.join(self.inbound_path, record["filename"])
-            owner = owner_of(path)
-            if owner != record["username"]:
-                self.log.error(
-                    "skipping %s: it claims to be from %s but is owned by %s", path, record["username"], owner
-                )
-                continue
-            kept.append(record)
-        self.src_records = kept
+        self.src_records = [r for r in self.src_records if self._genuine(r)]
 
 
 class CheckedReleaseFeedback(ExchangeReleaseFeedback):
@@ -103,4 +115,26 @@ class CheckedReleaseFeedback(ExchangeReleaseFeedback):
                 + "\n".join(problems[:20])
                 + "\nregenerate it from the course root (nbgrader generate_feedback --force, or make grade)"
             )
-        super().copy_files()
+        # nbgrader logs "Feedback released to: <hash>-tmp.html", the temporary name it then moves
+        # away: the log names the page students fetch, <hash>.html, instead
+        renamer, logger = _ReleasedName(), getattr(self.log, "logger", self.log)
+        logger.addFilter(renamer)
+        try:
+            super().copy_files()
+        finally:
+            logger.removeFilter(renamer)
+        # the page is fetched by its unguessable name from a folder nobody can list: readable by
+        # all (0644) whatever mode the page had in the private course folder
+        for page in Path(self.dest_path).glob("*.html"):
+            if stat.S_IMODE(page.stat().st_mode) != 0o644 and page.stat().st_uid == os.geteuid():
+                os.chmod(page, 0o644)
+
+
+class _ReleasedName(logging.Filter):
+    """Rewrites nbgrader's "Feedback released to: X-tmp.html" to the name the page has: X.html."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message.startswith("Feedback released to: ") and message.endswith("-tmp.html"):
+            record.msg, record.args = message[: -len("-tmp.html")] + ".html", ()
+        return True

@@ -6,7 +6,9 @@ Part of :mod:`grader`. From the course folder::
     nbgrader export --exporter=grader.export.LmsCsvExportPlugin --to lms-grades.csv
 
 (nbgrader's own ``nbgrader export`` keeps writing its long format, one row per student and
-assignment.) The layout is the one Canvas writes in its own gradebook export (*Grades >
+assignment, through :class:`PrivateCsvExportPlugin`, the course's default exporter.) Both write
+their file with mode 0600: every student's grade, readable by the instructor only
+(:func:`grader.privacy.private_file`). The layout is the one Canvas writes in its own gradebook export (*Grades >
 Export*) and reads back in its import (*Grades > Import*); Moodle's *Import > CSV file* reads
 the same file, with the identifier column chosen on its mapping page:
 
@@ -37,8 +39,10 @@ from __future__ import annotations
 import csv
 
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.plugins import ExportPlugin
+from nbgrader.plugins import CsvExportPlugin, ExportPlugin
 from traitlets import Bool
+
+from .privacy import private_file
 
 FIXED = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
@@ -80,6 +84,14 @@ class LmsCsvExportPlugin(ExportPlugin):
         rows = lms_rows(
             gradebook, [str(a) for a in self.assignment], [str(s) for s in self.student], self.points_possible_row
         )
-        with open(dest, "w", newline="", encoding="utf-8") as fh:
+        with open(private_file(dest), "w", newline="", encoding="utf-8") as fh:
             csv.writer(fh).writerows(rows)
         self.log.info("Wrote grades of %d assignments to %s", len(rows[0]) - len(FIXED), dest)
+
+
+class PrivateCsvExportPlugin(CsvExportPlugin):
+    """nbgrader's CSV export (one row per student and assignment), written with mode 0600."""
+
+    def export(self, gradebook: Gradebook) -> None:
+        private_file(self.to or "grades.csv")  # created 0600 before nbgrader writes into it
+        super().export(gradebook)

@@ -4,6 +4,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import tomllib
 from pathlib import Path
 
@@ -170,3 +171,53 @@ def test_readme_lists_every_notebook_exercise():
             if cell.cell_type == "code" and "exercise" in cell.metadata.get("tags", []) and eid not in readme:
                 missing.append(f"{path.name}: {eid}")
     assert not missing, f"README.md does not list these exercises: {missing}"
+
+
+def _hiding_debian_packages(tmp_path: Path) -> dict:
+    """An environment whose PATH holds only what make and the check use, and no chromium,
+    bwrap or npm (as on a fresh Debian machine with Python and make)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("bash", "make", "id", "sed", "env", "sudo"):
+        found = shutil.which(tool)
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    return {"PATH": str(bin_dir), "HOME": str(tmp_path), "CHROMIUM": str(tmp_path / "no-chromium"), "LANG": "C.UTF-8"}
+
+
+def test_make_test_names_missing_debian_packages_within_seconds(tmp_path):
+    """On a machine without chromium, bubblewrap and npm, ``make test`` stops before anything slow
+    (the virtual environment, the tests) and names them with the command that installs them.
+    SYSTEM_DEPS=check is the path of a user who is not root and has no passwordless sudo; as
+    root, or with sudo, make test installs them instead (.ci/run's fresh machine does)."""
+    env = _hiding_debian_packages(tmp_path)
+    start = time.monotonic()
+    done = subprocess.run(
+        ["make", "--no-print-directory", "test", "SYSTEM_DEPS=check", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    took = time.monotonic() - start
+    assert done.returncode != 0, done.stdout
+    assert took < 10, f"make test took {took:.1f} s to say what is missing"
+    for package in ("chromium", "bubblewrap", "npm"):
+        assert package in done.stderr, done.stderr
+    assert "sudo make system-deps" in done.stderr and "apt-get install -y chromium bubblewrap npm" in done.stderr
+    assert not (tmp_path / "venv").exists(), "nothing slow may run before the check"
+
+
+def test_system_deps_check_passes_when_the_packages_are_there(tmp_path):
+    """The same check with every package present (stand-ins on PATH) says nothing and succeeds."""
+    env = _hiding_debian_packages(tmp_path)
+    for tool in ("bwrap", "npm"):
+        (tmp_path / "bin" / tool).write_text("#!/bin/sh\n")
+        (tmp_path / "bin" / tool).chmod(0o755)
+    (tmp_path / "no-chromium").write_text("#!/bin/sh\n")
+    (tmp_path / "no-chromium").chmod(0o755)
+    done = subprocess.run(
+        ["bash", "requirements/system-deps.sh", "check", "test"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and done.stdout == done.stderr == "", done.stderr

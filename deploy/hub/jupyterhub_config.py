@@ -9,7 +9,10 @@ exchange and the runtime folder and passes them here in ``NNHUB_*`` variables:
   (``make shared-env``, plus jupyterhub for ``jupyterhub-singleuser``);
 * NNHUB_INSTRUCTOR, NNHUB_STUDENTS (comma-separated): the only users who may log in;
 * NNHUB_EXCHANGE: nbgrader's exchange root; NNHUB_REPO: the course repository (notebooks/);
-* NNHUB_IP, NNHUB_PORT: where the hub listens (127.0.0.1:8000 unless told).
+* NNHUB_IP, NNHUB_PORT: where the hub listens (127.0.0.1:8000 unless told);
+* NNHUB_HUB_PORT, NNHUB_PROXY_API_PORT: the hub's own port behind the proxy and the proxy's
+  REST API, both on 127.0.0.1 (run_hub.py picks free ones, so two hubs on one machine do not
+  clash on JupyterHub's fixed defaults, 8081 and 8001).
 
 Authentication is PAM (the users' system passwords), spawning is LocalProcessSpawner: the hub
 runs as root and starts each user's JupyterLab as that user, from the course environment.
@@ -32,6 +35,8 @@ REPO = Path(os.environ["NNHUB_REPO"])
 # -- where the hub listens, its state ---------------------------------------------------------
 c.JupyterHub.bind_url = f"http://{os.environ.get('NNHUB_IP', '127.0.0.1')}:{os.environ.get('NNHUB_PORT', '8000')}"
 c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("NNHUB_HUB_PORT", "8081"))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('NNHUB_PROXY_API_PORT', '8001')}"
 c.JupyterHub.db_url = f"sqlite:///{RUNTIME / 'hub' / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(RUNTIME / "hub" / "jupyterhub_cookie_secret")
 c.JupyterHub.pid_file = str(RUNTIME / "hub" / "jupyterhub.pid")

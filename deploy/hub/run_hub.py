@@ -6,8 +6,9 @@ Run as root (``sudo make hub``)::
 
 It creates the instructor and the students as local users (``nnhub-teacher``,
 ``nnhub-student1`` ..., with random passwords it prints), the instructor's course in
-``~/course/assignments`` (mode 700), the nbgrader exchange (``assignments/setup_exchange.sh``),
-and starts JupyterHub with ``deploy/hub/jupyterhub_config.py`` on 127.0.0.1:8000. Ctrl-C or
+``~/course/assignments`` (made private: ``grader/privacy.py``), the nbgrader exchange
+(``assignments/setup_exchange.sh``), and starts JupyterHub with ``deploy/hub/jupyterhub_config.py``
+on 127.0.0.1:8000 (the hub's own port and the proxy's API port: free ones unless told). Ctrl-C or
 SIGTERM stops the hub and every user's server, then deletes the users, their homes, the
 exchange (unless ``--exchange`` named one) and the runtime folder. See deploy/hub/README.md.
 """
@@ -21,12 +22,15 @@ import pwd
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from grader.privacy import make_private
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -60,6 +64,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--password", default=os.environ.get("HUB_PASSWORD"), help="one password for all (default: random)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--hub-port", type=int, default=0, help="the hub's own port behind the proxy (default: a free one)")
+    p.add_argument("--proxy-api-port", type=int, default=0, help="the proxy's REST API port (default: a free one)")
+    p.add_argument(
+        "--home-mode",
+        default="700",
+        help="mode of the users' homes, in octal (default 700; Debian's useradd makes 755: the instructor's "
+        "course folder is made private either way)",
+    )
     p.add_argument("--home-base", default="/home", help="the users' homes go here (default /home)")
     p.add_argument("--exchange", help="nbgrader exchange root to use and keep (default: a new one, removed at the end)")
     p.add_argument("--runtime", help="runtime folder (default: a new /tmp/nnhub-*, removed at the end)")
@@ -71,6 +83,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     names = [s.strip() for s in args.students.split(",") if s.strip()]
     if len(names) == 1 and names[0].isdigit():
         names = [f"student{i}" for i in range(1, int(names[0]) + 1)]
+    try:
+        args.home_mode = int(str(args.home_mode), 8)
+    except ValueError:
+        p.error(f"--home-mode {args.home_mode!r} is not an octal mode such as 700 or 755")
     args.instructor_user = args.prefix + args.instructor
     args.student_users = [args.prefix + n for n in names]
     return args
@@ -102,7 +118,7 @@ def remove_user(name: str) -> None:
         run(["groupdel", name])
 
 
-def create_user(name: str, home_base: Path, password: str) -> Path:
+def create_user(name: str, home_base: Path, password: str, home_mode: int = 0o700) -> Path:
     home = home_base / name
     command = ["useradd", "--create-home", "--home-dir", str(home), "--user-group", "--shell", "/bin/bash"]
     for _ in range(10):  # another admin tool (or a second class) may hold /etc/passwd's lock for a moment
@@ -112,7 +128,7 @@ def create_user(name: str, home_base: Path, password: str) -> Path:
         time.sleep(1)
     if done.returncode:
         raise SystemExit(f"run_hub: useradd {name} failed: {done.stderr.strip()}")
-    os.chmod(home, 0o700)  # nobody else reads a user's home: the instructor's gradebook, a student's work
+    os.chmod(home, home_mode)  # 700 by default: nobody else reads a user's home, a student's work
     done = run(["chpasswd"], input=f"{name}:{password}\n")
     if done.returncode:
         raise SystemExit(f"run_hub: chpasswd {name} failed: {done.stderr.strip()}")
@@ -140,19 +156,36 @@ def check_course_env(env: Path) -> None:
         )
 
 
-def wait_for_hub(url: str, hub: subprocess.Popen, timeout: float = 120) -> float:
+def free_port(avoid: set[int] = frozenset()) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (and not one in ``avoid``)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in avoid:
+            return port
+
+
+def wait_for_hub(url: str, hub_port: int, hub: subprocess.Popen, timeout: float = 120) -> float:
+    """Seconds until the hub answers, first on its own port, then through the proxy.
+
+    Asking the proxy before the hub has given it its routes makes the proxy log an error
+    (``404 GET /hub/health``) for each try, so the proxy is asked only once the hub answers."""
     start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if hub.poll() is not None:
-            raise SystemExit(f"run_hub: JupyterHub exited with {hub.returncode} while starting")
-        try:
-            with urllib.request.urlopen(f"{url}/hub/health", timeout=5) as r:
-                if r.status == 200:
-                    return time.monotonic() - start
-        except OSError:
-            pass
-        time.sleep(0.5)
-    raise SystemExit(f"run_hub: JupyterHub did not answer on {url} within {timeout:.0f} s")
+    for target in (f"http://127.0.0.1:{hub_port}/hub/health", f"{url}/hub/health"):
+        while True:
+            if hub.poll() is not None:
+                raise SystemExit(f"run_hub: JupyterHub exited with {hub.returncode} while starting")
+            if time.monotonic() - start > timeout:
+                raise SystemExit(f"run_hub: JupyterHub did not answer on {target} within {timeout:.0f} s")
+            try:
+                with urllib.request.urlopen(target, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.5)
+    return time.monotonic() - start
 
 
 def stop_hub(hub: subprocess.Popen | None) -> None:
@@ -201,13 +234,16 @@ def main(argv=None) -> int:
         home_base.mkdir(parents=True, exist_ok=True)
 
         passwords = {u: args.password or secrets.token_urlsafe(12) for u in users}
-        homes = {u: create_user(u, home_base, passwords[u]) for u in users}
+        homes = {u: create_user(u, home_base, passwords[u], args.home_mode) for u in users}
 
-        # the instructor's course: assignments/ (source/, nbgrader_config.py) in a folder only they can read
+        # the instructor's course: assignments/ (source/, nbgrader_config.py), a copy with a clone's
+        # ordinary modes, made private (grader/privacy.py) before the hub starts
         course = homes[args.instructor_user] / "course"
         shutil.copytree(REPO / "assignments", course / "assignments", ignore=shutil.ignore_patterns(*GENERATED))
         chown_tree(course, args.instructor_user)
-        os.chmod(course, 0o700)
+        for folder, _, _ in os.walk(course):
+            os.chmod(folder, 0o755)
+        make_private(course / "assignments")
 
         # Jupyter config per role (lab/), and the class's nbgrader config for everyone
         jupyter = runtime / "jupyter"
@@ -229,6 +265,8 @@ def main(argv=None) -> int:
         log(f"users, course and exchange ready in {time.monotonic() - t0:.1f} s (exchange {exchange})")
 
         url = f"http://{args.ip}:{args.port}"
+        hub_port = args.hub_port or free_port()
+        proxy_api_port = args.proxy_api_port or free_port(avoid={hub_port})
         hub_env = dict(
             os.environ,
             NNHUB_RUNTIME=str(runtime),
@@ -239,6 +277,8 @@ def main(argv=None) -> int:
             NNHUB_REPO=str(REPO),
             NNHUB_IP=args.ip,
             NNHUB_PORT=str(args.port),
+            NNHUB_HUB_PORT=str(hub_port),
+            NNHUB_PROXY_API_PORT=str(proxy_api_port),
             NNHUB_PROXY=str(Path(args.proxy).resolve()),
             PATH=f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
         )
@@ -247,7 +287,7 @@ def main(argv=None) -> int:
             cwd=runtime / "hub",
             env=hub_env,
         )
-        took = wait_for_hub(url, hub)
+        took = wait_for_hub(url, hub_port, hub)
         info = {
             "url": url,
             "instructor": args.instructor_user,
@@ -258,6 +298,8 @@ def main(argv=None) -> int:
             "runtime": str(runtime),
             "course_env": str(env),
             "hub_pid": hub.pid,
+            "hub_port": hub_port,
+            "proxy_api_port": proxy_api_port,
         }
         if args.info_file:
             fd = os.open(args.info_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -15,15 +15,28 @@ commands the docs give:
   test catches: late;
 * bob tries to tamper with the exchange: list, read, rename and delete alice's submission,
   rename the course folder, and submit in alice's name; all of it fails or is ignored;
+* bob forges two submissions in alice's name: ``nbgrader submit --student=nnc-alice`` (refused by
+  the course's submit step), the same with nbgrader's own submit step, and a hand-made folder
+  with a later timestamp; ``collect`` logs each with its owner, the student it claims and its
+  timestamp, and bob's ``fetch_feedback`` never shows them;
 * the instructor grades with ``make grade-nbgrader ... GRADE_ARGS=--collect`` (nbgrader's
-  pipeline, ``assignments/grade.sh --collect``) and releases the feedback; both students fetch
-  it; then collects and grades again with ``make grade`` (the batch grader) and releases and
-  fetches once more.
+  pipeline, ``assignments/grade.sh --collect``), exports for Canvas and releases the feedback;
+  both students fetch it; then collects and grades again with ``make grade`` (the batch grader)
+  and releases and fetches once more.
+
+The instructor's course is a clone in an ordinary home: the home 0755, the checkout's folders
+0755 and files 0644, as ``git clone`` makes them in a Debian home. Before each documented
+command that may write in the course folder, the folder and the grade files get those modes
+back; after it, bob (a second real user) must fail to list the folder and to read the source,
+every submission, autograded notebook and feedback page in it, the gradebook and every export,
+and the exports must be 0600. Each student can still read their own feedback, fetched from
+the exchange.
 
 It asserts the scores (alice 100 from her resubmission, bob less), lateness, that no
 feedback anyone produced or fetched shows a hidden test (marker, line, or the word
 ``torch``), that the feedback was fetched by its student, the tampering results, the
-gradebook's mode (0600) and the exported timestamps. The users, their homes and the
+gradebook's mode (0600), the exported timestamps, and that a student's ``course-lab``
+starts JupyterLab in the student's role. The users, their homes and the
 exchange are removed afterwards, also when the test fails. The course environment is kept in
 ``$COURSE_SHARED_ENV`` (default ``/opt/nn-course-test``) and reused by later runs.
 """
@@ -46,6 +59,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from privacy_probe import grade_files, loose_grade_files, probe_command, secret_files
 from test_nbgrader_course import Mutant, apply_mutant, solution_sources, submission
 
 from grader.feedback import find_leaks, html_text, secret_lines
@@ -62,7 +76,16 @@ BOB_MUTANT = Mutant(
     (("dx = dout * (x > 0)", "dx = dout * (x > 0) if x.shape[0] == 2 else dout"),),
     ("test_relu_backward",),
 )
-CHECKOUT_FILES = ("Makefile", "pyproject.toml", "README.md", "requirements", "course_utils", "grader", "assignments")
+CHECKOUT_FILES = (
+    "Makefile",
+    "pyproject.toml",
+    "README.md",
+    "requirements",
+    "course_utils",
+    "grader",
+    "assignments",
+    "lab",
+)
 GENERATED = (
     "release",
     "submitted",
@@ -162,6 +185,28 @@ class Class:
             env={"NBGRADER_EXCHANGE": str(self.exchange)},
         )
 
+    @property
+    def course(self) -> Path:
+        return self.checkout / "assignments"
+
+    def as_cloned(self) -> None:
+        """The course folder and the grade files with a clone's ordinary modes again (0755, 0644),
+        as before an instructor's command that must make them private by itself."""
+        os.chmod(self.course, 0o755)
+        for path in grade_files(self.course):
+            os.chmod(path, 0o644)
+
+    def assert_private(self, after: str) -> None:
+        """After ``after``: bob can neither list the course folder nor read anything secret in it
+        (the source, every file under submitted/, autograded/, feedback/ and batch_grade/, the
+        gradebook and every export), and every grade file is 0600."""
+        secret = secret_files(self.course, ASSIGNMENT)
+        done = self.as_user(BOB, probe_command(self.course, secret))
+        assert done.stdout == "", f"after {after}, bob could:\n{done.stdout[:3000]}"
+        loose = loose_grade_files(self.course)
+        assert not loose, f"after {after}, grade files readable by others: {loose}"
+        self.log.append(f"after {after}: bob read none of {len(secret)} secret files; grade files 0600")
+
     def write_notebook(self, user: str, nb, path: Path) -> None:
         """Save ``nb`` at ``path`` as ``user`` would (owned by them)."""
         nbformat.write(nb, path)
@@ -185,7 +230,8 @@ def klass():
                     break
                 time.sleep(1)
             assert done.returncode == 0, done.stderr
-            os.chmod(k.home(user), 0o700)
+            # the students keep their work to themselves; the instructor's home is Debian's default
+            os.chmod(k.home(user), 0o755 if user == INSTRUCTOR else 0o700)
         # the instructor's copy of the course (a clone, in real life)
         k.checkout.mkdir()
         for name in CHECKOUT_FILES:
@@ -194,9 +240,21 @@ def klass():
                 shutil.copytree(src, k.checkout / name, ignore=shutil.ignore_patterns(*GENERATED))
             else:
                 shutil.copy2(src, k.checkout / name)
+        pw = pwd.getpwnam(INSTRUCTOR)
+        for folder, _dirs, files in os.walk(k.checkout):  # a clone's owner and modes
+            os.lchown(folder, pw.pw_uid, pw.pw_gid)
+            os.chmod(folder, 0o755)
+            for name in files:
+                path = os.path.join(folder, name)
+                os.lchown(path, pw.pw_uid, pw.pw_gid)
+                if not os.path.islink(path):
+                    os.chmod(path, 0o755 if os.stat(path).st_mode & 0o100 else 0o644)
         # the administrator: the course environment for all users, the exchange, the students' config
+        k.as_cloned()
         done = run(["make", "-C", str(k.checkout), "shared-env", f"COURSE_ENV={SHARED_ENV}"])
         assert done.returncode == 0, f"make shared-env failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        k.assert_private("make shared-env")
+        k.as_cloned()
         done = run(
             [
                 "bash",
@@ -207,10 +265,7 @@ def klass():
             env=dict(os.environ, NBGRADER_EXCHANGE=str(k.exchange), PYTHON=str(SHARED_ENV / "bin" / "python")),
         )
         assert done.returncode == 0, done.stderr
-        pw = pwd.getpwnam(INSTRUCTOR)
-        for folder, dirs, files in os.walk(k.checkout):
-            for name in [folder, *(os.path.join(folder, n) for n in dirs + files)]:
-                os.lchown(name, pw.pw_uid, pw.pw_gid)
+        k.assert_private("setup_exchange.sh")
         yield k
     finally:
         remove_users()
@@ -222,8 +277,13 @@ def klass():
 
 
 def submissions_in_inbound(k: Class, student: str) -> list[Path]:
+    """The student's own submissions in inbound/ (named after them and owned by them), oldest first."""
     inbound = k.exchange / "nn-course" / "inbound"
-    return sorted(p for p in inbound.iterdir() if p.name.startswith(f"{student}+{ASSIGNMENT}+"))
+    return sorted(
+        p
+        for p in inbound.iterdir()
+        if p.name.startswith(f"{student}+{ASSIGNMENT}+") and pwd.getpwuid(p.stat().st_uid).pw_name == student
+    )
 
 
 def fetched_feedback(k: Class, student: str) -> list[Path]:
@@ -254,10 +314,18 @@ def test_the_documented_class_cycle(klass):
     # -- the exchange as set up: sticky, world-writable root; the students' config in the environment
     assert stat.S_IMODE(os.stat(k.exchange).st_mode) == 0o1777
 
+    # -- a student's JupyterLab on the class server (README: "Student"): the student's role
+    shown = k.as_user(ALICE, "course-lab --show-config")
+    assert f"{SHARED_ENV}/lab/student/jupyter_server_config.json" in shown.stdout + shown.stderr, shown.stdout[-2000:]
+
     # -- instructor: generate and release (README, "Instructor: release an assignment")
+    k.as_cloned()
     k.instructor(f"nbgrader generate_assignment {ASSIGNMENT}")
+    k.assert_private("nbgrader generate_assignment")
     k.instructor(f'nbgrader db assignment add {ASSIGNMENT} --duedate="2099-12-31 23:59:59 UTC"')
+    k.as_cloned()
     k.instructor(f"nbgrader release_assignment {ASSIGNMENT}")
+    k.assert_private("nbgrader release_assignment")
     inbound = k.exchange / "nn-course" / "inbound"
     assert stat.S_IMODE(os.stat(inbound).st_mode) & 0o1000, "inbound/ must have the sticky bit"
 
@@ -306,7 +374,21 @@ def test_the_documented_class_cycle(klass):
         done = k.as_user(BOB, command, check=False)
         assert done.returncode != 0, f"bob could {what}: {done.stdout[:300]}"
     assert alice_sub.is_dir() and (k.exchange / "nn-course" / "inbound").is_dir()
-    # a submission in alice's name, made by bob, with a later timestamp than hers
+    # submissions in alice's name, made by bob: the course's submit step refuses...
+    refused = k.as_user(BOB, f"nbgrader submit {ASSIGNMENT} --student={ALICE}", check=False)
+    assert refused.returncode != 0 and f"may not submit or fetch feedback as '{ALICE}'" in refused.stderr, (
+        refused.stdout[-2000:] + refused.stderr[-2000:]
+    )
+    # ... nbgrader's own submit step does not (a student chooses their own command line) ...
+    k.as_user(
+        BOB,
+        f"nbgrader submit {ASSIGNMENT} --student={ALICE} "
+        "--ExchangeFactory.submit=nbgrader.exchange.default.submit.ExchangeSubmit",
+    )
+    cache = k.home(BOB) / ".local" / "share" / "jupyter" / "nbgrader_cache" / "nn-course"
+    (forged_in_cache,) = [p.name for p in cache.iterdir() if p.name.startswith(f"{ALICE}+")]
+    forged_stamp = forged_in_cache.split("+")[2]
+    # ... and a hand-made folder, with a later timestamp than all of hers
     fake = inbound / f"{ALICE}+{ASSIGNMENT}+2099-01-01 00:00:00.000000 UTC+fake"
     k.as_user(
         BOB,
@@ -316,8 +398,21 @@ def test_the_documented_class_cycle(klass):
 
     # -- instructor: collect, grade, feedback, export with nbgrader's pipeline (grade.sh, through make;
     #    tests/assignments/test_nbgrader_course.py runs assignments/grade.sh itself on 37 submissions)
-    k.instructor(f"make grade-nbgrader COURSE_ENV={SHARED_ENV} ASSIGNMENT={ASSIGNMENT} GRADE_ARGS=--collect", where="")
+    k.as_cloned()
+    graded = k.instructor(
+        f"make grade-nbgrader COURSE_ENV={SHARED_ENV} ASSIGNMENT={ASSIGNMENT} GRADE_ARGS=--collect", where=""
+    )
+    k.assert_private("make grade-nbgrader")
+    refusals = [ln for ln in (graded.stdout + graded.stderr).splitlines() if "refused submission" in ln]
+    output = graded.stdout[-3000:] + graded.stderr[-3000:]
+    assert len(refusals) == 2, f"collect must log both forged submissions:\n{output}"
+    for line in refusals:
+        assert f"claims to be from {ALICE} but is owned by {BOB}" in line, line
+    assert any("2099-01-01 00:00:00" in ln for ln in refusals), refusals
+    k.log.append("collect logged: " + " | ".join(refusals))
+    k.as_cloned()
     rows = scores(k)
+    k.assert_private("nbgrader export")
     assert float(rows[ALICE]["raw_score"]) == 100, "alice's fixed resubmission must count"
     bob_score = float(rows[BOB]["raw_score"])
     assert 0 < bob_score < 100
@@ -335,28 +430,49 @@ def test_the_documented_class_cycle(klass):
         (k.checkout / "assignments" / "feedback" / BOB / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
     )
 
+    k.as_cloned()
+    k.instructor("nbgrader export --exporter=grader.export.LmsCsvExportPlugin --to canvas.csv")
+    k.assert_private("the Canvas export")
+    assert (k.course / "canvas.csv").is_file()
+
+    k.as_cloned()
     k.instructor(f"nbgrader release_feedback {ASSIGNMENT}")
+    k.assert_private("nbgrader release_feedback")
+    fetched = {}
     for student in (ALICE, BOB):
-        k.as_user(student, f"nbgrader fetch_feedback {ASSIGNMENT}")
+        done = k.as_user(student, f"nbgrader fetch_feedback {ASSIGNMENT}")
+        fetched[student] = done.stdout + done.stderr
+    assert ALICE not in fetched[BOB] and forged_stamp not in fetched[BOB], (
+        f"bob's fetch_feedback shows the submission he forged in alice's name:\n{fetched[BOB][-3000:]}"
+    )
     first = {s: fetched_feedback(k, s) for s in (ALICE, BOB)}
     assert all(len(pages) == 1 for pages in first.values()), first
     assert_no_hidden_test(first[ALICE] + first[BOB], secrets)
+    for student, pages in first.items():  # fetched from the exchange, readable by its student
+        k.as_user(student, f"cat {shlex.quote(str(pages[0]))} > /dev/null")
 
     # -- instructor: the same class through the batch grader (GRADING.md: collect first)
+    k.as_cloned()
     k.instructor(f"nbgrader collect --update {ASSIGNMENT}")
+    k.assert_private("nbgrader collect")
+    k.as_cloned()
     k.instructor(
         f"make grade COURSE_ENV={SHARED_ENV} ASSIGNMENT={ASSIGNMENT} SUBMISSIONS=assignments/submitted", where=""
     )
+    k.assert_private("make grade")
     batch = scores(k)
     assert float(batch[ALICE]["raw_score"]) == 100 and float(batch[BOB]["raw_score"]) == bob_score
     assert batch[ALICE]["timestamp"] == rows[ALICE]["timestamp"]
     assert stat.S_IMODE(os.stat(k.checkout / "assignments" / "gradebook.db").st_mode) == 0o600
     produced = sorted((k.checkout / "assignments" / "feedback").glob(f"*/{ASSIGNMENT}/*.html"))
     assert_no_hidden_test(produced, secrets)
+    k.as_cloned()
     k.instructor(f"nbgrader release_feedback {ASSIGNMENT}")
+    k.assert_private("nbgrader release_feedback (batch grader's pages)")
     for student in (ALICE, BOB):
         k.as_user(student, f"nbgrader fetch_feedback {ASSIGNMENT}")
         pages = fetched_feedback(k, student)
         assert_no_hidden_test(pages, secrets)
         newest = pages[-1].read_text()
         assert "feedback for" in newest and student in newest, "the batch grader's page reached its student"
+        k.as_user(student, f"cat {shlex.quote(str(pages[-1]))} > /dev/null")

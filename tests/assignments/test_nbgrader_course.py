@@ -679,6 +679,27 @@ def test_exchange_release_fetch_validate_submit_collect(course, tmp_path):
     assert len(collected) == 1 and "### BEGIN SOLUTION" not in collected[0].read_text()
 
 
+def test_validate_prints_each_failure_whole(course, tmp_path):
+    """``python -m course_utils.validate`` on a submission that averages db: exit 1, and the hint's
+    whole "Likely cause" sentence, wrapped at 90 characters but not cut (``nbgrader validate``
+    cuts each line there and loses it)."""
+    notebook = tmp_path / "backprop.ipynb"
+    shutil.copy(course["root"] / "submitted" / "affine_db_averaged" / "backprop" / "backprop.ipynb", notebook)
+    done = subprocess.run(
+        [sys.executable, "-m", "course_utils.validate", notebook.name],
+        cwd=tmp_path,
+        env=grading_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 90, max(lines, key=len)
+    text = " ".join(line.strip() for line in lines)
+    assert "Likely cause: db is N=2 times too small: sum dout over the batch, do not average" in text, text[-3000:]
+
+
 # --------------------------------------------------------------------------- #
 # feedback and export
 # --------------------------------------------------------------------------- #

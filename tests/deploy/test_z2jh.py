@@ -248,7 +248,12 @@ def test_exchange_is_one_readwritemany_volume_at_nbgrader_exchange_root():
         f"exchange mounted at {mount_path}, students' nbgrader config {student_root}, "
         f"the course's nbgrader_config.py {course_root}"
     )
-    assert "course_utils.exchange.PrivateSubmit" in students["stringData"]
+    # the same student-side exchange steps as assignments/setup_exchange.sh writes
+    setup = (ROOT / "assignments" / "setup_exchange.sh").read_text()
+    steps = re.findall(r'^c\.ExchangeFactory\.\w+ = "[^"]+"$', setup, flags=re.M)
+    assert len(steps) == 2, steps
+    for line in steps:
+        assert line in students["stringData"].splitlines(), f"deploy/z2jh/values.yaml lacks {line}"
     claims = {
         doc["metadata"]["name"]: doc
         for doc in yaml.safe_load_all((Z2JH / "exchange-pvc.yaml").read_text())

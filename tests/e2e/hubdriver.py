@@ -66,6 +66,8 @@ class ClassHub:
                 str(free_port()),
                 "--home-base",
                 str(self.base / "home"),
+                "--home-mode",  # Debian's useradd default: the course folder must be private by itself
+                "755",
                 "--info-file",
                 str(self.info_file),
             ],

@@ -16,7 +16,14 @@ environment ``$HUB_COURSE_ENV``). Then:
 * the instructor collects, grades with the batch grader (``python -m grader``) and releases
   the feedback; each student fetches it in the browser: alice 100 %, bob less with no
   hidden-test code on his page, carol's score shows the late penalty, dave 0 (missing);
-* alice tries to read bob's submission, the instructor's source/ and gradebook: refused.
+* alice tries to read bob's submission, and everything secret in the instructor's course folder:
+  the source, every submission, autograded notebook and feedback page there, the gradebook and
+  every export (nbgrader's and Canvas's): refused. The instructor's home is 0755 (Debian's
+  default) and the course folder is given a clone's mode 0755 before the instructor's first
+  command, which must make it private by itself (``grader/privacy.py``); each student can still
+  read the feedback fetched from the exchange;
+* the hub started without a proxy error (JupyterHub's ports are free ones, not the fixed 8081 and
+  8001), and no student was asked about Jupyter news.
 
 Screenshots: ``$COURSE_REPORTS/screenshots/hub/*.png`` (a folder of their own, which
 ``make test-hub`` clears first; ``make test-browser`` clears only the top-level ones). The hub, its
@@ -44,6 +51,9 @@ import nbformat
 import pytest
 
 from grader.feedback import find_leaks, html_text, secret_lines
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assignments"))
+from privacy_probe import loose_grade_files, probe_command, secret_files  # noqa: E402
 
 ASSIGNMENT = "backprop"
 STUDENTS = ["alice", "bob", "carol", "dave"]
@@ -235,6 +245,19 @@ def test_a_class_on_the_hub(hub, browser):
     reference = solution_sources()
     secrets = secret_lines(nbformat.read(SOURCE, as_version=4))
 
+    # -- the hub started cleanly: the proxy never logged an error (run_hub asks the hub itself first)
+    start_log = hub.log_tail(200_000).split("JupyterHub ready at")[0]
+    for error in ("404 GET /hub/health", "ECONNREFUSED"):
+        assert error not in start_log, f"the proxy logged {error!r} at the hub's start:\n{start_log[-3000:]}"
+    assert hub.info["hub_port"] and hub.info["proxy_api_port"], hub.info
+
+    # -- the course as cloned into an ordinary home: readable by others until an instructor's command
+    assert hub.home(teacher).stat().st_mode & 0o005 == 0o005, "the instructor's home should be 0755 here"
+    os.chmod(hub.course, 0o755)
+    assert hub.as_user(alice, probe_command(hub.course, secret_files(hub.course, ASSIGNMENT))).stdout, (
+        "alice should see a course folder with a clone's modes (else the checks below prove nothing)"
+    )
+
     # -- the instructor: formgrader in the browser, release with nbgrader's command line
     with step("instructor: log in, server starts"):
         tpage = login(browser, hub, teacher)
@@ -315,18 +338,27 @@ def test_a_class_on_the_hub(hub, browser):
     assert not (hub.home(dave) / ASSIGNMENT / "feedback").exists()
 
     # -- alice tries to read what is not hers
+    hub.instructor_cli("nbgrader export --exporter=grader.export.LmsCsvExportPlugin --to canvas.csv")
     inbound = hub.exchange / "nn-course" / "inbound"
     bob_subs = [p for p in inbound.iterdir() if p.name.startswith(f"{bob}+")]
     attempts = {
         "list the inbound": f"ls '{inbound}'",
         "read bob's submission": f"cat '{bob_subs[0]}/{ASSIGNMENT}.ipynb'",
-        "list the instructor's source": f"ls '{hub.course / 'source'}'",
-        "read the instructor's source": f"cat '{hub.course / 'source' / ASSIGNMENT / SOURCE.name}'",
-        "read the gradebook": f"cat '{hub.course / 'gradebook.db'}'",
     }
     for what, command in attempts.items():
         done = hub.as_user(alice, command, check=False)
         assert done.returncode != 0, f"alice could {what}"
+    secret = secret_files(hub.course, ASSIGNMENT)
+    assert {hub.course / "grades.csv", hub.course / "canvas.csv", hub.course / "gradebook.db"} <= set(secret)
+    assert any("/feedback/" in str(p) for p in secret) and any("/submitted/" in str(p) for p in secret)
+    done = hub.as_user(alice, probe_command(hub.course, secret))
+    assert done.stdout == "", f"alice could read the instructor's:\n{done.stdout[:3000]}"
+    assert not loose_grade_files(hub.course), loose_grade_files(hub.course)
+    for s in (alice, bob, carol):  # each student's own feedback, fetched from the exchange
+        (page,) = sorted((hub.home(s) / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))[-1:]
+        hub.as_user(s, f"cat '{page}' > /dev/null")
+    # nobody was asked about Jupyter news (the role's settings switch the announcements off)
+    assert pages[alice].get_by_text("Jupyter news").count() == 0
     # nor through the hub: bob's server is not hers
     assert pages[alice].request.get(f"{hub.url}/user/{bob}/api/contents", max_redirects=0).status != 200
     shot(pages[alice], "alice-end")
