@@ -19,12 +19,21 @@ exercise id in brackets:
   it), a wrong shape or value, or an exception raised by the student's code;
 * ``[02.1] Correct! <why it matters>`` when right.
 
-A check function is written with :func:`exercise`; inside it, :func:`attempt` calls
-the student's code (``None`` back means "not attempted"), :func:`compare` and
-:func:`compare_scalar` compare against a reference with the typical mistakes as
+Most exercises are one declaration, :class:`Exercise`: the function the student writes, fresh
+seeded inputs (:class:`Case`), the reference, and each typical mistake written once as the wrong
+function a student would write, with its hint (:class:`Typical`). Its check runs the student's
+function, the reference and every wrong function on the same inputs: the student's output (or
+exception) equal to a wrong function's gives that hint; any other difference says where and by
+how much (:func:`compare`). The tests type each wrong function's source into the student's cell
+and expect its hint, so a hint is never untested.
+
+Checks whose diagnosis is step by step are code, written with :func:`exercise`: inside,
+:func:`attempt` calls the student's code (``None`` back means "not attempted"), :func:`compare`
+and :func:`compare_scalar` compare against a reference with the typical mistakes as
 candidates (built on :mod:`course_utils.grading`, the checks the graded assignments use),
 and :class:`Mistake` reports any other specific hint. :func:`quiz` shows a
-self-check question (multiple choice or numeric) with immediate feedback.
+self-check question (multiple choice or numeric) with immediate feedback; the questions are
+data, ``nbNN.toml`` next to the notebook's module (:func:`quizzes_of`).
 
 Later sections of a notebook never depend on the student's answer being right: they
 use the ``course_utils`` reference.
@@ -33,10 +42,14 @@ use the ``course_utils`` reference.
 from __future__ import annotations
 
 import functools
+import inspect
 import io
-from collections.abc import Callable, Iterable, Mapping
+import tomllib
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 
@@ -54,10 +67,14 @@ __all__ = [
     "compare",
     "compare_scalar",
     "as_array",
+    "Case",
+    "Typical",
+    "Exercise",
     "Quiz",
     "quiz",
     "quiz_feedback",
     "quizzes",
+    "quizzes_of",
 ]
 
 NOT_ATTEMPTED = "Not attempted yet."
@@ -208,6 +225,140 @@ def compare_scalar(
         raise Mistake(str(e).replace("Likely cause: ", "")) from None
 
 
+# ----------------------------------------------------------------------------- declared exercises
+
+
+@dataclass(frozen=True)
+class Case:
+    """One set of inputs for the student's function: ``fn(*args, **kwargs)``; ``label`` says which
+    in a hint ("on the zero start")."""
+
+    label: str
+    args: tuple
+    kwargs: Mapping = field(default_factory=dict)
+
+    def call(self, fn: Callable):
+        """``fn`` on copies of the array and tensor arguments (it may not change the check's inputs)."""
+        return fn(*map(_copy, self.args), **{k: _copy(v) for k, v in self.kwargs.items()})
+
+
+def _copy(value):
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value.clone() if hasattr(value, "clone") and hasattr(value, "detach") else value
+
+
+@dataclass(frozen=True)
+class Typical:
+    """A typical mistake: ``wrong``, the function a student would write, and the ``hint`` the
+    check gives when the student's outcome (value or exception) equals ``wrong``'s on every case
+    where it differs from the reference. ``source`` is what the tests type into the student's cell."""
+
+    wrong: Callable
+    hint: str
+
+    def source(self, name: str) -> str:
+        """The wrong function as the student's cell: its code, bound to the exercise's name."""
+        code = inspect.getsource(self.wrong)
+        return code if self.wrong.__name__ == name else f"{code}\n{name} = {self.wrong.__name__}\n"
+
+
+def _outcome(fn: Callable, case: Case, quiet: bool):
+    """What ``fn`` gives on ``case``: its value, or the exception it raised (as an instance).
+    ``quiet`` hides what it prints and warns (a wrong function's overflow is not the student's)."""
+    try:
+        if not quiet:
+            return case.call(fn)
+        with redirect_stdout(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return case.call(fn)
+    except Exception as e:  # noqa: BLE001 (an outcome like any other)
+        return e
+
+
+def _same(a, b, rtol: float, atol: float) -> bool:
+    """Two outcomes agree: the same exception type and message, or values equal within tolerance
+    (numbers, arrays, tensors, and tuples or lists of them, element by element)."""
+    if isinstance(a, BaseException) or isinstance(b, BaseException):
+        return type(a) is type(b) and str(a) == str(b)
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return (
+            isinstance(a, (tuple, list))
+            and isinstance(b, (tuple, list))
+            and len(a) == len(b)
+            and all(_same(x, y, rtol, atol) for x, y in zip(a, b))
+        )
+    try:
+        x, y = as_array("", a), as_array("", b)
+    except Mistake:
+        return a == b
+    return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True))
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise declared once (see the module's docstring).
+
+    ``name`` is the function the student writes, ``cases()`` builds fresh seeded inputs,
+    ``reference`` is right, ``typical`` are the mistakes with their hints, ``confirmation`` is
+    said when right (or a function of the student's function that returns it). The student's
+    value is compared by ``explain(got, expected, case)``, which raises :class:`Mistake` with a
+    specific message; the default compares arrays (``result`` names the value, ``shape_hints``
+    maps a wrong shape to a hint, or a function of the case that returns that mapping).
+    ``on_error`` maps an exception type the student's code may raise (a shape error) to a hint.
+    ``check`` is the check the notebook calls: ``ex.check_gd_step(gd_step)``."""
+
+    eid: str
+    name: str
+    todo: str
+    cases: Callable[[], Sequence[Case]]
+    reference: Callable
+    typical: Sequence[Typical]
+    confirmation: str | Callable[[Callable], str]
+    result: str = "the result"
+    shape_hints: Mapping | Callable[[Case], Mapping] = field(default_factory=dict)
+    explain: Callable | None = None
+    rtol: float = 1e-6
+    atol: float = 1e-8
+    quiet: bool = False  # hide what the student's function prints
+    on_error: Mapping[type, str] = field(default_factory=dict)  # an exception of that type -> this hint
+
+    def diagnose(self, fn: Callable) -> str:
+        """The confirmation, or :class:`Mistake` / :class:`NotAttempted` (see :func:`verdict`)."""
+        if fn is None:
+            raise NotAttempted
+        for case in self.cases():
+            got = _outcome(fn, case, self.quiet)
+            if isinstance(got, BaseException) and not isinstance(got, Exception):
+                raise got
+            expected = case.call(self.reference)
+            if not isinstance(got, BaseException):
+                require(got)
+                if _same(got, expected, self.rtol, self.atol):
+                    continue
+            for typical in self.typical:
+                if _same(got, _outcome(typical.wrong, case, True), self.rtol, self.atol):
+                    raise Mistake(typical.hint)
+            if isinstance(got, BaseException):
+                for kind, hint in self.on_error.items():
+                    if isinstance(got, kind):
+                        raise Mistake(f"NumPy raised {type(got).__name__} ({str(got)[:90]}): {hint}")
+                raise got
+            hints = self.shape_hints(case) if callable(self.shape_hints) else self.shape_hints
+            where = f"{self.result} {case.label}".strip()
+            (self.explain or _explain_array)(where, got, expected, hints, self)
+        return self.confirmation(fn) if callable(self.confirmation) else self.confirmation
+
+    def check(self, fn: Callable) -> None:
+        """Print the verdict on the student's ``fn`` (never raises)."""
+        print(verdict(self.eid, self.todo, self.diagnose, fn))
+
+
+def _explain_array(where: str, got, expected, shape_hints: Mapping, exercise: Exercise) -> None:
+    compare(where, got, expected, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
+    raise Mistake(f"`{where}` is not what it should be.")  # compare found no difference: a wrong type
+
+
 # ----------------------------------------------------------------------------- self-check questions
 
 
@@ -275,6 +426,15 @@ def quiz(qid: str, q: Quiz, answer=None):
     button = widgets.Button(description="Check")
     button.on_click(lambda _: show(box.value))
     return widgets.VBox([title, widgets.HBox([box, button]), out])
+
+
+def quizzes_of(module: str) -> dict[str, Quiz]:
+    """The self-check questions of ``course_utils.exercises.nbNN``, read from ``nbNN.toml`` next to
+    it: one table per question id with ``question``, ``answer`` and the optional ``options``,
+    ``explanations``, ``tolerance`` and ``wrong`` of :class:`Quiz`."""
+    package, _, name = module.rpartition(".")
+    data = tomllib.loads((resources.files(package) / f"{name}.toml").read_text(encoding="utf-8"))
+    return {qid: Quiz(**fields) for qid, fields in data.items()}
 
 
 def quizzes(registry: Mapping[str, Quiz]) -> Callable:

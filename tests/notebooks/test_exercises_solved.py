@@ -3,8 +3,9 @@
 The notebook *as stored* is run by nbval (``make test-notebooks``); ``conftest.py`` checks
 there that every check cell says "Not attempted yet". This test runs each notebook once
 more, with every solution swapped in and, right after each exercise's check, every typical
-mistake listed in ``course_utils.exercises.nbNN.MISTAKES``: the mistaken code replaces the
-student's cell, the check runs again and must give that mistake's own hint, then the
+mistake of the exercise (the source of each wrong function its declaration in
+``course_utils.exercises.nbNN.EXERCISES`` names, or, for a check written as code, the module's
+``MISTAKES``): the mistaken code replaces the student's cell, the check runs again and must give that mistake's own hint, then the
 solution is put back so the rest of the notebook runs as solved (up to the last check: the
 cells after it never depend on an exercise, and nbval runs them). It asserts:
 
@@ -62,6 +63,13 @@ def module_of(path: Path):
     return importlib.import_module(f"course_utils.exercises.nb{path.name[:2]}")
 
 
+def typical_mistakes(module) -> dict[str, list[tuple[str, str]]]:
+    """exercise id -> [(the code typed into the student's cell, the hint it must get)]: each
+    declared exercise's wrong functions, and the ``MISTAKES`` of the checks written as code."""
+    mistakes = {ex.eid: [(t.source(ex.name), t.hint) for t in ex.typical] for ex in getattr(module, "EXERCISES", [])}
+    return {**getattr(module, "MISTAKES", {}), **mistakes}
+
+
 def _code(source: str, tag: str, eid: str):
     return nbformat.v4.new_code_cell(source, metadata={"tags": [tag], "exercise": eid})
 
@@ -83,9 +91,9 @@ def test_solutions_confirm_and_mistakes_get_their_hints(path):
     assert len(found) >= 4, f"{path.name}: {len(found)} exercises, at least 4 wanted"
     quizzes = [c for c in nb.cells if c.cell_type == "code" and "quiz" in _tags(c)]
     assert len(quizzes) >= 2, f"{path.name}: {len(quizzes)} self-check questions (cells tagged quiz), 2 wanted"
-    mistakes = module_of(path).MISTAKES
+    mistakes = typical_mistakes(module_of(path))
     for _, eid, _ in found:
-        assert mistakes.get(eid), f"{eid}: no typical mistake in MISTAKES to test its hint with"
+        assert mistakes.get(eid), f"{eid}: no typical mistake to test its hint with"
 
     solved = copy.deepcopy(nb)
     for i, eid, code in reversed(found):  # from the end, so earlier indices stay valid

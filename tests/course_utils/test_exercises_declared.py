@@ -1,0 +1,79 @@
+"""Every declared exercise of every notebook (``EXERCISES`` of ``course_utils.exercises.nbNN``)
+and every self-check question: the stub, the reference, an error in the student's code, and
+each typical mistake, typed in as the student's cell, getting its own hint.
+
+What is particular to one notebook (a claim a confirmation makes, a check written as code) is
+tested in ``test_exercises_nbNN.py``."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, Exercise
+
+MODULES = [importlib.import_module(f"course_utils.exercises.nb{n:02d}") for n in range(1, 9)]
+DECLARED = [(module, ex) for module in MODULES for ex in getattr(module, "EXERCISES", [])]
+TYPICAL = [(module, ex, k) for module, ex in DECLARED for k in range(len(ex.typical))]
+QUIZZES = [(module, qid) for module in MODULES for qid in module.QUIZZES]
+
+
+def stub(*args, **kwargs):
+    return None  # YOUR CODE HERE
+
+
+@pytest.mark.parametrize("module, ex", DECLARED, ids=[ex.eid for _, ex in DECLARED])
+def test_stub_reference_and_a_raising_answer(module, ex: Exercise, capsys):
+    assert any(getattr(module, n) == ex.check for n in dir(module) if n.startswith("check_")), "no check_ name"
+    for answer in (stub, None):
+        ex.check(answer)
+        assert capsys.readouterr().out.startswith(f"[{ex.eid}] {NOT_ATTEMPTED}")
+    ex.check(ex.reference)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{ex.eid}] {CORRECT}"), out
+    ex.check(lambda *a, **k: 1 / 0)  # the student's code raises: a hint, never an exception
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{ex.eid}] {HINT}") and "ZeroDivisionError" in out, out
+
+
+@pytest.mark.parametrize("module, ex", DECLARED, ids=[ex.eid for _, ex in DECLARED])
+def test_every_exercise_has_two_typical_mistakes_with_distinct_hints(module, ex: Exercise):
+    hints = [t.hint for t in ex.typical]
+    assert len(hints) >= 2 and len(set(hints)) == len(hints), hints
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong answer may overflow: the student's own warning
+@pytest.mark.parametrize(
+    "module, ex, k", TYPICAL, ids=[f"{ex.eid}-{ex.typical[k].wrong.__name__}" for _, ex, k in TYPICAL]
+)
+def test_typical_mistake_typed_in_gets_its_own_hint(module, ex: Exercise, k: int, capsys):
+    typical = ex.typical[k]
+    namespace = dict(vars(module))  # the names the notebook imports too (np, lin, ...)
+    exec(typical.source(ex.name), namespace)  # noqa: S102 - the mistake is the course's own code
+    ex.check(namespace[ex.name])
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{ex.eid}] {HINT}") and typical.hint in out, f"{typical.wrong.__name__}: {out}"
+
+
+@pytest.mark.parametrize("module, qid", QUIZZES, ids=[qid for _, qid in QUIZZES])
+def test_quiz_right_and_wrong_answers(module, qid, capsys):
+    q = module.QUIZZES[qid]
+    assert qid.startswith(module.__name__[-2:] + ".q")
+    if q.options:
+        assert q.answer in q.options and set(q.explanations) <= set(q.options)
+        for key in q.options:
+            module.quiz(qid, answer=key)
+            assert capsys.readouterr().out.startswith(f"[{qid}] {CORRECT if key == q.answer else HINT}")
+    else:
+        module.quiz(qid, answer=float(q.answer))
+        assert CORRECT in capsys.readouterr().out
+        module.quiz(qid, answer=float(q.answer) * 1.5 + 1)
+        assert HINT in capsys.readouterr().out
+    assert module.quiz(qid) is not None  # the widget
+
+
+def test_every_notebook_has_its_questions_as_data():
+    for module in MODULES:
+        assert len(module.QUIZZES) >= 2, module.__name__
+    assert DECLARED, "no declared exercise"
