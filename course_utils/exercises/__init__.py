@@ -20,8 +20,8 @@ exercise id in brackets:
 * ``[02.1] Correct! <why it matters>`` when right.
 
 Most exercises are one declaration, :class:`Exercise`: the function the student writes, fresh
-seeded inputs (:class:`Case`), the reference, and each typical mistake written once as the wrong
-function a student would write, with its hint (:class:`Typical`). Its check runs the student's
+seeded inputs (:class:`Case`), the reference, and each typical mistake written once as the body
+of the wrong function a student would write, with its hint (:class:`Typical`). Its check runs the student's
 function, the reference and every wrong function on the same inputs: the student's output (or
 exception) equal to a wrong function's gives that hint; any other difference says where and by
 how much (:func:`compare`). The tests type each wrong function's source into the student's cell
@@ -42,8 +42,8 @@ use the ``course_utils`` reference.
 from __future__ import annotations
 
 import functools
-import inspect
 import io
+import textwrap
 import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -70,6 +70,7 @@ __all__ = [
     "Case",
     "Typical",
     "Exercise",
+    "source",
     "Quiz",
     "quiz",
     "quiz_feedback",
@@ -250,17 +251,21 @@ def _copy(value):
 
 @dataclass(frozen=True)
 class Typical:
-    """A typical mistake: ``wrong``, the function a student would write, and the ``hint`` the
-    check gives when the student's outcome (value or exception) equals ``wrong``'s on every case
-    where it differs from the reference. ``source`` is what the tests type into the student's cell."""
+    """A typical mistake: ``body``, the code a student would write in the function, and the
+    ``hint`` the check gives when the student's outcome (value or exception) equals that wrong
+    function's on a case where it differs from the reference."""
 
-    wrong: Callable
+    body: str
     hint: str
 
-    def source(self, name: str) -> str:
-        """The wrong function as the student's cell: its code, bound to the exercise's name."""
-        code = inspect.getsource(self.wrong)
-        return code if self.wrong.__name__ == name else f"{code}\n{name} = {self.wrong.__name__}\n"
+    def source(self, signature: str) -> str:
+        """The wrong function as the student's cell: ``signature`` (``def f(x):``) and the body."""
+        return source(signature, self.body)
+
+
+def source(signature: str, body: str) -> str:
+    """A function's code from its ``def`` line and its body (indented here)."""
+    return signature + "\n" + "".join(f"    {line}\n" for line in textwrap.dedent(body).strip().splitlines())
 
 
 def _outcome(fn: Callable, case: Case, quiet: bool):
@@ -299,22 +304,25 @@ def _same(a, b, rtol: float, atol: float) -> bool:
 class Exercise:
     """An exercise declared once (see the module's docstring).
 
-    ``name`` is the function the student writes, ``cases()`` builds fresh seeded inputs,
-    ``reference`` is right, ``typical`` are the mistakes with their hints, ``confirmation`` is
-    said when right (or a function of the student's function that returns it). The student's
-    value is compared by ``explain(got, expected, case)``, which raises :class:`Mistake` with a
-    specific message; the default compares arrays (``result`` names the value, ``shape_hints``
-    maps a wrong shape to a hint, or a function of the case that returns that mapping).
-    ``on_error`` maps an exception type the student's code may raise (a shape error) to a hint.
-    ``check`` is the check the notebook calls: ``ex.check_gd_step(gd_step)``."""
+    ``signature`` is the ``def`` line of the function the student writes, ``cases()`` builds fresh
+    seeded inputs, ``reference`` is the right body (or function), ``typical`` are the mistakes
+    with their hints, ``confirmation`` is said when right (or a function of the student's function
+    that returns it). Bodies run with ``namespace``: the names the notebook has (``np``, ``lin``).
+    A value that matches no mistake is compared by ``explain(where, got, expected, shape_hints,
+    exercise)``, which raises :class:`Mistake` with a specific message; the default compares
+    arrays (``result`` names the value, ``shape_hints`` maps a wrong shape to a hint, or is a
+    function of the case returning that mapping). ``on_error`` maps an exception type the
+    student's code may raise (a shape error) to a hint. ``check`` is what the notebook calls:
+    ``ex.check_gd_step(gd_step)``."""
 
     eid: str
-    name: str
+    signature: str
     todo: str
     cases: Callable[[], Sequence[Case]]
-    reference: Callable
+    reference: str | Callable
     typical: Sequence[Typical]
     confirmation: str | Callable[[Callable], str]
+    namespace: Mapping = field(default_factory=dict)
     result: str = "the result"
     shape_hints: Mapping | Callable[[Case], Mapping] = field(default_factory=dict)
     explain: Callable | None = None
@@ -322,6 +330,21 @@ class Exercise:
     atol: float = 1e-8
     quiet: bool = False  # hide what the student's function prints
     on_error: Mapping[type, str] = field(default_factory=dict)  # an exception of that type -> this hint
+
+    @property
+    def name(self) -> str:
+        return self.signature.split("def ", 1)[1].split("(", 1)[0].strip()
+
+    def function(self, body: str | Callable) -> Callable:
+        """``body`` as a function of this exercise's signature, defined in ``namespace``."""
+        if callable(body):
+            return body
+        key = (self.eid, body)
+        if key not in _COMPILED:
+            scope = dict(self.namespace)
+            exec(source(self.signature, body), scope)  # noqa: S102 - the course's own code
+            _COMPILED[key] = scope[self.name]
+        return _COMPILED[key]
 
     def diagnose(self, fn: Callable) -> str:
         """The confirmation, or :class:`Mistake` / :class:`NotAttempted` (see :func:`verdict`)."""
@@ -331,13 +354,13 @@ class Exercise:
             got = _outcome(fn, case, self.quiet)
             if isinstance(got, BaseException) and not isinstance(got, Exception):
                 raise got
-            expected = case.call(self.reference)
+            expected = case.call(self.function(self.reference))
             if not isinstance(got, BaseException):
                 require(got)
                 if _same(got, expected, self.rtol, self.atol):
                     continue
             for typical in self.typical:
-                if _same(got, _outcome(typical.wrong, case, True), self.rtol, self.atol):
+                if _same(got, _outcome(self.function(typical.body), case, True), self.rtol, self.atol):
                     raise Mistake(typical.hint)
             if isinstance(got, BaseException):
                 for kind, hint in self.on_error.items():
@@ -352,6 +375,9 @@ class Exercise:
     def check(self, fn: Callable) -> None:
         """Print the verdict on the student's ``fn`` (never raises)."""
         print(verdict(self.eid, self.todo, self.diagnose, fn))
+
+
+_COMPILED: dict[tuple[str, str], Callable] = {}
 
 
 def _explain_array(where: str, got, expected, shape_hints: Mapping, exercise: Exercise) -> None:

@@ -10,8 +10,8 @@ Where a bias column is needed it is a column of ones, *last* (``course_utils.lin
 * 01.5 ``huber_grad(w, X, y, delta)`` - the gradient of the mean Huber loss, then a fit with an outlier.
 
 Each is declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs, so a
-hard-coded answer does not pass, the reference, and each typical mistake as the function a
-student would write (the notebook's ``np`` and ``lin``), with its hint. The self-check questions
+hard-coded answer does not pass, the reference, and each typical mistake as the code a student
+would write (with the notebook's ``np`` and ``lin``), with its hint. The self-check questions
 are in ``nb01.toml``.
 """
 
@@ -42,6 +42,7 @@ _WRONG_SIGN_STEP = (
     "X.T @ (X @ w - y) / N (or w + eta * X.T @ (y - X @ w) / N)."
 )
 _N_TIMES = "Your gradient is N times too big: the loss is the MEAN over N samples, divide by N."
+NOTEBOOK = {"np": np, "lin": lin}  # what the notebook has imported when the student's cell runs
 
 
 def _regression(rng: np.random.Generator, n: int = 9, d: int = 3):
@@ -53,30 +54,6 @@ def _regression(rng: np.random.Generator, n: int = 9, d: int = 3):
 
 
 # ----------------------------------------------------------------------------- 01.1 normal equations
-
-
-def fit_least_squares(X, y):
-    Xb = lin.add_bias(X)
-    return np.linalg.solve(Xb.T @ Xb, Xb.T @ y)
-
-
-def fit_without_bias(X, y):
-    return np.linalg.solve(X.T @ X, X.T @ y)
-
-
-def fit_bias_first(X, y):
-    Xb = np.hstack([np.ones((len(X), 1)), X])
-    return np.linalg.solve(Xb.T @ Xb, Xb.T @ y)
-
-
-def fit_outer_product(X, y):
-    Xb = lin.add_bias(X)
-    return np.linalg.solve(Xb @ Xb.T, Xb.T @ y)
-
-
-def fit_lstsq_whole(X, y):
-    return np.linalg.lstsq(lin.add_bias(X), y, rcond=None)
-
 
 _LSTSQ = (
     "np.linalg.lstsq returns four things (solution, residuals, rank, singular values): "
@@ -107,26 +84,29 @@ def _explain_w(where, got, expected, shape_hints, exercise):
 
 LEAST_SQUARES = Exercise(
     "01.1",
-    "fit_least_squares",
+    "def fit_least_squares(X, y):",
     todo="Write fit_least_squares(X, y): add the column of ones, then solve "
     "X^T X w = X^T y for w = [W, b] (shape (d + 1,), bias last).",
     cases=_least_squares_cases,
-    reference=fit_least_squares,
+    reference="Xb = lin.add_bias(X)\nreturn np.linalg.solve(Xb.T @ Xb, Xb.T @ y)",
     typical=[
         Typical(
-            fit_without_bias,
+            "return np.linalg.solve(X.T @ X, X.T @ y)",
             "W has no bias: you forgot the bias trick. Append a column of ones "
             "to X (lin.add_bias(X)) so that the fitted line need not pass through 0.",
         ),
         Typical(
-            fit_bias_first,
+            "Xb = np.hstack([np.ones((len(X), 1)), X])\nreturn np.linalg.solve(Xb.T @ Xb, Xb.T @ y)",
             "The bias is first in your w: put the column of ones LAST (lin.add_bias(X) does), so that w = [W, b].",
         ),
-        Typical(fit_outer_product, "NumPy raised an error: " + _OUTER),
-        Typical(fit_lstsq_whole, _LSTSQ),
+        Typical(
+            "Xb = lin.add_bias(X)\nreturn np.linalg.solve(Xb @ Xb.T, Xb.T @ y)", "NumPy raised an error: " + _OUTER
+        ),
+        Typical("return np.linalg.lstsq(lin.add_bias(X), y, rcond=None)", _LSTSQ),
     ],
     confirmation="The column of ones turns the intercept into an ordinary weight, and solving X^T X w = X^T y "
     "(never inverting it) is exactly what `lin.closed_form` does.",
+    namespace=NOTEBOOK,
     result="w",
     shape_hints=lambda case: {
         (case.args[0].shape[0],): "W has one entry per sample: the normal equations use X^T X (d + 1 "
@@ -138,42 +118,9 @@ LEAST_SQUARES = Exercise(
 
 # ----------------------------------------------------------------------------- 01.2 one GD step
 
-
-def gd_step(w, X, y, eta):
-    return w - eta * X.T @ (X @ w - y) / len(X)
-
-
-def gd_step_uphill(w, X, y, eta):
-    return w + eta * X.T @ (X @ w - y) / len(X)
-
-
-def gd_step_sum(w, X, y, eta):
-    return w - eta * X.T @ (X @ w - y)
-
-
-def gd_step_without_half(w, X, y, eta):
-    return w - eta * 2 * X.T @ (X @ w - y) / len(X)
-
-
-def gd_step_mean_over_weights(w, X, y, eta):
-    return w - eta * X.T @ (X @ w - y) / X.shape[1]
-
-
-def gd_step_gradient_only(w, X, y, eta):
-    return X.T @ (X @ w - y) / len(X)
-
-
-def gd_step_step_only(w, X, y, eta):
-    return -eta * X.T @ (X @ w - y) / len(X)
-
-
-def gd_step_no_transpose(w, X, y, eta):
-    return w - eta * X @ (X @ w - y) / len(X)
-
-
 GD_STEP = Exercise(
     "01.2",
-    "gd_step",
+    "def gd_step(w, X, y, eta):",
     todo="Write gd_step(w, X, y, eta): return w - eta * grad Q(w) for "
     "Q(w) = mean((X w - y)^2) / 2, vectorised (no loop).",
     cases=lambda: [
@@ -181,28 +128,29 @@ GD_STEP = Exercise(
         for seed, eta in [(21, 0.1), (22, 0.03)]
         for X, y, w in [_regression(np.random.default_rng(seed))]
     ],
-    reference=gd_step,
+    reference="return w - eta * X.T @ (X @ w - y) / len(X)",
     typical=[
-        Typical(gd_step_uphill, _WRONG_SIGN_STEP),
+        Typical("return w + eta * X.T @ (X @ w - y) / len(X)", _WRONG_SIGN_STEP),
         Typical(
-            gd_step_sum,
+            "return w - eta * X.T @ (X @ w - y)",
             "Your step is N times too big: the loss is a MEAN over the N samples, "
             "so the gradient is X.T @ (X @ w - y) / N. You forgot the 1/N.",
         ),
         Typical(
-            gd_step_without_half,
+            "return w - eta * 2 * X.T @ (X @ w - y) / len(X)",
             "Your gradient is twice the right one: Q has the factor 1/2, whose derivative cancels the 2 of the square.",
         ),
         Typical(
-            gd_step_mean_over_weights,
+            "return w - eta * X.T @ (X @ w - y) / X.shape[1]",
             "You divided by the number of weights d; the mean runs over the N samples, divide by N = len(X).",
         ),
-        Typical(gd_step_gradient_only, "You returned the gradient, not the new weights w - eta * grad."),
-        Typical(gd_step_step_only, "You returned only the step; add it to w: w - eta * grad."),
-        Typical(gd_step_no_transpose, "NumPy cannot multiply X by the residual. " + _SHAPES),
+        Typical("return X.T @ (X @ w - y) / len(X)", "You returned the gradient, not the new weights w - eta * grad."),
+        Typical("return -eta * X.T @ (X @ w - y) / len(X)", "You returned only the step; add it to w: w - eta * grad."),
+        Typical("return w - eta * X @ (X @ w - y) / len(X)", "NumPy cannot multiply X by the residual. " + _SHAPES),
     ],
     confirmation="This one line is all that `lin.gradient_descent` repeats, and what torch.optim.SGD does "
     "with the whole data as the batch.",
+    namespace=NOTEBOOK,
     result="w_new",
     shape_hints=lambda case: {(len(case.args[1]),): "It has one entry per sample: " + _SHAPES, None: _SHAPES},
     on_error={ValueError: _SHAPES},
@@ -210,60 +158,8 @@ GD_STEP = Exercise(
 
 # ----------------------------------------------------------------------------- 01.3 one Adam step
 
-
-def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def adam_without_bias_correction(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    return w - lr * m / (np.sqrt(v) + eps), m, v
-
-
-def adam_without_root(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / (v_hat + eps), m, v
-
-
-def adam_eps_inside_root(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / np.sqrt(v_hat + eps), m, v
-
-
-def adam_returns_corrected_moments(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat
-
-
-def adam_unsquared_v(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def adam_uphill(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
-    return w + lr * m_hat / (np.sqrt(v_hat) + eps), m, v
-
-
-def adam_correction_one_ahead(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g**2
-    m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
-    return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v
+_MOMENTS = "m = beta1 * m + (1 - beta1) * g\nv = beta2 * v + (1 - beta2) * g**2\n"
+_CORRECTED = _MOMENTS + "m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)\n"
 
 
 def _adam_cases():
@@ -281,82 +177,61 @@ def _adam_cases():
 def _explain_adam(where, got, expected, shape_hints, exercise):
     if not isinstance(got, (tuple, list)) or len(got) != 3:
         raise Mistake("Return the three arrays (w, m, v): the next step needs the updated moments.")
-    for name, value, right in zip(
-        ("m", "v", "w_new"), (got[1], got[2], got[0]), (expected[1], expected[2], expected[0])
-    ):
-        compare(f"{name} ({where})", value, right)
+    for k, name in ((1, "m"), (2, "v"), (0, "w_new")):
+        compare(f"{name} ({where})", got[k], expected[k])
 
 
 ADAM = Exercise(
     "01.3",
-    "adam_step",
+    "def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):",
     todo="Write adam_step(w, g, m, v, t, lr, beta1, beta2, eps): update the moments m and v, "
     "correct their bias with t, step w, and return (w, m, v).",
     cases=_adam_cases,
-    reference=adam_step,
+    reference=_CORRECTED + "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
     typical=[
         Typical(
-            adam_without_bias_correction,
+            _MOMENTS + "return w - lr * m / (np.sqrt(v) + eps), m, v",
             "No bias correction: m and v start at 0, so early on they are too small; divide them by "
             "(1 - beta1**t) and (1 - beta2**t) before the step.",
         ),
         Typical(
-            adam_without_root,
+            _CORRECTED + "return w - lr * m_hat / (v_hat + eps), m, v",
             "The square root is missing: divide by sqrt(v_hat) + eps, the root mean square of the gradients, "
             "not by their mean square.",
         ),
         Typical(
-            adam_eps_inside_root,
+            _CORRECTED + "return w - lr * m_hat / np.sqrt(v_hat + eps), m, v",
             "Eps belongs OUTSIDE the square root: m_hat / (np.sqrt(v_hat) + eps), as in torch.optim.Adam.",
         ),
         Typical(
-            adam_returns_corrected_moments,
+            _CORRECTED + "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat",
             "Return the raw moment m, not the bias-corrected m_hat (and v, not v_hat): the running average "
             "must go on from m; m_hat is only used for the step.",
         ),
-        Typical(adam_unsquared_v, "V averages the SQUARED gradients: v = beta2 * v + (1 - beta2) * g**2."),
-        Typical(adam_uphill, "Wrong sign: step against the gradient, w - lr * ..."),
         Typical(
-            adam_correction_one_ahead,
+            _CORRECTED.replace("g**2", "g") + "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+            "V averages the SQUARED gradients: v = beta2 * v + (1 - beta2) * g**2.",
+        ),
+        Typical(
+            _CORRECTED + "return w + lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+            "Wrong sign: step against the gradient, w - lr * ...",
+        ),
+        Typical(
+            _MOMENTS + "m_hat, v_hat = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))\n"
+            "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
             "The bias correction uses t + 1: t counts steps from 1, so the first step divides by (1 - beta1**1).",
         ),
     ],
     confirmation="With the bias correction the very first step moves every weight by about lr, whatever the "
     "gradient's scale; this is the update `lin.train_linear(..., 'adam')` and torch.optim.Adam make.",
+    namespace=NOTEBOOK,
     result="",
     explain=_explain_adam,
 )
 
 # ----------------------------------------------------------------------------- 01.4 log-loss gradient
 
-
-def log_loss_grad(w, X, y):
-    p = 1 / (1 + np.exp(-X @ w))
-    return X.T @ (p - y) / len(X)
-
-
-def log_loss_grad_uphill(w, X, y):
-    p = 1 / (1 + np.exp(-X @ w))
-    return X.T @ (y - p) / len(X)
-
-
-def log_loss_grad_sum(w, X, y):
-    p = 1 / (1 + np.exp(-X @ w))
-    return X.T @ (p - y)
-
-
-def log_loss_grad_of_score(w, X, y):
-    return X.T @ (X @ w - y) / len(X)
-
-
-def log_loss_grad_sigmoid_slope(w, X, y):
-    p = 1 / (1 + np.exp(-X @ w))
-    return X.T @ ((p - y) * p * (1 - p)) / len(X)
-
-
-def log_loss_grad_wrong_axis(w, X, y):
-    p = 1 / (1 + np.exp(-X @ w))
-    return np.mean(X * (p - y)[:, None], axis=1)
+_P = "p = 1 / (1 + np.exp(-X @ w))\n"
 
 
 def _log_loss_cases():
@@ -376,56 +251,37 @@ _WRONG_AXIS = (
 
 LOG_LOSS = Exercise(
     "01.4",
-    "log_loss_grad",
+    "def log_loss_grad(w, X, y):",
     todo="Write log_loss_grad(w, X, y): the gradient of the mean log loss of p = sigmoid(X w), shape (d,), vectorised.",
     cases=_log_loss_cases,
-    reference=log_loss_grad,
+    reference=_P + "return X.T @ (p - y) / len(X)",
     typical=[
         Typical(
-            log_loss_grad_uphill,
+            _P + "return X.T @ (y - p) / len(X)",
             "Wrong sign: the gradient is X.T @ (p - y) / N, prediction minus target; "
             "X.T @ (y - p) / N is minus the gradient.",
         ),
-        Typical(log_loss_grad_sum, _N_TIMES),
+        Typical(_P + "return X.T @ (p - y)", _N_TIMES),
         Typical(
-            log_loss_grad_of_score,
+            "return X.T @ (X @ w - y) / len(X)",
             "You used the score X @ w where the probability p = sigmoid(X @ w) "
             "belongs: that is the MSE gradient of linear regression.",
         ),
         Typical(
-            log_loss_grad_sigmoid_slope,
+            _P + "return X.T @ ((p - y) * p * (1 - p)) / len(X)",
             "The factor p (1 - p) cancels: d/ds of the log loss of sigmoid(s) is simply p - y.",
         ),
-        Typical(log_loss_grad_wrong_axis, _WRONG_AXIS),
+        Typical(_P + "return np.mean(X * (p - y)[:, None], axis=1)", _WRONG_AXIS),
     ],
     confirmation="The log loss of a sigmoid has the same gradient form as the MSE of a linear model, "
     "X^T (prediction - target) / N; `lin.logistic_grad` is this function.",
+    namespace=NOTEBOOK,
     result="grad",
     shape_hints=lambda case: {(len(case.args[1]),): _WRONG_AXIS, None: _SHAPES},
     on_error={ValueError: _SHAPES},
 )
 
 # ----------------------------------------------------------------------------- 01.5 Huber gradient
-
-
-def huber_grad(w, X, y, delta=1.0):
-    return -X.T @ np.clip(y - X @ w, -delta, delta) / len(X)
-
-
-def huber_grad_unclipped(w, X, y, delta=1.0):
-    return -X.T @ (y - X @ w) / len(X)
-
-
-def huber_grad_uphill(w, X, y, delta=1.0):
-    return X.T @ np.clip(y - X @ w, -delta, delta) / len(X)
-
-
-def huber_grad_clipped_after(w, X, y, delta=1.0):
-    return np.clip(-X.T @ (y - X @ w) / len(X), -delta, delta)
-
-
-def huber_grad_sum(w, X, y, delta=1.0):
-    return -X.T @ np.clip(y - X @ w, -delta, delta)
 
 
 def _huber_cases():
@@ -455,24 +311,28 @@ def _huber_confirmation(student_huber_grad) -> str:
 
 HUBER = Exercise(
     "01.5",
-    "huber_grad",
+    "def huber_grad(w, X, y, delta=1.0):",
     todo="Write huber_grad(w, X, y, delta): the gradient of the mean Huber loss of the residuals y - X w, shape (d,).",
     cases=_huber_cases,
-    reference=huber_grad,
+    reference="return -X.T @ np.clip(y - X @ w, -delta, delta) / len(X)",
     typical=[
         Typical(
-            huber_grad_unclipped,
+            "return -X.T @ (y - X @ w) / len(X)",
             "You did not clip: beyond |r| = delta the Huber loss grows linearly, so each "
             "residual's pull is capped at delta: np.clip(r, -delta, delta).",
         ),
-        Typical(huber_grad_uphill, "Wrong sign: with r = y - X @ w the gradient is -X.T @ clip(r, -delta, delta) / N."),
         Typical(
-            huber_grad_clipped_after,
+            "return X.T @ np.clip(y - X @ w, -delta, delta) / len(X)",
+            "Wrong sign: with r = y - X @ w the gradient is -X.T @ clip(r, -delta, delta) / N.",
+        ),
+        Typical(
+            "return np.clip(-X.T @ (y - X @ w) / len(X), -delta, delta)",
             "Clip each residual, not the final gradient: -X.T @ np.clip(r, -delta, delta) / N.",
         ),
-        Typical(huber_grad_sum, _N_TIMES),
+        Typical("return -X.T @ np.clip(y - X @ w, -delta, delta)", _N_TIMES),
     ],
     confirmation=_huber_confirmation,
+    namespace=NOTEBOOK,
     result="grad",
     shape_hints=lambda case: {(len(case.args[1]),): _SHAPES, None: _SHAPES},
     on_error={ValueError: _SHAPES},

@@ -29,7 +29,7 @@ def test_stub_reference_and_a_raising_answer(module, ex: Exercise, capsys):
     for answer in (stub, None):
         ex.check(answer)
         assert capsys.readouterr().out.startswith(f"[{ex.eid}] {NOT_ATTEMPTED}")
-    ex.check(ex.reference)
+    ex.check(ex.function(ex.reference))
     out = capsys.readouterr().out
     assert out.startswith(f"[{ex.eid}] {CORRECT}"), out
     ex.check(lambda *a, **k: 1 / 0)  # the student's code raises: a hint, never an exception
@@ -44,16 +44,14 @@ def test_every_exercise_has_two_typical_mistakes_with_distinct_hints(module, ex:
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong answer may overflow: the student's own warning
-@pytest.mark.parametrize(
-    "module, ex, k", TYPICAL, ids=[f"{ex.eid}-{ex.typical[k].wrong.__name__}" for _, ex, k in TYPICAL]
-)
+@pytest.mark.parametrize("module, ex, k", TYPICAL, ids=[f"{ex.eid}-{k}" for _, ex, k in TYPICAL])
 def test_typical_mistake_typed_in_gets_its_own_hint(module, ex: Exercise, k: int, capsys):
     typical = ex.typical[k]
-    namespace = dict(vars(module))  # the names the notebook imports too (np, lin, ...)
-    exec(typical.source(ex.name), namespace)  # noqa: S102 - the mistake is the course's own code
+    namespace = dict(ex.namespace)  # what the notebook has imported
+    exec(typical.source(ex.signature), namespace)  # noqa: S102 - the mistake is the course's own code
     ex.check(namespace[ex.name])
     out = capsys.readouterr().out
-    assert out.startswith(f"[{ex.eid}] {HINT}") and typical.hint in out, f"{typical.wrong.__name__}: {out}"
+    assert out.startswith(f"[{ex.eid}] {HINT}") and typical.hint in out, f"{typical.body}\n-> {out}"
 
 
 @pytest.mark.parametrize("module, qid", QUIZZES, ids=[qid for _, qid in QUIZZES])

@@ -3,11 +3,12 @@
 The notebook *as stored* is run by nbval (``make test-notebooks``); ``conftest.py`` checks
 there that every check cell says "Not attempted yet". This test runs each notebook once
 more, with every solution swapped in and, right after each exercise's check, every typical
-mistake of the exercise (the source of each wrong function its declaration in
-``course_utils.exercises.nbNN.EXERCISES`` names, or, for a check written as code, the module's
-``MISTAKES``): the mistaken code replaces the student's cell, the check runs again and must give that mistake's own hint, then the
-solution is put back so the rest of the notebook runs as solved (up to the last check: the
-cells after it never depend on an exercise, and nbval runs them). It asserts:
+mistake of the exercise (each wrong function of its declaration in
+``course_utils.exercises.nbNN.EXERCISES``, or, for a check written as code, the module's
+``MISTAKES``): the mistaken code replaces the student's cell, the check runs again and must
+give that mistake's own hint, then the solution is put back so the rest of the notebook runs
+as solved (up to the last check: the cells after it never depend on an exercise, and nbval runs
+them). It asserts:
 
 * at least 4 exercises and 2 self-check questions per notebook, in the cell convention of
   :mod:`course_utils.exercises` (id, check right after, one collapsed markdown solution);
@@ -66,7 +67,8 @@ def module_of(path: Path):
 def typical_mistakes(module) -> dict[str, list[tuple[str, str]]]:
     """exercise id -> [(the code typed into the student's cell, the hint it must get)]: each
     declared exercise's wrong functions, and the ``MISTAKES`` of the checks written as code."""
-    mistakes = {ex.eid: [(t.source(ex.name), t.hint) for t in ex.typical] for ex in getattr(module, "EXERCISES", [])}
+    declared = getattr(module, "EXERCISES", [])
+    mistakes = {ex.eid: [(t.source(ex.signature), t.hint) for t in ex.typical] for ex in declared}
     return {**getattr(module, "MISTAKES", {}), **mistakes}
 
 
