@@ -17,6 +17,14 @@ MODULES = [importlib.import_module(f"course_utils.exercises.nb{n:02d}") for n in
 DECLARED = [(module, ex) for module in MODULES for ex in getattr(module, "EXERCISES", [])]
 TYPICAL = [(module, ex, k) for module, ex in DECLARED for k in range(len(ex.typical))]
 QUIZZES = [(module, qid) for module in MODULES for qid in module.QUIZZES]
+# checks written as code (a step-by-step diagnosis): STEPWISE = {eid: (name the cell defines, [Typical
+# whose body is the whole cell])}, checked by the module's check function whose .eid is eid
+STEPWISE = [
+    (module, eid, name, typical)
+    for module in MODULES
+    for eid, (name, typicals) in getattr(module, "STEPWISE", {}).items()
+    for typical in typicals
+]
 
 
 def stub(*args, **kwargs):
@@ -75,3 +83,27 @@ def test_every_notebook_has_its_questions_as_data():
     for module in MODULES:
         assert len(module.QUIZZES) >= 2, module.__name__
     assert DECLARED, "no declared exercise"
+
+
+def check_of(module, eid: str):
+    (check,) = [f for n, f in vars(module).items() if n.startswith("check_") and getattr(f, "eid", None) == eid]
+    return check
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "module, eid, name, typical", STEPWISE, ids=[f"{eid}-{k}" for k, (_, eid, _, _) in enumerate(STEPWISE)]
+)
+def test_stepwise_check_gives_each_typical_mistake_its_hint(module, eid, name, typical, capsys):
+    namespace = dict(module.NOTEBOOK)
+    exec(typical.body, namespace)  # noqa: S102 - the mistake is the course's own code
+    check_of(module, eid)(namespace[name])
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{eid}] {HINT}") and typical.hint in out, f"{typical.body}\n-> {out}"
+
+
+def test_every_stepwise_check_has_two_typical_mistakes():
+    for module in MODULES:
+        for eid, (_, typicals) in getattr(module, "STEPWISE", {}).items():
+            assert len(typicals) >= 2, eid
+            check_of(module, eid)

@@ -66,10 +66,14 @@ def module_of(path: Path):
 
 def typical_mistakes(module) -> dict[str, list[tuple[str, str]]]:
     """exercise id -> [(the code typed into the student's cell, the hint it must get)]: each
-    declared exercise's wrong functions, and the ``MISTAKES`` of the checks written as code."""
+    declared exercise's wrong functions, and the ``STEPWISE`` mistakes of the checks written as
+    code (``MISTAKES``: a module not converted yet)."""
     declared = getattr(module, "EXERCISES", [])
     mistakes = {ex.eid: [(t.source(ex.signature), t.hint) for t in ex.typical] for ex in declared}
-    return {**getattr(module, "MISTAKES", {}), **mistakes}
+    stepwise = {
+        eid: [(t.body, t.hint) for t in typicals] for eid, (_, typicals) in getattr(module, "STEPWISE", {}).items()
+    }
+    return {**getattr(module, "MISTAKES", {}), **stepwise, **mistakes}
 
 
 def _code(source: str, tag: str, eid: str):
