@@ -129,14 +129,36 @@ def test_readme_shows_the_two_commands_first():
         assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), flags=re.M)
 
 
-def test_ci_runs_make_test():
-    """.ci/run calls ``make test`` itself, at the top level (``timed`` only prints the stage's
-    time and passes the exit status on), with no narrowing arguments."""
+def ci_stages(*args: str) -> list[str]:
+    """The stages ``.ci/run ARGS --dry-run`` would run, in order."""
+    done = subprocess.run(["bash", ".ci/run", *args, "--dry-run"], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return [line.removeprefix("stage: ") for line in done.stdout.splitlines() if line.startswith("stage: ")]
+
+
+def test_ci_runs_make_test_then_the_nightly_tier():
+    """``bash .ci/run`` (what CI runs here) installs every tier's packages, runs ``make test`` itself
+    with no narrowing argument, then the root-only targets, the stress test last."""
+    stages = ci_stages()
+    assert stages[0] == "requirements/system-deps.sh install ci"
+    assert stages[1] == "make test"
+    assert [s.split()[1] for s in stages[2:]] == ["test-class", "test-hub", "test-cgroup2", "test-stress"]
+    assert ci_stages("push") == ["requirements/system-deps.sh install test", "make test"]
+    assert "make test" not in ci_stages("nightly") and "make test-stress" in ci_stages("nightly")
+    assert "make test-notebooks" in ci_stages("gpu") and "make test" not in ci_stages("gpu")
+    done = subprocess.run(["bash", ".ci/run", "tomorrow"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2 and "TIER" in done.stderr
+
+
+def test_timed_passes_the_exit_status_on(tmp_path):
+    """``timed`` in .ci/run prints a stage's time and returns its exit status, so a failing stage
+    fails CI (``set -e``)."""
     script = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^(?:timed )?make test$", script, flags=re.M)
-    if re.search(r"^timed ", script, flags=re.M):
-        timed = re.search(r"^timed\(\) \{\n(.*?)^\}", script, flags=re.M | re.S)
-        assert timed and '"$@" || status=$?' in timed.group(1) and 'return "$status"' in timed.group(1)
+    timed = re.search(r"^timed\(\) \{\n.*?^\}\n", script, flags=re.M | re.S).group(0)
+    probe = tmp_path / "probe.sh"
+    probe.write_text(f"dry=0\n{timed}timed bash -c 'exit 3'\necho \"status $?\"\n")
+    done = subprocess.run(["bash", str(probe)], capture_output=True, text=True)
+    assert "exit 3" in done.stdout and "status 3" in done.stdout, done.stdout
 
 
 def test_workflows_pass_actionlint():
@@ -149,13 +171,18 @@ def test_workflows_pass_actionlint():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_workflow_has_cpu_matrix_and_gpu_job():
-    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())
-    jobs = wf["jobs"]
-    assert jobs["cpu"]["strategy"]["matrix"]["python-version"] == ["3.11", "3.12"]
-    assert "gpu" in jobs["gpu"]["runs-on"] and jobs["gpu"]["env"]["COURSE_DEVICE"] == "cuda"
-    for job in jobs.values():
-        assert any("bash .ci/run" in step.get("run", "") for step in job["steps"])
+def test_every_workflow_job_runs_a_tier_of_ci_run():
+    """Each job of the GitHub workflow runs ``bash .ci/run TIER`` with a tier that .ci/run knows,
+    the GPU job with COURSE_DEVICE=cuda; together they cover push, nightly and gpu."""
+    jobs = yaml.safe_load((ROOT / ".github" / "workflows" / "ci.yml").read_text())["jobs"]
+    tiers = {}
+    for name, job in jobs.items():
+        (command,) = [step["run"] for step in job["steps"] if "bash .ci/run" in step.get("run", "")]
+        tier = command.split()[-1]
+        assert ci_stages(tier), f"job {name}: .ci/run {tier} runs nothing"
+        tiers[tier] = job
+    assert set(tiers) == {"push", "nightly", "gpu"}
+    assert tiers["gpu"]["env"]["COURSE_DEVICE"] == "cuda" and "gpu" in tiers["gpu"]["runs-on"]
 
 
 def test_readme_lists_every_notebook_exercise():
