@@ -232,7 +232,8 @@ def compare_scalar(
 @dataclass(frozen=True)
 class Case:
     """One set of inputs for the student's function: ``fn(*args, **kwargs)``; ``label`` says which
-    in a hint ("on the zero start")."""
+    in a hint ("on the zero start"). A subclass may override :meth:`call` to compare more than the
+    value, e.g. the gradients a returned loss sends back."""
 
     label: str
     args: tuple
@@ -283,20 +284,15 @@ def _outcome(fn: Callable, case: Case, quiet: bool):
 
 def _same(a, b, rtol: float, atol: float) -> bool:
     """Two outcomes agree: the same exception type and message, or values equal within tolerance
-    (numbers, arrays, tensors, and tuples or lists of them, element by element)."""
+    (numbers, lists, arrays, tensors; tuples or lists of differently shaped ones element by element)."""
     if isinstance(a, BaseException) or isinstance(b, BaseException):
         return type(a) is type(b) and str(a) == str(b)
-    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
-        return (
-            isinstance(a, (tuple, list))
-            and isinstance(b, (tuple, list))
-            and len(a) == len(b)
-            and all(_same(x, y, rtol, atol) for x, y in zip(a, b))
-        )
     try:
         x, y = as_array("", a), as_array("", b)
-    except Mistake:
-        return a == b
+    except (Mistake, ValueError, TypeError, RuntimeError):  # not numbers, ragged, tensors in a tuple: by parts
+        if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+            return len(a) == len(b) and all(_same(p, q, rtol, atol) for p, q in zip(a, b))
+        return a is b or (type(a) is type(b) and a == b)
     return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True))
 
 
@@ -309,7 +305,8 @@ class Exercise:
     with their hints, ``confirmation`` is said when right (or a function of the student's function
     that returns it). Bodies run with ``namespace``: the names the notebook has (``np``, ``lin``).
     A value that matches no mistake is compared by ``explain(where, got, expected, shape_hints,
-    exercise)``, which raises :class:`Mistake` with a specific message; the default compares
+    exercise)``, which raises :class:`Mistake` with a specific message (or returns: accepted after
+    all); the default compares
     arrays (``result`` names the value, ``shape_hints`` maps a wrong shape to a hint, or is a
     function of the case returning that mapping). ``on_error`` maps an exception type the
     student's code may raise (a shape error) to a hint. ``check`` is what the notebook calls:
@@ -381,8 +378,9 @@ _COMPILED: dict[tuple[str, str], Callable] = {}
 
 
 def _explain_array(where: str, got, expected, shape_hints: Mapping, exercise: Exercise) -> None:
+    """The default ``explain``: :func:`compare` says where and by how much (returning means the
+    value is right after all, e.g. a list where an array was expected)."""
     compare(where, got, expected, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
-    raise Mistake(f"`{where}` is not what it should be.")  # compare found no difference: a wrong type
 
 
 # ----------------------------------------------------------------------------- self-check questions
