@@ -309,8 +309,8 @@ class Exercise:
     all); the default compares
     arrays (``result`` names the value, ``shape_hints`` maps a wrong shape to a hint, or is a
     function of the case returning that mapping). ``on_error`` maps an exception type the
-    student's code may raise (a shape error) to a hint. ``check`` is what the notebook calls:
-    ``ex.check_gd_step(gd_step)``."""
+    student's code may raise (a shape error), or a test of the exception, to a hint. ``check``
+    is what the notebook calls: ``ex.check_gd_step(gd_step)``."""
 
     eid: str
     signature: str
@@ -326,7 +326,7 @@ class Exercise:
     rtol: float = 1e-6
     atol: float = 1e-8
     quiet: bool = False  # hide what the student's function prints
-    on_error: Mapping[type, str] = field(default_factory=dict)  # an exception of that type -> this hint
+    on_error: Mapping[type | Callable, str] = field(default_factory=dict)  # exception type or test -> hint
 
     @property
     def name(self) -> str:
@@ -361,7 +361,7 @@ class Exercise:
                     raise Mistake(typical.hint)
             if isinstance(got, BaseException):
                 for kind, hint in self.on_error.items():
-                    if isinstance(got, kind):
+                    if isinstance(got, kind) if isinstance(kind, type) else kind(got):
                         raise Mistake(f"NumPy raised {type(got).__name__} ({str(got)[:90]}): {hint}")
                 raise got
             hints = self.shape_hints(case) if callable(self.shape_hints) else self.shape_hints

@@ -1,149 +1,63 @@
-"""Notebook 04's exercise checks: the stub, a right answer, every typical mistake, the quizzes."""
+"""Notebook 04's exercises beyond their declarations (tested in test_exercises_declared.py): other wrong
+answers get a specific message (a hard-coded answer fails, only a window past the edge is called so),
+lists, tensors and NumPy ints pass, and the claims the self-checks make are true."""
 
 import numpy as np
-import pytest
+import torch
 
-from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, nb04
+from course_utils import conv
+from course_utils.exercises import CORRECT, HINT
+from course_utils.exercises import nb04 as ex
 
-
-def cross_correlate(image, kernel):
-    kh, kw = kernel.shape
-    out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
-    for i in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
-    return out
+cross_correlate = ex.CROSS_CORRELATE.function(ex.CROSS_CORRELATE.reference)
+max_pool = ex.MAX_POOL.function(ex.MAX_POOL.reference)
+DECK_RESULT = np.array([[2, 2, -2], [1, 0, -1], [2, 0, -2]], dtype=float)
 
 
-def conv2d_loops(image, kernel, stride=1, padding=0):
-    kh, kw = kernel.shape
-    padded = np.pad(image, padding)
-    oh = (image.shape[0] + 2 * padding - kh) // stride + 1
-    ow = (image.shape[1] + 2 * padding - kw) // stride + 1
-    out = np.zeros((oh, ow))
-    for i in range(oh):
-        for j in range(ow):
-            out[i, j] = np.sum(padded[i * stride : i * stride + kh, j * stride : j * stride + kw] * kernel)
-    return out
-
-
-def same_padding(k, dilation=1):
-    return dilation * (k - 1) // 2
-
-
-def max_pool(x, size=2):
-    c, h, w = x.shape
-    return x[:, : h // size * size, : w // size * size].reshape(c, h // size, size, w // size, size).max(axis=(2, 4))
-
-
-def avg_pool_as_conv(size):
-    return np.full((size, size), 1 / size**2), size
-
-
-CASES = {
-    "04.1": (nb04.check_cross_correlate, cross_correlate),
-    "04.2": (nb04.check_conv2d_loops, conv2d_loops),
-    "04.3": (nb04.check_same_padding, same_padding),
-    "04.4": (nb04.check_max_pool, max_pool),
-    "04.5": (nb04.check_avg_pool_as_conv, avg_pool_as_conv),
-}
-
-
-def _stub(*args, **kwargs):
-    return None  # YOUR CODE HERE
-
-
-@pytest.mark.parametrize("eid", CASES)
-def test_stub_is_not_attempted(eid, capsys):
-    check, _ = CASES[eid]
-    check(_stub)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{eid}] {NOT_ATTEMPTED}"), out
-
-
-@pytest.mark.parametrize("eid", CASES)
-def test_right_answer_confirms(eid, capsys):
-    check, solution = CASES[eid]
-    check(solution)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{eid}] {CORRECT}"), out
-
-
-@pytest.mark.parametrize("eid,k", [(eid, k) for eid, ms in nb04.MISTAKES.items() for k in range(len(ms))])
-def test_typical_mistake_gets_its_hint(eid, k, capsys):
-    code, hint = nb04.MISTAKES[eid][k]
-    namespace = {"np": np}
-    exec(code, namespace)
-    check, solution = CASES[eid]
-    check(namespace[solution.__name__])
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{eid}] {HINT}") and hint in out, out
-
-
-def test_every_exercise_has_two_mistakes():
-    assert set(nb04.MISTAKES) == set(CASES)
-    assert all(len(m) >= 2 for m in nb04.MISTAKES.values())
-
-
-def test_other_wrong_answers_get_a_generic_message(capsys):
-    nb04.check_cross_correlate(lambda image, kernel: 2 * cross_correlate(image, kernel))
-    nb04.check_max_pool(lambda x, size: max_pool(x, size)[:, :, ::-1])
-    nb04.check_same_padding(lambda k, dilation: "two")
-    nb04.check_avg_pool_as_conv(lambda size: np.ones((size, size)))
-    outputs = capsys.readouterr().out.splitlines()
-    assert "2 times the expected value" in outputs[0]
-    assert outputs[1].startswith(f"[04.4] {HINT}") and "wrong in" in outputs[1]
-    assert outputs[2].startswith(f"[04.3] {HINT}") and "array of numbers" in outputs[2]
-    assert outputs[3].startswith(f"[04.5] {HINT}") and "pair (kernel, stride)" in outputs[3]
-
-
-def test_student_exceptions_become_hints(capsys):
-    def broken(image, kernel, stride=1, padding=0):
-        raise KeyError("oops")
-
-    nb04.check_conv2d_loops(broken)
-    out = capsys.readouterr().out
-    assert out.startswith(f"[04.2] {HINT}") and "KeyError" in out
-
-
-def test_a_hard_coded_answer_does_not_pass(capsys):
-    deck = np.array([[2, 2, -2], [1, 0, -1], [2, 0, -2]], dtype=float)
-    nb04.check_cross_correlate(lambda image, kernel: deck)
-    assert capsys.readouterr().out.startswith(f"[04.1] {HINT}")
-
-
-@pytest.mark.parametrize("qid", nb04.QUIZZES)
-def test_quizzes_have_feedback_for_every_answer(qid, capsys):
-    q = nb04.QUIZZES[qid]
-    if q.options:
-        assert q.answer in q.options and set(q.explanations) == set(q.options)
-        for key in q.options:
-            nb04.quiz(qid, answer=key)
-            out = capsys.readouterr().out
-            assert out.startswith(f"[{qid}] {CORRECT if key == q.answer else HINT}")
-            assert q.explanations[key] in out
-    else:
-        nb04.quiz(qid, answer=q.answer)
-        assert capsys.readouterr().out.startswith(f"[{qid}] {CORRECT}")
-        nb04.quiz(qid, answer=q.answer + 1)
-        assert q.wrong in capsys.readouterr().out
-
-
-def test_numeric_quiz_answers_are_right():
-    import torch
-
-    from course_utils import conv
-
-    assert nb04.QUIZZES["04.q2"].answer == conv.conv_output_size(28, 5, stride=2, padding=2, dilation=2)
-    layer = torch.nn.Conv2d(3, 16, kernel_size=5)
-    assert nb04.QUIZZES["04.q4"].answer == sum(p.numel() for p in layer.parameters())
-    # 04.q1: only the blur kernel is unchanged by the 180-degree rotation of true convolution
-    deck = np.array([[-1, 0, 1]] * 3, dtype=float)
-    for kernel, same in [
-        (deck, False),
-        (conv.KERNEL_PRESETS["blur"], True),
-        (conv.KERNEL_PRESETS["left sobel"], False),
+def test_other_wrong_answers_get_a_specific_message(capsys):
+    for check, answer, message in [
+        (ex.check_cross_correlate, lambda image, kernel: 2 * cross_correlate(image, kernel), "2 times the expected"),
+        (ex.check_cross_correlate, lambda image, kernel: DECK_RESULT, "`cross_correlate(image (6, 8), kernel (3, 2))`"),
+        (ex.check_conv2d_loops, lambda *args: np.zeros(3)[5], "NumPy raised IndexError (index"),
+        (ex.check_conv2d_loops, lambda *args: int("two"), "your code raised ValueError"),
+        (ex.check_conv2d_loops, lambda *args: {}["oops"], "your code raised KeyError"),
+        (ex.check_max_pool, lambda x, size: max_pool(x, size)[:, :, ::-1], "wrong in"),
+        (ex.check_same_padding, lambda k, dilation: "two", "array of numbers"),
+        (ex.check_avg_pool_as_conv, lambda size: np.ones((size, size)), "pair (kernel, stride)"),
+        (ex.check_avg_pool_as_conv, lambda size: [np.full((size, size), 1 / size**2), size], "pair (kernel, stride)"),
+        (ex.check_avg_pool_as_conv, lambda size: (np.ones((size, 1)), size), "shape (2, 1): it covers one pooling"),
+        (ex.check_avg_pool_as_conv, lambda size: (np.full((size, size), 1 / size**2), 2.0), "positive int, got 2.0"),
+        (ex.check_avg_pool_as_conv, lambda size: (np.eye(size), size), "`conv2d(x (1, 6, 6), your kernel, stride=2)`"),
     ]:
+        check(answer)
+        out = capsys.readouterr().out
+        assert out.startswith(f"[{check.__self__.eid}] {HINT}") and message in out, out
+        assert ("a window ran past the edge" in out) == ("IndexError (index" in message), out
+
+
+def test_lists_tensors_and_numpy_ints_are_accepted(capsys):
+    for check, answer in [
+        (ex.check_cross_correlate, lambda image, kernel: cross_correlate(image, kernel).tolist()),
+        (ex.check_conv2d_loops, ex.CONV2D_LOOPS.function(ex._conv_loops())),  # the mistakes' template, unchanged
+        (ex.check_max_pool, lambda x, size: torch.from_numpy(max_pool(x, size))),
+        (ex.check_same_padding, lambda k, dilation: np.int64(dilation * (k - 1) // 2)),
+        (ex.check_avg_pool_as_conv, lambda size: (torch.full((size, size), 1 / size**2, dtype=torch.float64), size)),
+        (ex.check_avg_pool_as_conv, lambda size: ([[1 / size**2] * size] * size, np.int64(size))),
+    ]:
+        check(answer)
+        out = capsys.readouterr().out
+        assert out.startswith(f"[{check.__self__.eid}] {CORRECT}"), out
+
+
+def test_every_quiz_answer_has_feedback_and_the_self_checks_claims_are_true():
+    for q in ex.QUIZZES.values():
+        assert set(q.explanations) == set(q.options) if q.options else q.wrong and q.explanations["right"]
+    assert ex.quiz("04.q1").children[1].value is None  # the widget does not reveal the answer
+    assert ex.QUIZZES["04.q2"].answer == conv.conv_output_size(28, 5, stride=2, padding=2, dilation=2)
+    assert ex.QUIZZES["04.q4"].answer == sum(p.numel() for p in torch.nn.Conv2d(3, 16, kernel_size=5).parameters())
+    # 04.q1: only the blur kernel is unchanged by the 180-degree rotation of true convolution
+    blur, sobel, deck = conv.KERNEL_PRESETS["blur"], conv.KERNEL_PRESETS["left sobel"], np.array([[-1, 0, 1]] * 3)
+    for kernel, same in [(deck, False), (blur, True), (sobel, False)]:
         assert np.array_equal(kernel[::-1, ::-1], kernel) == same
     # 04.q3: the shift of option c is a convolution; max pooling is not linear
     x = np.random.default_rng(0).standard_normal((1, 1, 5, 6))
@@ -152,8 +66,4 @@ def test_numeric_quiz_answers_are_right():
     assert np.all(shifted[..., 0] == 0)
     y = np.random.default_rng(1).standard_normal((1, 4, 4))
     assert not np.allclose(conv.max_pool2d(x[0, :, :4, :4] + y), conv.max_pool2d(x[0, :, :4, :4]) + conv.max_pool2d(y))
-
-
-def test_quiz_widget_is_built_without_revealing_the_answer():
-    box = nb04.quiz("04.q1")
-    assert box.children[1].value is None
+    assert ex.QUIZZES["04.q1"].answer == ex.QUIZZES["04.q3"].answer == "b"
