@@ -245,8 +245,11 @@ class Case:
 
 
 def _copy(value):
+    """A copy of an array, a tensor, or a list or tuple of them; anything else as it is."""
     if isinstance(value, np.ndarray):
         return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_copy, value))
     return value.clone() if hasattr(value, "clone") and hasattr(value, "detach") else value
 
 
