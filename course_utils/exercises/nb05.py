@@ -5,10 +5,11 @@
 * 05.3 ``inverted_dropout``: dropout that scales the survivors by 1 / (1 - p) during training;
 * 05.4 ``transfer_model``: a frozen trained backbone with a new, trainable head.
 
-Every check builds its own small model and data (seeded, on the CPU) and compares the
-student's code with a reference run; the typical mistakes are recognised by reproducing
-them. ``MISTAKES`` lists them as the code a student would write (the notebook test feeds
-each one to its check), ``QUIZZES`` the self-check questions.
+All four are checks written as code, as their diagnosis is step by step: a module's architecture
+(05.1, 05.4), a training loop's effect on the parameters (05.2), a random mask's statistics (05.3).
+Each builds its own small model and data (seeded, on the CPU). The typical mistakes are declared once,
+in ``STEPWISE``, as the cell a student would write with (part of) its hint; where a check recognises a
+mistake by its result (05.2, 05.3 at test time), it runs those cells. The questions are in ``nb05.toml``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from torch import nn
 from .. import models
 from ..datasets import tensor_loader
 from ..runtime import cpu_threads
-from . import Mistake, Quiz, as_array, attempt, compare, compare_scalar, exercise, quizzes
+from . import Mistake, Typical, as_array, attempt, compare, compare_scalar, exercise, quizzes, quizzes_of
 
 __all__ = [
     "check_digit_cnn",
@@ -30,17 +31,40 @@ __all__ = [
     "check_inverted_dropout",
     "check_transfer_model",
     "PARAM_BUDGET",
-    "MISTAKES",
+    "STEPWISE",
     "QUIZZES",
     "quiz",
 ]
 
 PARAM_BUDGET = 20_000
+NOTEBOOK = {"np": np, "torch": torch, "nn": nn, "models": models}  # what the notebook has imported
 
 
 def _digits_like(n: int, seed: int) -> torch.Tensor:
     """n random images shaped like the digits: (n, 1, 8, 8), values in [0, 16]."""
     return torch.rand(n, 1, 8, 8, generator=torch.Generator().manual_seed(seed)) * 16
+
+
+def _defined(name: str, cell: str):
+    """What the student's ``cell`` defines as ``name``, run with the notebook's imports."""
+    scope = dict(NOTEBOOK)
+    exec(cell, scope)  # noqa: S102 - the course's own code
+    return scope[name]
+
+
+def _compare(eid: str, what: str, got, expected, outcome, check=compare, **tol) -> None:
+    """``check(what, got, expected)``; when ``got`` is wrong, first the hint of the typical mistake of ``eid``
+    (``STEPWISE``) whose ``outcome(wrong function)`` equals it."""
+    try:
+        check(what, got, expected, **tol)
+    except Mistake:
+        name, typicals = STEPWISE[eid]
+        with torch.random.fork_rng(devices=[]):
+            for typical in typicals:
+                value, wrong = as_array(what, outcome(_defined(name, typical.body))), as_array(what, got)
+                if value.shape == wrong.shape and np.allclose(value, wrong, rtol=1e-4, atol=1e-6):
+                    raise Mistake(typical.hint) from None
+        raise
 
 
 # ----------------------------------------------------------------------------- 05.1 the CNN as a module
@@ -94,9 +118,8 @@ def check_digit_cnn(DigitCNN) -> str:
             raise Mistake(hint) from None
         if "too small" in str(e):
             raise Mistake(
-                "a feature map became smaller than its kernel: a 3x3 convolution without padding "
-                "shrinks 8x8 to 6x6; use padding=1 to keep the size, so that the two poolings "
-                f"give 4x4, then 2x2. (torch said: {e})"
+                "a feature map became smaller than its kernel: a 3x3 convolution without padding shrinks 8x8 to 6x6; "
+                f"use padding=1 to keep the size, so that the two poolings give 4x4, then 2x2. (torch said: {e})"
             ) from None
         raise
     finally:
@@ -115,9 +138,9 @@ def check_digit_cnn(DigitCNN) -> str:
         )
     if (out >= 0).all() and np.allclose(out.sum(axis=1), 1, atol=1e-5):
         raise Mistake(
-            "every row of your output sums to 1: the model ends in a softmax. Return the raw "
-            "logits: nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes "
-            "the scores and weakens the gradients."
+            "every row of your output sums to 1: the model ends in a softmax. Return the raw logits: "
+            "nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes the scores and weakens the "
+            "gradients."
         )
     if (out <= 0).all() and np.allclose(np.log(np.exp(out).sum(axis=1)), 0, atol=1e-5):
         raise Mistake(
@@ -127,9 +150,8 @@ def check_digit_cnn(DigitCNN) -> str:
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if n_params == 0:
         raise Mistake(
-            "the model has no trainable parameters: assign its layers as attributes "
-            "(self.features = nn.Sequential(...)); layers kept in a plain Python list are "
-            "invisible to the optimiser."
+            "the model has no trainable parameters: assign its layers as attributes (self.features = "
+            "nn.Sequential(...)); layers kept in a plain Python list are invisible to the optimiser."
         )
     if not any(isinstance(m, nn.Conv2d) for m in model.modules()):
         raise Mistake(
@@ -143,10 +165,9 @@ def check_digit_cnn(DigitCNN) -> str:
         )
         size = sum(p.numel() for p in biggest.parameters(recurse=False))
         raise Mistake(
-            f"{n_params:,} trainable parameters, over the budget of {PARAM_BUDGET:,}. The largest "
-            f"layer is {biggest} with {size:,}: a fully connected layer costs in x out weights, so "
-            "pool before flattening (32 x 2 x 2 = 128 values, not 32 x 8 x 8 = 2048) and keep the "
-            "hidden layer narrow (e.g. 64 units)."
+            f"{n_params:,} trainable parameters, over the budget of {PARAM_BUDGET:,}. The largest layer is {biggest} "
+            f"with {size:,}: a fully connected layer costs in x out weights, so pool before flattening (32 x 2 x 2 = "
+            "128 values, not 32 x 8 x 8 = 2048) and keep the hidden layer narrow (e.g. 64 units)."
         )
     model.train()
     loss = nn.functional.cross_entropy(model(x), torch.arange(5))
@@ -165,25 +186,31 @@ def check_digit_cnn(DigitCNN) -> str:
 
 # ----------------------------------------------------------------------------- 05.2 one epoch of training
 
+# the reference; its typical mistakes (below) are edits of it
+_EPOCH = """def train_one_epoch(model, loader, optimizer, loss_fn):
+    model.train()
+    total, count = 0.0, 0
+    for xb, yb in loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(xb)
+        count += len(xb)
+    return total / count
+"""
+
 
 def _epoch_model() -> nn.Module:
     """A tiny CNN with dropout, so that forgetting model.train() changes the result."""
     return nn.Sequential(
-        nn.Conv2d(1, 4, 3, padding=1),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Flatten(),
-        nn.Dropout(0.5),
-        nn.Linear(4 * 4 * 4, 3),
+        nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(64, 3)
     )
 
 
 class _SGD:
-    """Plain gradient descent with the two methods a training loop calls (``zero_grad``, ``step``).
-
-    It behaves as ``torch.optim.SGD(params, lr)`` but does not import torch's optimiser machinery,
-    which would make the first check take seconds.
-    """
+    """Behaves as ``torch.optim.SGD(params, lr)`` (``zero_grad``, ``step``) without importing torch's
+    optimiser machinery, which would make the first check take seconds."""
 
     def __init__(self, params, lr: float):
         self.params, self.lr = list(params), lr
@@ -199,40 +226,16 @@ class _SGD:
                 p -= self.lr * p.grad
 
 
-def _reference_epoch(model, loader, optimizer, loss_fn, *, train=True, zero_grad=True, step_first=False):
-    """One epoch the right way, or with one typical mistake; returns the loss of every batch."""
-    if train:
-        model.train()
-    losses = []
-    for xb, yb in loader:
-        if zero_grad:
-            optimizer.zero_grad()
-        loss = loss_fn(model(xb), yb)
-        if step_first:
-            optimizer.step()
-            loss.backward()
-        else:
-            loss.backward()
-            optimizer.step()
-        losses.append(loss.item())
-    return losses
-
-
-def _run_epoch(fn, state, loader, **mistake):
-    """Run ``fn`` (the student's or the reference) on a fresh copy of the model in eval mode;
-    returns (flat parameters after the epoch, what ``fn`` returned)."""
+def _run_epoch(fn, state, loader):
+    """Run ``fn`` (the student's, the reference or a typical mistake) on a fresh copy of the model in
+    eval mode; returns (flat parameters after the epoch, what ``fn`` returned)."""
     with torch.random.fork_rng(devices=[]):
         model = _epoch_model()
         model.load_state_dict(state)
         model.eval()  # as after an evaluation: the epoch must switch training mode on itself
-        optimizer = _SGD(model.parameters(), lr=0.1)
         torch.manual_seed(7)  # the same dropout masks for every run
-        if fn is None:
-            out = _reference_epoch(model, loader, optimizer, nn.CrossEntropyLoss(), **mistake)
-        else:
-            out = attempt(fn, model, loader, optimizer, nn.CrossEntropyLoss(), quiet=True)
-    flat = torch.cat([p.detach().flatten() for p in model.parameters()]).double().numpy()
-    return flat, out
+        out = attempt(fn, model, loader, _SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), quiet=True)
+    return torch.cat([p.detach().flatten() for p in model.parameters()]).double().numpy(), out
 
 
 @exercise(
@@ -250,57 +253,15 @@ def check_train_one_epoch(train_one_epoch) -> str:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(5)
         state = copy.deepcopy(_epoch_model().state_dict())
-    before = torch.cat([t.flatten() for t in state.values()]).double().numpy()
     got, returned = _run_epoch(train_one_epoch, state, loader)
-    expected, losses = _run_epoch(None, state, loader)
-    no_zero, _ = _run_epoch(None, state, loader, zero_grad=False)
-    no_train, _ = _run_epoch(None, state, loader, train=False)
-    if np.allclose(got, before):
-        raise Mistake(
-            "the parameters did not change: optimizer.step() found no gradients. The order is "
-            "zero_grad() -> forward -> loss -> loss.backward() -> optimizer.step(): step() uses "
-            "the gradients that backward() has just computed."
-        )
-    compare(
-        "the parameters after one epoch",
-        got,
-        expected,
-        rtol=1e-4,
-        atol=1e-6,
-        mistakes=[
-            (
-                no_zero,
-                "you never reset the gradients: backward() ADDS to .grad, so without optimizer.zero_grad() "
-                "every step uses the sum of all the gradients so far. Call it once per batch, before backward().",
-            ),
-            (
-                no_train,
-                "the model stayed in evaluation mode, so dropout was off during training: call model.train() "
-                "at the start of the epoch (the model may come from an evaluation, in eval mode).",
-            ),
-        ],
-    )
-    compare_scalar(
-        "the returned mean loss",
-        returned,
-        float(np.mean(losses)),
-        rtol=1e-5,
-        mistakes=[
-            (
-                losses[-1],
-                "you returned the last batch's loss: return the mean over all batches (weighted by batch size).",
-            ),
-            (
-                float(np.sum(losses)),
-                "you returned the sum of the batch losses: divide by the number of batches "
-                "(or, weighting by batch size, by the number of examples).",
-            ),
-        ],
-    )
+    expected, mean_loss = _run_epoch(_defined("train_one_epoch", _EPOCH), state, loader)
+    params = lambda fn: _run_epoch(fn, state, loader)[0]  # noqa: E731
+    _compare("05.2", "the parameters after one epoch", got, expected, params, rtol=1e-4, atol=1e-6)
+    loss = lambda fn: _run_epoch(fn, state, loader)[1]  # noqa: E731
+    _compare("05.2", "the returned mean loss", returned, mean_loss, loss, compare_scalar, rtol=1e-5)
     return (
-        "one epoch updates the parameters exactly as the reference does. This is the loop "
-        "course_utils.training.fit runs (with a progress bar and a validation pass) for every model "
-        "below."
+        "one epoch updates the parameters exactly as the reference does. This is the loop course_utils.training.fit "
+        "runs (with a progress bar and a validation pass) for every model below."
     )
 
 
@@ -318,29 +279,13 @@ def check_inverted_dropout(inverted_dropout) -> str:
     returns a tensor of x's shape."""
     p = 0.3
     x = torch.rand(200, 200, dtype=torch.float64, generator=torch.Generator().manual_seed(4)) + 0.5  # no zeros
-    test = as_array("inverted_dropout(x, p, training=False)", attempt(inverted_dropout, x.clone(), p, False))
-    xs = x.numpy()
+    name, xs = "inverted_dropout(x, p, training=False)", x.numpy()
+    test = as_array(name, attempt(inverted_dropout, x.clone(), p, False))
     if test.shape == xs.shape and np.any(test == 0):
         raise Mistake(
             "at test time some entries were dropped: dropout is off at test time (training=False returns x unchanged)."
         )
-    compare(
-        "inverted_dropout(x, p, training=False)",
-        test,
-        xs,
-        mistakes=[
-            (
-                xs * (1 - p),
-                "at test time you multiplied by 1 - p: that is the deck's scheme. Inverted dropout has "
-                "already scaled during training, so at test time it returns x unchanged.",
-            ),
-            (
-                xs / (1 - p),
-                "at test time you divided by 1 - p: the scaling belongs to training only; "
-                "at test time inverted dropout returns x unchanged.",
-            ),
-        ],
-    )
+    _compare("05.3", name, test, xs, lambda fn: fn(x.clone(), p, False))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(11)
         train = as_array("inverted_dropout(x, p, training=True)", attempt(inverted_dropout, x.clone(), p, True))
@@ -364,23 +309,17 @@ def check_inverted_dropout(inverted_dropout) -> str:
         )
     if len({tuple(row) for row in dropped[:20]}) == 1:
         raise Mistake(
-            "every row has the same dropped positions: draw the mask for every entry, "
-            "torch.rand_like(x), not one mask shared by the whole batch."
+            "every row has the same dropped positions: draw the mask for every entry, torch.rand_like(x), not one "
+            "mask shared by the whole batch."
         )
-    ratio = train[~dropped] / xs[~dropped]
-    for factor, text in [
-        (
-            1.0,
-            "the survivors are not scaled: divide them by 1 - p, so that the expected "
-            "output equals x and the test-time layer can be the identity.",
-        ),
-        (
-            1 - p,
-            "the survivors are multiplied by 1 - p: inverted dropout DIVIDES by 1 - p "
-            "(multiplying at test time is the deck's scheme).",
-        ),
-        (1 / p, "the survivors are divided by p: divide by the keep probability 1 - p."),
-    ]:
+    ratio = train[~dropped] / xs[~dropped]  # the survivors' scale, however the mask was drawn
+    for factor, text in {
+        1.0: "the survivors are not scaled: divide them by 1 - p, so that the expected output equals x and the "
+        "test-time layer can be the identity.",
+        1 - p: "the survivors are multiplied by 1 - p: inverted dropout DIVIDES by 1 - p (multiplying at test time "
+        "is the deck's scheme).",
+        1 / p: "the survivors are divided by p: divide by the keep probability 1 - p.",
+    }.items():
         if np.allclose(ratio, factor):
             raise Mistake(text)
     if not np.allclose(ratio, 1 / (1 - p)):
@@ -444,9 +383,8 @@ def check_transfer_model(transfer_model) -> str:
         model = attempt(transfer_model, backbone, 8 * 2 * 2, 3)
     if not isinstance(model, nn.Module):
         raise Mistake(f"transfer_model should return an nn.Module, got {type(model).__name__}.")
-    x = _digits_like(6, seed=5)
     model.train()  # as train_classifier does
-    out = as_array("the logits", model(x))
+    out = as_array("the logits", model(_digits_like(6, seed=5)))
     if out.shape != (6, 3):
         raise Mistake(
             f"for x of shape (6, 1, 8, 8) and n_classes = 3 the model returned shape {out.shape}, "
@@ -461,16 +399,16 @@ def check_transfer_model(transfer_model) -> str:
     unfrozen = sum(p.numel() for p in found.parameters() if p.requires_grad)
     if unfrozen:
         raise Mistake(
-            f"the backbone is not frozen: {unfrozen} of its parameters would be trained on the few new "
-            "examples and lose what they learned. Wrap it in models.Frozen(backbone), which switches "
-            "off its gradients and keeps it in eval mode."
+            f"the backbone is not frozen: {unfrozen} of its parameters would be trained on the few new examples and "
+            "lose what they learned. Wrap it in models.Frozen(backbone), which switches off its gradients and keeps "
+            "it in eval mode."
         )
     moved = [k for k, v in found.state_dict().items() if not torch.equal(v, saved[k])]
     if moved:
         raise Mistake(
-            f"one forward pass in training mode changed the backbone's {moved[0]}: batch norm updates "
-            "its running statistics in training mode. Keep the backbone in eval mode even when the "
-            "model trains: models.Frozen does that (requires_grad_(False) alone does not)."
+            f"one forward pass in training mode changed the backbone's {moved[0]}: batch norm updates its running "
+            "statistics in training mode. Keep the backbone in eval mode even when the model trains: models.Frozen "
+            "does that (requires_grad_(False) alone does not)."
         )
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if trainable == 0:
@@ -483,136 +421,126 @@ def check_transfer_model(transfer_model) -> str:
 
 # ----------------------------------------------------------------------------- typical mistakes
 
-_CNN_SOLUTION = """class DigitCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear({flat}, 64), nn.ReLU(), nn.Linear(64, 10){end})
 
-    def forward(self, x):
-        return self.head(self.features(x))
-"""
+def _cnn(net: str, forward: str = "self.net(x)", more: str = "") -> str:
+    """A DigitCNN cell: ``self.net = <net>`` (and the statement ``more``), forward returning ``forward``."""
+    more = f"\n        {more}" if more else ""
+    return (
+        "class DigitCNN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        f"        self.net = {net}{more}\n\n    def forward(self, x):\n        return {forward}\n"
+    )
 
-_CNN_NO_POOL = """class DigitCNN(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU())
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * 8 * 8, 64), nn.ReLU(), nn.Linear(64, 10))
 
-    def forward(self, x):
-        return self.head(self.features(x))
-"""
+def _dropout(train: str = "x * (torch.rand_like(x) >= p) / (1 - p)", test: str = "x") -> str:
+    return f"def inverted_dropout(x, p, training):\n    if not training:\n        return {test}\n    return {train}\n"
 
-_EPOCH = """def train_one_epoch(model, loader, optimizer, loss_fn):
-    {train}total, count = 0.0, 0
-    for xb, yb in loader:
-        {zero}loss = loss_fn(model(xb), yb)
-        {order}
-        total += loss.item() * len(xb)
-        count += len(xb)
-    return total / count
-"""
 
-_DROPOUT = """def inverted_dropout(x, p, training):
-    if not training:
-        return {test}
-    keep = torch.rand_like(x) {keep}
-    return x * keep{scale}
-"""
+def _transfer(backbone: str, head: str = "nn.Linear(n_features, n_classes)", first: str = "") -> str:
+    return (
+        f"def transfer_model(backbone, n_features, n_classes):\n    {first}"
+        f"return nn.Sequential({backbone}, nn.Flatten(), {head})\n"
+    )
 
-_TRANSFER = """def transfer_model(backbone, n_features, n_classes):
-    {prep}return nn.Sequential({backbone}, nn.Flatten(), nn.Linear(n_features, 64), nn.ReLU(),
-                         nn.Linear(64, n_classes))
-"""
 
-MISTAKES = {
-    "05.1": [
-        (_CNN_SOLUTION.format(flat="32 * 4 * 4", end=""), "after flattening"),
-        (_CNN_SOLUTION.format(flat="32 * 2 * 2", end=", nn.Softmax(dim=1)"), "ends in a softmax"),
-        (_CNN_NO_POOL, "over the budget"),
-    ],
-    "05.2": [
-        (
-            _EPOCH.format(train="model.train()\n    ", zero="", order="loss.backward()\n        optimizer.step()"),
-            "never reset the gradients",
+_NET = "nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(2), nn.Flatten(), nn.Linear"  # + (in, out)...)
+
+_CNN_TYPICAL = [
+    Typical(_cnn(_NET + "(4 * 8 * 8, 10))"), "after flattening"),  # the pooling left out of the count
+    Typical(_cnn(_NET + "(64, 10), nn.Softmax(dim=1))"), "ends in a softmax"),
+    Typical(_cnn(_NET + "(64, 10), nn.LogSoftmax(dim=1))"), "your output is a log-softmax"),
+    Typical(_cnn(_NET + "(64, 10))", more="self.unused = nn.Linear(10, 10)"), "get no gradient"),
+    Typical(_cnn("nn.Sequential(nn.Flatten(), nn.Linear(64, 10))"), "there is no nn.Conv2d"),
+    Typical(_cnn(_NET + "(64, 10))").replace("(nn.Module)", ""), "DigitCNN should be a subclass of nn.Module"),
+    Typical(_cnn("nn.Sequential(nn.Conv2d(1, 64, 3), nn.Flatten(), nn.Linear(64 * 6 * 6, 10))"), "over the budget"),
+    Typical(
+        _cnn("nn.Conv2d(1, 4, 3, padding=1)", "self.fc(self.net(x))", "self.fc = nn.Linear(256, 10)"),
+        "flatten them first",
+    ),
+    Typical(
+        _cnn("[nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(144, 10)]", "nn.Sequential(*self.net)(x)"),
+        "no trainable parameters",
+    ),
+    Typical(
+        _cnn("nn.Sequential(nn.Conv2d(1, 4, 3), nn.MaxPool2d(2), nn.Conv2d(4, 4, 3), nn.MaxPool2d(2), nn.Flatten())"),
+        "use padding=1 to keep the size",
+    ),
+    Typical(
+        _cnn(
+            "nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.MaxPool2d(2))",
+            "self.fc(self.net(x).view(-1, 16))",
+            "self.fc = nn.Linear(16, 10)",
         ),
-        (
-            _EPOCH.format(
-                train="model.train()\n    ",
-                zero="optimizer.zero_grad()\n        ",
-                order="optimizer.step()\n        loss.backward()",
-            ),
-            "did not change",
-        ),
-        (
-            _EPOCH.format(
-                train="", zero="optimizer.zero_grad()\n        ", order="loss.backward()\n        optimizer.step()"
-            ),
-            "model.train()",
-        ),
-    ],
-    "05.3": [
-        (_DROPOUT.format(test="x", keep=">= p", scale=""), "not scaled"),
-        (_DROPOUT.format(test="x * (1 - p)", keep=">= p", scale=" / (1 - p)"), "at test time you multiplied"),
-        (_DROPOUT.format(test="x", keep="< p", scale=" / (1 - p)"), "KEPT each entry with probability p"),
-    ],
-    "05.4": [
-        (_TRANSFER.format(prep="", backbone="backbone"), "not frozen"),
-        (_TRANSFER.format(prep="backbone.requires_grad_(False)\n    ", backbone="backbone"), "running statistics"),
-        (
-            _TRANSFER.format(prep="", backbone="models.LeNet(channels=(8, 8), batchnorm=True).features"),
-            "does not contain the backbone",
-        ),
-    ],
+        "The batch axis changed",
+    ),
+]
+_EPOCH_TYPICAL = [
+    Typical(
+        _EPOCH.replace("optimizer.zero_grad()\n        ", ""),
+        "you never reset the gradients: backward() ADDS to .grad, so without optimizer.zero_grad() every step uses "
+        "the sum of all the gradients so far. Call it once per batch, before backward().",
+    ),
+    Typical(
+        _EPOCH.replace("loss.backward()\n        optimizer.step()", "optimizer.step()\n        loss.backward()"),
+        "the parameters did not change: optimizer.step() found no gradients. The order is zero_grad() -> forward -> "
+        "loss -> loss.backward() -> optimizer.step(): step() uses the gradients that backward() has just computed.",
+    ),
+    Typical(
+        _EPOCH.replace("model.train()\n    ", ""),
+        "the model stayed in evaluation mode, so dropout was off during training: call model.train() at the start "
+        "of the epoch (the model may come from an evaluation, in eval mode).",
+    ),
+    Typical(
+        _EPOCH.replace("total / count", "loss.item()"),
+        "you returned the last batch's loss: return the mean over all batches (weighted by batch size).",
+    ),
+    Typical(
+        _EPOCH.replace(" * len(xb)", "").replace("total / count", "total"),
+        "you returned the sum of the batch losses: divide by the number of batches (or, weighting by batch size, "
+        "by the number of examples).",
+    ),
+]
+_DROPOUT_TYPICAL = [
+    Typical(
+        _dropout(test="x * (1 - p)"),
+        "at test time you multiplied by 1 - p: that is the deck's scheme. Inverted dropout has already scaled "
+        "during training, so at test time it returns x unchanged.",
+    ),
+    Typical(
+        _dropout(test="x / (1 - p)"),
+        "at test time you divided by 1 - p: the scaling belongs to training only; at test time inverted dropout "
+        "returns x unchanged.",
+    ),
+    Typical(_dropout(test="x * (torch.rand_like(x) >= p) / (1 - p)"), "at test time some entries were dropped"),
+    Typical(_dropout("x[torch.rand_like(x) >= p] / (1 - p)"), "the output has shape"),
+    Typical(_dropout("x / (1 - p)"), "nothing was dropped in training mode"),
+    Typical(_dropout("x * (torch.rand_like(x) < p) / (1 - p)"), "you KEPT each entry with probability p"),
+    Typical(_dropout("x * (torch.randn_like(x) >= p) / (1 - p)"), "draw one uniform number per entry"),
+    Typical(_dropout("x * (torch.rand_like(x[:1]) >= p) / (1 - p)"), "every row has the same dropped positions"),
+    Typical(_dropout("x * (torch.rand_like(x) >= p)"), "the survivors are not scaled"),
+    Typical(_dropout("x * (torch.rand_like(x) >= p) * (1 - p)"), "the survivors are multiplied by 1 - p"),
+    Typical(_dropout("x * (torch.rand_like(x) >= p) / p"), "the survivors are divided by p"),
+]
+_TRANSFER_TYPICAL = [
+    Typical(_transfer("models.Frozen(backbone)", "nn.Linear(n_features, 10)"), "expected (6, 3)"),
+    Typical(_transfer("models.LeNet(channels=(8, 8), batchnorm=True).features"), "does not contain the backbone"),
+    Typical(_transfer("backbone"), "the backbone is not frozen"),
+    Typical(_transfer("backbone", first="backbone.requires_grad_(False)\n    "), "its running statistics"),
+    Typical(
+        _transfer("models.Frozen(backbone)", "models.Frozen(nn.Linear(n_features, n_classes))"),
+        "nothing in your model is trainable",
+    ),
+    Typical(
+        "def transfer_model(backbone, n_features, n_classes):\n"
+        "    return models.Frozen(backbone), nn.Linear(n_features, n_classes)\n",
+        "transfer_model should return an nn.Module",
+    ),
+]
+STEPWISE = {  # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)])
+    "05.1": ("DigitCNN", _CNN_TYPICAL),
+    "05.2": ("train_one_epoch", _EPOCH_TYPICAL),
+    "05.3": ("inverted_dropout", _DROPOUT_TYPICAL),
+    "05.4": ("transfer_model", _TRANSFER_TYPICAL),
 }
 
-
-# ----------------------------------------------------------------------------- self-check questions
-
-QUIZZES = {
-    "05.q1": Quiz(
-        question="How many trainable parameters does <code>nn.Conv2d(3, 5, kernel_size=3)</code> have "
-        "(weights and biases)? Does the count depend on the size of the input image?",
-        answer=140.0,
-        explanations={
-            "right": "5 kernels of 3 x 3 x 3 = 27 weights, plus 5 biases: 5 * (27 + 1) = 140, for a "
-            "32 x 32 image or a 512 x 512 one alike. Deck 004's '135' counts the weights only."
-        },
-        wrong="each of the C_out kernels spans ALL C_in input channels (k x k weights per channel) and has one "
-        "bias; the image size does not enter.",
-        tolerance=0.0,
-    ),
-    "05.q2": Quiz(
-        question="A batch of shape (32, 1, 8, 8) goes through <code>nn.Conv2d(1, 16, 3)</code> (no padding), "
-        "<code>nn.ReLU()</code> and <code>nn.MaxPool2d(2)</code>. What shape comes out?",
-        options={"a": "(32, 16, 4, 4)", "b": "(32, 16, 3, 3)", "c": "(32, 16, 6, 6)", "d": "(32, 1, 3, 3)"},
-        answer="b",
-        explanations={
-            "a": "that would need padding=1 (the convolution keeping 8 x 8). Without padding, a 3 x 3 kernel fits "
-            "in 8 - 3 + 1 = 6 positions per row.",
-            "b": "the convolution gives 16 maps of (8 - 3 + 1) = 6 x 6, the 2 x 2 pooling halves each side: 3 x 3.",
-            "c": "that is the shape after the convolution; the pooling still halves each side.",
-            "d": "the channel axis holds one map per kernel: 16 after this convolution, whatever the input had.",
-        },
-    ),
-    "05.q3": Quiz(
-        question="During training, <code>nn.Dropout(p=0.2)</code> receives an activation equal to 3.0. "
-        "Which values can it output?",
-        options={"a": "0 or 3.0", "b": "0 or 3.75", "c": "0 or 2.4", "d": "always 2.4"},
-        answer="b",
-        explanations={
-            "a": "that is dropout without scaling: the expected output would be 0.8 * 3.0 = 2.4, not 3.0.",
-            "b": "dropped with probability 0.2, else divided by the keep probability 0.8: 3.0 / 0.8 = 3.75, "
-            "so the expected output is 0.8 * 3.75 = 3.0 and test time needs no change.",
-            "c": "multiplying by 1 - p is the deck's TEST-time factor; PyTorch's inverted dropout divides by "
-            "1 - p during training.",
-            "d": "(1 - p) x is the deck's test-time output; in training, dropout is random.",
-        },
-    ),
-}
-
+QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)
