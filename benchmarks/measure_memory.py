@@ -378,7 +378,7 @@ def measure_grader(class_size: int, jobs: int, interval: float) -> dict:
             print(f"  {assignment}: {len(students)} students graded, {sampler.samples} samples", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    from grader.sandbox import Limits
+    from grader.limits import Limits
 
     totals = [s["total_mib"] for s in per_student.values()]
     return {

@@ -15,11 +15,11 @@ the end ``grades.csv`` and a summary table (student, score, status, reason).
 Design:
 
 * the coordinator (this module) is the gradebook's *only* writer: workers
-  write result files, the coordinator imports them one at a time;
+  write result files, the coordinator imports them one at a time (:mod:`grader.gradebook`);
 * a pre-forked zygote (:mod:`grader.worker`) forks one worker
   per student, ``--jobs`` at a time; each worker forks a sandboxed student
   process (:mod:`grader.sandbox`) and runs the hidden tests
-  itself (:mod:`grader.check`);
+  itself (:mod:`grader.checker`);
 * a run skips every student whose notebook, source notebook and limits are
   unchanged since their result file was written, so a run killed half-way
   (even with ``kill -9``) loses nothing already recorded.
@@ -34,32 +34,28 @@ import json
 import os
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
 import time
-import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .bubblewrap import command_prefix, find_bwrap
+from .cgroups import kill_slot, slot_cgroups
+from .gradebook import Gradebook, copy_submission_records
 from .late import course_config
+from .limits import Limits
 from .messages import Job, Status
 from .privacy import CourseNotPrivate, make_private, private_file
-from .sandbox import UID_BASE, Limits, SlotCgroups, kill_slot, probe
+from .privileges import UID_BASE, set_pdeathsig
+from .probe import probe
+from .scan import notebook_imports
+from .submissions import collect, safe_extract
 from .worker import file_sha256, write_json_atomic, write_text_atomic
 
 GRADER_VERSION = "1"
 STATUSES = tuple(Status)  # the outcomes, in the order of GRADING.md's table
-
-
-@dataclass
-class Submission:
-    student: str
-    path: Path | None = None
-    problem: tuple[Status, str] | None = None  # why it cannot be graded at all
 
 
 @dataclass
@@ -78,209 +74,6 @@ class Options:
     bubblewrap: bool = True  # run the worker pool under bubblewrap when it is there (grader.bubblewrap)
 
 
-# --------------------------------------------------------------- collecting
-def _safe_extract(zip_path: Path, dest: Path, max_bytes: int = 2 * 2**30) -> Path:
-    """Extract a zip of submissions into the empty folder ``dest``; returns the folder to collect
-    from (the zip's single top folder when it holds only that).
-
-    Skipped: absolute paths, paths with ``..``, macOS's ``__MACOSX`` folders, symbolic links
-    (nothing but plain files and folders is ever created, so nothing extracted can point outside
-    ``dest``) and an entry whose place is taken (a file where a folder should be). Raises
-    ValueError for a file that is not a zip, a corrupt zip, or one whose entries declare more
-    than ``max_bytes`` in all (zipfile never reads past a declared size: a lying entry fails its
-    CRC check instead)."""
-    total = 0
-    try:
-        with zipfile.ZipFile(zip_path) as zf:
-            for info in zf.infolist():
-                name = Path(info.filename)
-                if name.is_absolute() or ".." in name.parts or info.filename.startswith("__MACOSX"):
-                    continue
-                if stat.S_ISLNK(info.external_attr >> 16):
-                    continue
-                total += info.file_size
-                if total > max_bytes:
-                    raise ValueError(f"{zip_path} expands to more than {max_bytes >> 20} MiB")
-                target = dest / name
-                try:
-                    if info.is_dir():
-                        target.mkdir(parents=True, exist_ok=True)
-                        continue
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(info) as src, open(target, "wb") as dst:
-                        shutil.copyfileobj(src, dst)
-                except (FileExistsError, NotADirectoryError, IsADirectoryError):
-                    continue  # "a" as a file and "a/b" too: the first one wins
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as err:
-        raise ValueError(f"{zip_path}: not a readable zip ({err})") from None
-    entries = [p for p in dest.iterdir() if not p.name.startswith(".")]
-    if len(entries) == 1 and entries[0].is_dir() and not list(entries[0].glob("*.ipynb")):
-        return entries[0]  # a zip of the folder itself
-    return dest
-
-
-def collect(folder: Path, assignment: str, notebook: str) -> list[Submission]:
-    """One :class:`Submission` per student found in ``folder`` (see module docstring)."""
-    folder = Path(folder).resolve()
-    if not folder.is_dir():
-        raise ValueError(f"submissions folder {folder} does not exist")
-    subs = []
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_file() and entry.suffix == ".ipynb":
-            subs.append(Submission(entry.stem, entry))
-        elif entry.is_dir():
-            base = entry / assignment if (entry / assignment).is_dir() else entry
-            expected = base / f"{notebook}.ipynb"
-            found = sorted(p.name for p in base.glob("*.ipynb"))
-            if expected.is_file():
-                subs.append(Submission(entry.name, expected))
-            elif found:
-                subs.append(
-                    Submission(
-                        entry.name, None, (Status.WRONG_NAME, f"expected {notebook}.ipynb, found " + ", ".join(found))
-                    )
-                )
-            else:
-                subs.append(Submission(entry.name, None, (Status.MISSING, f"no notebook submitted ({notebook}.ipynb)")))
-    return subs
-
-
-# ----------------------------------------------------------------- gradebook
-class Gradebook:
-    """The nbgrader gradebook, written only from the coordinator (one writer)."""
-
-    def __init__(self, course: Path, assignment: str, source_nb):
-        from nbgrader.api import Gradebook as NbGradebook
-
-        bindir = os.path.dirname(sys.executable)  # nbgrader runs the `alembic` script from PATH
-        if bindir not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-        self.path = course / "gradebook.db"
-        self.gb = NbGradebook(f"sqlite:///{self.path.resolve()}")
-        os.chmod(self.path, 0o600)
-        self.assignment = assignment
-        self._ensure_assignment(source_nb)
-
-    def _ensure_assignment(self, source_nb) -> None:
-        from nbgrader.api import MissingEntry
-
-        from .check import _nbg, cell_kind
-
-        gb, a = self.gb, self.assignment
-        name = source_nb["__name__"]
-        try:
-            gb.find_notebook(name, a)
-            return
-        except MissingEntry:
-            pass  # a new assignment: created below
-        gb.update_or_create_assignment(a)
-        gb.update_or_create_notebook(name, a)
-        for cell in source_nb.cells:
-            meta = _nbg(cell)
-            gid = meta.get("grade_id")
-            if not gid:
-                continue
-            if meta.get("grade"):
-                gb.update_or_create_grade_cell(
-                    gid, name, a, max_score=float(meta.get("points", 0) or 0), cell_type=cell.cell_type
-                )
-            if meta.get("solution"):
-                gb.update_or_create_solution_cell(gid, name, a)
-            if cell_kind(cell) != "plain":
-                gb.update_or_create_source_cell(
-                    gid,
-                    name,
-                    a,
-                    cell_type=cell.cell_type,
-                    locked=bool(meta.get("locked")),
-                    source=cell.source,
-                    checksum=meta.get("checksum"),
-                )
-
-    def record(self, result: dict) -> None:
-        from nbgrader.api import MissingEntry
-
-        gb, a, s = self.gb, self.assignment, result["student"]
-        gb.update_or_create_student(s)
-        try:
-            sub = gb.find_submission(a, s)
-        except MissingEntry:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # nbgrader's own SQLAlchemy autoflush warnings
-                sub = gb.add_submission(a, s)
-        for nb in sub.notebooks:
-            if nb.name != result["notebook"]:
-                continue
-            for grade in nb.grades:
-                if grade.name in result["scores"]:
-                    grade.auto_score = float(result["scores"][grade.name])
-                    # as nbgrader's SaveAutoGrades: review only what an instructor already graded by hand
-                    grade.needs_manual_grade = grade.manual_score is not None
-        gb.db.commit()
-
-    def set_timestamp(self, student: str, timestamp, late_config=None) -> float:
-        """Record when ``student`` submitted (a ``datetime``), as ``nbgrader autograde`` does:
-        nbgrader computes lateness from it and ``nbgrader export`` shows it. With the course's
-        config (:func:`grader.late.course_config`), also record the late-submission penalty of
-        each notebook, as nbgrader's ``AssignLatePenalties`` does. Returns the total penalty."""
-        from nbgrader.api import MissingEntry
-
-        from .late import late_penalty
-
-        try:
-            sub = self.gb.find_submission(self.assignment, student)
-        except MissingEntry:
-            return 0.0
-        sub.timestamp = timestamp
-        self.gb.db.commit()
-        total = 0.0
-        if late_config is not None:
-            seconds_late = sub.total_seconds_late
-            for nb in sub.notebooks:
-                penalty = late_penalty(late_config, student, nb.score, seconds_late)
-                nb.late_submission_penalty = penalty or None
-                total += penalty
-            self.gb.db.commit()
-        return total
-
-    def close(self):
-        self.gb.close()
-
-
-SUBMISSION_RECORDS = ("timestamp.txt", "submission_secret.txt")
-
-
-def copy_submission_records(sub: Submission, course: Path, assignment: str):
-    """Copy nbgrader's records of a submission (``timestamp.txt``, ``submission_secret.txt``,
-    written by ``nbgrader submit``/``collect`` beside the notebook) next to the student's
-    autograded notebook and feedback, where ``nbgrader release_feedback`` needs them.
-
-    Only regular files (not links) of at most 1 KiB are read. Returns the submission time
-    as a ``datetime`` (UTC), or ``None`` without a readable ``timestamp.txt``.
-    """
-    from nbgrader.utils import parse_utc
-
-    if sub.path is None:
-        return None
-    when = None
-    for name in SUBMISSION_RECORDS:
-        src = sub.path.parent / name
-        if src.is_symlink() or not src.is_file() or src.stat().st_size > 1024:
-            continue
-        text = src.read_text(errors="replace")
-        if name == "timestamp.txt":
-            try:
-                when = parse_utc(text.strip())
-            except (ValueError, OverflowError, TypeError):
-                continue
-        # the timestamp is the student's to see; the secret names their feedback file in the exchange
-        write_text_atomic(course / "feedback" / sub.student / assignment / name, text, public=name == "timestamp.txt")
-        write_text_atomic(course / "autograded" / sub.student / assignment / name, text)
-    return when
-
-
 # ---------------------------------------------------------------- the batch
 def _source_notebook(course: Path, assignment: str) -> Path:
     folder = course / "source" / assignment
@@ -293,7 +86,7 @@ def _source_notebook(course: Path, assignment: str) -> Path:
 def _forbidden(release_or_source, opts: Options) -> tuple[str, ...]:
     """Frameworks the students' cells may not import: torch/tensorflow/jax unless
     the assignment's own student-facing cells import them."""
-    from .check import cell_kind
+    from .plan import cell_kind
 
     text = "\n".join(
         c.source for c in release_or_source.cells if c.cell_type == "code" and cell_kind(c) in ("solution", "plain")
@@ -330,7 +123,7 @@ class Zygote:
             stdout=subprocess.PIPE,
             env=env,
             cwd=tempfile.gettempdir(),
-            preexec_fn=_pdeath,
+            preexec_fn=set_pdeathsig,  # the pool dies with the coordinator
         )
         self.ipython_dir = env["IPYTHONDIR"]
         self.ready = False
@@ -381,12 +174,6 @@ class Zygote:
         shutil.rmtree(self.ipython_dir, ignore_errors=True)
 
 
-def _pdeath():
-    from .sandbox import set_pdeathsig
-
-    set_pdeathsig()
-
-
 def grade(opts: Options) -> list[dict]:
     """Grade every submission of ``opts.assignment``; returns one result per student."""
     import nbformat
@@ -399,10 +186,12 @@ def grade(opts: Options) -> list[dict]:
     notebook = source_path.stem
     source_nb = nbformat.read(source_path, as_version=4)
     source_nb["__name__"] = notebook
-    from .check import _nbg, cell_kind
+    from .plan import cell_kind, nbgrader_meta
 
     tests = {
-        _nbg(c)["grade_id"]: float(_nbg(c).get("points", 0) or 0) for c in source_nb.cells if cell_kind(c) == "test"
+        nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points", 0) or 0)
+        for c in source_nb.cells
+        if cell_kind(c) == "test"
     }
     max_score = sum(tests.values())
     release_dir = course / "release" / opts.assignment
@@ -422,7 +211,7 @@ def grade(opts: Options) -> list[dict]:
     subs_path = Path(opts.submissions)
     if subs_path.suffix == ".zip":
         tmp_unzip = Path(tempfile.mkdtemp(prefix="bg-zip-"))
-        subs_path = _safe_extract(subs_path, tmp_unzip)
+        subs_path = safe_extract(subs_path, tmp_unzip)
     submissions = collect(subs_path, opts.assignment, notebook)
     caps = probe()
     bwrap, why_not = find_bwrap() if opts.bubblewrap else (None, "bubblewrap (--no-bubblewrap)")
@@ -515,7 +304,7 @@ def grade(opts: Options) -> list[dict]:
 
 def show_late_penalty(page: Path, result: dict) -> None:
     """Put the late penalty recorded in ``result`` (or its absence) on the student's feedback page."""
-    from .check import late_penalty_html
+    from .feedback_page import late_penalty_html
 
     if not page.is_file():
         return
@@ -525,31 +314,9 @@ def show_late_penalty(page: Path, result: dict) -> None:
         write_text_atomic(page, after, public=True)
 
 
-def notebook_imports(nb) -> list[str]:
-    """Modules imported anywhere in the notebook's code cells (e.g. ``course_utils.datasets``)."""
-    import ast
-
-    from .check import _python
-
-    mods = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        try:
-            tree = ast.parse(_python(cell.source))
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                mods += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                mods.append(node.module)
-    return sorted(set(mods))
-
-
 def _enforced(caps: dict) -> str:
     """The summary's "enforced:" text: each mechanism in force (cgroups with their version), then
-    "not enforced: ..." with what the machine did not allow and why (see :func:`sandbox.probe`)."""
+    "not enforced: ..." with what the machine did not allow and why (see :func:`grader.probe.probe`)."""
     parts = ["rlimits(AS,CPU,FSIZE,NOFILE)"]
     parts.append(
         "uid per slot + RLIMIT_NPROC"
@@ -571,11 +338,6 @@ def _enforced(caps: dict) -> str:
     if caps.get("not_enforced"):
         text += "; not enforced: " + "; ".join(caps["not_enforced"])
     return text
-
-
-def _slot_cgroups(caps: dict, slot: int, limits: Limits) -> SlotCgroups | None:
-    """The slot's cgroups when the machine has any (the watchdog's handle on a runaway worker's student)."""
-    return SlotCgroups(slot, caps, limits) if (caps.get("cgroup_memory") or caps.get("cgroup_pids")) else None
 
 
 @dataclass
@@ -651,7 +413,7 @@ def _run_jobs(zyg, todo, run: _Run):
                         pass  # it ended meanwhile
                     slot = info["job"].slot
                     slot_uid = UID_BASE + slot if run.caps["setuid"] else None
-                    kill_slot(slot_uid, _slot_cgroups(run.caps, slot, run.opts.limits), None)
+                    kill_slot(slot_uid, slot_cgroups(slot, run.caps, run.opts.limits), None)
                     info["start"] = float("inf")  # its "done" event will follow
     finally:
         zyg.close()

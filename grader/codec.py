@@ -1,19 +1,28 @@
 """Wire protocol between the trusted checker and the untrusted student process.
 
-Part of the batch grader (:mod:`grader`). The student's
-cells run in a sandboxed process; the hidden tests run in the trusted grader
-process and see the student's functions only through :class:`Remote`
-handles. Whatever crosses the socket is *plain data*, rebuilt on the trusted
-side from bytes:
+Part of the batch grader (:mod:`grader`). The student's cells run in a sandboxed process; the
+hidden tests run in the trusted grader process and see the student's functions only through
+handles (:class:`grader.channel.Remote`, over a :class:`grader.channel.Channel`). Whatever
+crosses the socket is *plain data*, rebuilt on the receiving side from bytes:
 
 * ``None``, exact ``bool``/``int``/``float``/``str``, numpy scalars of a numeric
   dtype, ``list``/``tuple``/``dict`` of those (bounded depth and size);
-* numpy arrays, sent as ``.npy`` bytes and loaded with ``allow_pickle=False``,
-  so the checker always gets an exact ``np.ndarray`` of a numeric dtype;
-* any other student object becomes a :class:`Remote` handle, whose
+* numpy arrays of a numeric (or unicode) dtype, sent as a ``'<dtype>;<shape>;<base64>'``
+  payload (the dtype as ``np.dtype.str``, e.g. ``'<f8;2,3;AAAA...'``) and read back with
+  ``np.frombuffer`` after the dtype and the size are checked, so the checker always gets an
+  exact, writeable ``np.ndarray``; nothing is ever unpickled;
+* CPU torch tensors of a numeric dtype (float16, bfloat16, float32, float64, complex64,
+  complex128, int8 to int64, uint8, bool), sent the same way (``'float32;2,3;AAAA...'``, the
+  bytes in the machine's order: both ends are processes of one machine) and rebuilt with
+  ``torch.frombuffer`` as a plain ``torch.Tensor`` of the same dtype and shape. Only the
+  values cross: a tensor that requires grad arrives detached (``requires_grad`` False, no
+  ``grad_fn``), a ``Parameter`` as a plain tensor. torch is imported only when a tensor is met;
+* any other student object becomes a handle (``make_handle``), whose
   comparisons and truth value raise ``TypeError`` (a lying ``__eq__`` never
-  runs in the checker); torch tensors, ndarray subclasses and object arrays
-  are refused with a clear message.
+  runs in the checker); ndarray and tensor subclasses, object arrays, and tensors that
+  cannot cross (on a GPU, sparse, or of another dtype) are refused with a clear message
+  (a :class:`Refused` value), and a payload that does not match its dtype and shape is a
+  :class:`ProtocolError`.
 
 Messages are length-prefixed JSON; the checker refuses messages over
 ``MAX_MESSAGE`` bytes and anything it cannot parse (the call then raises).
@@ -27,8 +36,8 @@ import json
 import math
 import socket
 import struct
+import sys
 import time
-import warnings
 
 # Bound here so that student code patching the builtins cannot break this module
 # (it runs inside the student process too).
@@ -47,12 +56,25 @@ from builtins import (  # noqa: E402,A004,UP029 - bound on purpose (see above)
 
 import numpy as np
 
-from .messages import Call, GetAttr, GetItem, Len, Op, SetAttr, SetItem, _Request
-
 MAX_MESSAGE = 64 * 2**20
 MAX_DEPTH = 8
 MAX_ITEMS = 100_000
 _NUMERIC_KINDS = "biufc"
+# the torch dtypes a tensor may cross with (their names in torch, without "torch.")
+TORCH_DTYPES = (
+    "float16",
+    "bfloat16",
+    "float32",
+    "float64",
+    "complex64",
+    "complex128",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "uint8",
+    "bool",
+)
 _PLAIN_SCALARS = (type(None), bool, int, float, str)
 
 
@@ -140,6 +162,60 @@ def _array_from_b64(text) -> np.ndarray:
         raise ProtocolError(f"array payload is not valid: {type(err).__name__}") from None
 
 
+def is_tensor(obj) -> bool:
+    """Whether ``obj`` is exactly a ``torch.Tensor`` or ``torch.nn.Parameter`` (not a subclass).
+    Never imports torch: a tensor exists only where torch was imported already."""
+    module = getattr(type(obj), "__module__", None)
+    torch = sys.modules.get("torch") if type(module) is str and module.startswith("torch") else None
+    return torch is not None and (type(obj) is torch.Tensor or type(obj) is torch.nn.Parameter)
+
+
+def _tensor_to_wire(tensor) -> dict:
+    """A CPU tensor of a numeric dtype as ``{"__pt__": "<dtype>;<shape>;<base64>"}`` (its values
+    only, detached); any other tensor as a refusal that says what to return instead."""
+    torch = sys.modules["torch"]
+    name = str(tensor.dtype).removeprefix("torch.")
+    if tensor.device.type != "cpu":
+        return {"__refused__": f"a torch tensor on device {tensor.device}; return a CPU tensor (.cpu())"}
+    if tensor.layout != torch.strided or tensor.is_nested:
+        return {"__refused__": f"a torch tensor of layout {tensor.layout}; return a dense tensor (.to_dense())"}
+    if name not in TORCH_DTYPES:
+        return {"__refused__": f"a torch tensor of dtype {tensor.dtype}; return one of a numeric dtype"}
+    flat = tensor.detach().resolve_conj().resolve_neg().contiguous().reshape(-1)
+    shape = ",".join(str(n) for n in tensor.shape)
+    return {"__pt__": f"{name};{shape};{base64.b64encode(flat.view(torch.uint8).numpy().tobytes()).decode()}"}
+
+
+def _tensor_from_wire(text):
+    """The tensor :func:`_tensor_to_wire` sent, as a fresh ``torch.Tensor`` of the same dtype and
+    shape; a dtype not in :data:`TORCH_DTYPES`, a size that does not match the shape, or bad
+    base64 is a :class:`ProtocolError`. Imports torch (once) to build it."""
+    if type(text) is not str:
+        raise ProtocolError("tensor payload is not a string")
+    try:
+        name, shape_text, data = text.split(";", 2)
+        if name not in TORCH_DTYPES:
+            raise ProtocolError("tensor payload has a dtype the grader does not carry")
+        import torch
+
+        dtype = getattr(torch, name)
+        shape = tuple(int(n) for n in shape_text.split(",")) if shape_text else ()
+        if any(n < 0 for n in shape) or len(shape) > 32:
+            raise ValueError("bad shape")
+        raw = base64.b64decode(data, validate=True)
+        if len(raw) != math.prod(shape) * dtype.itemsize:
+            raise ValueError("size does not match the shape")
+        if not raw:
+            return torch.empty(shape, dtype=dtype)
+        if dtype == torch.bool:  # any byte but 0 is True: no bool tensor holds another byte
+            return torch.frombuffer(bytearray(raw), dtype=torch.uint8).ne(0).reshape(shape)
+        return torch.frombuffer(bytearray(raw), dtype=dtype).reshape(shape)
+    except ProtocolError:
+        raise
+    except Exception as err:  # noqa: BLE001 - bad base64, dtype or shape text: all hostile input
+        raise ProtocolError(f"tensor payload is not valid: {type(err).__name__}") from None
+
+
 def describe_type(obj) -> str:
     t = type(obj)
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
@@ -177,10 +253,11 @@ def encode(obj, make_handle=None, depth: int = 0, budget: list | None = None):
         }
     if isinstance(obj, np.ndarray):
         return {"__refused__": f"a {describe_type(obj)} (a subclass of numpy.ndarray); return a plain numpy array"}
-    if t.__module__.split(".")[0] == "torch" and t.__name__ in ("Tensor", "Parameter"):
-        return {"__refused__": f"a {describe_type(obj)}; return a numpy array (np.ndarray)"}
-    if isinstance(obj, Remote):
-        return {"__handle__": obj._handle}
+    if is_tensor(obj):
+        return _tensor_to_wire(obj)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.Tensor):
+        return {"__refused__": f"a {describe_type(obj)} (a subclass of torch.Tensor); return a plain tensor"}
     if make_handle is None:
         raise TypeError(f"cannot send a {describe_type(obj)} to student code; pass plain data")
     return make_handle(obj)
@@ -203,6 +280,8 @@ def decode(obj, make_remote=None, depth: int = 0):
         return float(obj["__f__"])
     if "__nd__" in obj:
         return _array_from_b64(obj["__nd__"])
+    if "__pt__" in obj:
+        return _tensor_from_wire(obj["__pt__"])
     if "__np__" in obj:
         arr = _array_from_b64(obj["__np__"])
         if arr.shape != ():
@@ -235,8 +314,8 @@ def decode(obj, make_remote=None, depth: int = 0):
 
 
 class Refused:
-    """Placeholder for a student value the grader does not accept (e.g. a torch
-    tensor). Any use of it raises ``TypeError`` with the reason."""
+    """Placeholder for a student value the grader does not accept (e.g. an object array or a
+    tensor on a GPU). Any use of it raises ``TypeError`` with the reason."""
 
     __slots__ = ("reason",)
 
@@ -276,183 +355,3 @@ def raise_student_error(err: dict):
     except Exception:
         exc = StudentError(f"{ename}: {evalue}")
     raise exc
-
-
-def _reemit_warnings(items):
-    for item in items if type(items) is list else []:
-        if type(item) is list and len(item) == 2:
-            cls = getattr(builtins, str(item[0]), None)
-            if not (isinstance(cls, type) and issubclass(cls, Warning)):
-                cls = UserWarning
-            warnings.warn(str(item[1])[:1000], cls, stacklevel=3)
-
-
-# ------------------------------------------------------ checker-side handles
-class Channel:
-    """The checker's end of the socket: requests with a deadline; while waiting
-    it serves the student's callbacks (student code calling a function that
-    the test passed in)."""
-
-    def __init__(self, sock: socket.socket, on_timeout=None):
-        self.sock = sock
-        self.deadline: float | None = None
-        self.on_timeout = on_timeout  # called with the channel when a request times out
-        self.dead: str | None = None
-        self._callbacks: dict[int, object] = {}
-        self._seq = 0
-
-    def make_remote(self, obj):
-        if type(obj.get("__handle__")) is not int:
-            raise ProtocolError("unexpected handle")
-        return Remote(self, obj["__handle__"], str(obj.get("type", "object"))[:200], obj.get("name"), obj.get("module"))
-
-    def _encode_arg(self, value):
-        def cb(fn):
-            if not callable(fn):
-                raise TypeError(f"cannot send a {describe_type(fn)} to student code; pass plain data")
-            key = len(self._callbacks) + 1
-            self._callbacks[key] = fn
-            return {"__callback__": key}
-
-        return encode(value, cb)
-
-    def request(self, req: _Request) -> dict:
-        """Send ``req`` (a :mod:`grader.messages` request) and return the reply with its id,
-        serving callbacks meanwhile; raises StudentTimeout past the deadline, ProtocolError
-        when the student process is gone or sent garbage."""
-        if self.dead:
-            raise ProtocolError(self.dead)
-        self._seq += 1
-        msg = req.to_wire()
-        msg["id"] = seq = self._seq
-        try:
-            send_msg(self.sock, msg)
-            while True:
-                reply = recv_msg(self.sock, self.deadline)
-                if reply.get("op") == Op.CALLBACK:
-                    self._serve_callback(reply)
-                    continue
-                if reply.get("id") != seq:
-                    continue  # a late reply to a request that already timed out
-                return reply
-        except StudentTimeout:
-            if self.on_timeout is not None:
-                self.on_timeout(self, seq)
-            raise StudentTimeout("student code did not return within the time limit for this cell") from None
-        except (ProtocolError, OSError) as err:
-            self.dead = f"student process unavailable: {err}"
-            raise ProtocolError(self.dead) from None
-
-    def _serve_callback(self, msg):
-        fn = self._callbacks.get(msg.get("id"))
-        try:
-            if fn is None:
-                raise ProtocolError("unknown callback")
-            args = decode(msg.get("args", []), self.make_remote)
-            kwargs = decode(msg.get("kwargs", {"__dict__": []}), self.make_remote)
-            if type(args) is not list or type(kwargs) is not dict:
-                raise ProtocolError("bad callback arguments")
-            result = {"value": self._encode_arg(fn(*args, **kwargs))}
-        except Exception as err:  # reported to the student, who sees its own call fail
-            result = {"error": {"ename": type(err).__name__, "evalue": str(err)[:500]}}
-        send_msg(self.sock, result)
-
-    def value_of(self, reply: dict):
-        if "error" in reply:
-            if type(reply["error"]) is not dict:
-                raise ProtocolError("bad error report")
-            raise_student_error(reply["error"])
-        if "value" not in reply:
-            raise ProtocolError("reply has no value")
-        return decode(reply["value"], self.make_remote)
-
-    def call(self, target: dict, args, kwargs):
-        enc_args = [self._encode_arg(a) for a in args]
-        enc_kwargs = {str(k): self._encode_arg(v) for k, v in kwargs.items()}
-        reply = self.request(Call(target, enc_args, enc_kwargs, np.geterr()))
-        _reemit_warnings(reply.get("warnings"))
-        # arrays passed in come back as they are after the call, so a test can
-        # see a function that modified its input in place
-        after = reply.get("args_after")
-        if type(after) is list and len(after) == len(args):
-            for arg, new in zip(args, after):
-                if type(arg) is np.ndarray and new is not None:
-                    try:
-                        new = decode(new)
-                        if type(new) is np.ndarray and new.shape == arg.shape and arg.flags.writeable:
-                            np.copyto(arg, new, casting="unsafe")
-                    except (ProtocolError, ValueError, TypeError):
-                        pass  # a malformed copy-back: the test keeps its own array as it was
-        return self.value_of(reply)
-
-
-def _forbid(name):
-    def method(self, *args):
-        raise TypeError(
-            f"{self._type} is a student object: the grader does not apply '{name}' to it; "
-            "return plain values (numbers, numpy arrays, tuples, lists, dicts)"
-        )
-
-    return method
-
-
-class Remote:
-    """A handle to an object living in the student process (a function, a class,
-    an instance). Attribute access and calls go over the channel; comparisons,
-    truth value and conversions raise ``TypeError``."""
-
-    def __init__(self, chan: Channel, handle: int, type_name: str, name=None, module=None):
-        object.__setattr__(self, "_chan", chan)
-        object.__setattr__(self, "_handle", handle)
-        object.__setattr__(self, "_type", type_name)
-        object.__setattr__(self, "__name__", str(name) if name is not None else type_name)
-        object.__setattr__(self, "__qualname__", str(name) if name is not None else type_name)
-        object.__setattr__(self, "__module__", str(module) if module is not None else "__main__")
-
-    def __call__(self, *args, **kwargs):
-        return self._chan.call({"handle": self._handle}, args, kwargs)
-
-    def __getattr__(self, name):
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(name)
-        reply = self._chan.request(GetAttr({"handle": self._handle}, name))
-        return self._chan.value_of(reply)
-
-    def __setattr__(self, name, value):
-        reply = self._chan.request(SetAttr({"handle": self._handle}, name, self._chan._encode_arg(value)))
-        self._chan.value_of(reply)
-
-    def __getitem__(self, key):
-        reply = self._chan.request(GetItem({"handle": self._handle}, self._chan._encode_arg(key)))
-        return self._chan.value_of(reply)
-
-    def __setitem__(self, key, value):
-        reply = self._chan.request(
-            SetItem({"handle": self._handle}, self._chan._encode_arg(key), self._chan._encode_arg(value))
-        )
-        self._chan.value_of(reply)
-
-    def __len__(self):
-        reply = self._chan.request(Len({"handle": self._handle}))
-        value = self._chan.value_of(reply)
-        if type(value) is not int:
-            raise TypeError("len() of a student object did not return an int")
-        return value
-
-    __eq__ = _forbid("==")
-    __ne__ = _forbid("!=")
-    __lt__ = _forbid("<")
-    __le__ = _forbid("<=")
-    __gt__ = _forbid(">")
-    __ge__ = _forbid(">=")
-    __bool__ = _forbid("bool()")
-    __float__ = _forbid("float()")
-    __int__ = _forbid("int()")
-    __index__ = _forbid("index")
-    __array__ = _forbid("np.asarray")
-    __iter__ = _forbid("iteration")
-    __contains__ = _forbid("in")
-    __hash__ = None
-
-    def __repr__(self):
-        return f"<student {self._type} {self.__name__}>" if self.__name__ != self._type else f"<student {self._type}>"

@@ -3,7 +3,7 @@
 Part of the instructor's grading tools. Students get feedback from two producers:
 
 * the batch grader (:mod:`grader`), whose pages come from
-  :func:`grader.check.feedback_html`;
+  :func:`grader.feedback_page.feedback_html`;
 * nbgrader's own ``nbgrader generate_feedback`` (also run by ``assignments/grade.sh``),
   which renders the *autograded* notebook, hidden tests and tracebacks included, unless
   ``assignments/nbgrader_config.py`` puts :class:`HideHiddenTests` in its preprocessors.

@@ -50,7 +50,7 @@ class Status(StrEnum):
 
 
 class RunState(StrEnum):
-    """How running a plan ended (:func:`grader.check.execute_plan`)."""
+    """How running a plan ended (:func:`grader.checker.execute_plan`)."""
 
     OK = "ok"
     TIMEOUT = "timeout"
@@ -75,7 +75,7 @@ class Op(StrEnum):
 
 # --------------------------------------------------------- checker -> student
 @dataclass
-class _Request:
+class Request:
     """Base of the requests: ``to_wire()`` is the JSON object sent (``op`` plus the fields)."""
 
     op: ClassVar[Op]
@@ -85,7 +85,7 @@ class _Request:
 
 
 @dataclass
-class Exec(_Request):
+class Exec(Request):
     """Run cell ``index`` (its ``code``) in the student's IPython shell."""
 
     op: ClassVar[Op] = Op.EXEC
@@ -94,7 +94,7 @@ class Exec(_Request):
 
 
 @dataclass
-class Get(_Request):
+class Get(Request):
     """Read a name of the student's namespace (``target={"name": ...}``) or a handle."""
 
     op: ClassVar[Op] = Op.GET
@@ -102,7 +102,7 @@ class Get(_Request):
 
 
 @dataclass
-class Call(_Request):
+class Call(Request):
     """Call a student function with encoded arguments, under the checker's ``np.errstate``."""
 
     op: ClassVar[Op] = Op.CALL
@@ -113,14 +113,14 @@ class Call(_Request):
 
 
 @dataclass
-class GetAttr(_Request):
+class GetAttr(Request):
     op: ClassVar[Op] = Op.GETATTR
     target: dict
     name: str
 
 
 @dataclass
-class SetAttr(_Request):
+class SetAttr(Request):
     op: ClassVar[Op] = Op.SETATTR
     target: dict
     name: str
@@ -128,14 +128,14 @@ class SetAttr(_Request):
 
 
 @dataclass
-class GetItem(_Request):
+class GetItem(Request):
     op: ClassVar[Op] = Op.GETITEM
     target: dict
     key: Any
 
 
 @dataclass
-class SetItem(_Request):
+class SetItem(Request):
     op: ClassVar[Op] = Op.SETITEM
     target: dict
     key: Any
@@ -143,18 +143,18 @@ class SetItem(_Request):
 
 
 @dataclass
-class Len(_Request):
+class Len(Request):
     op: ClassVar[Op] = Op.LEN
     target: dict
 
 
 @dataclass
-class Ping(_Request):
+class Ping(Request):
     op: ClassVar[Op] = Op.PING
 
 
 @dataclass
-class Callback(_Request):
+class Callback(Request):
     """Student code calling checker function ``id`` (sent from the student process)."""
 
     op: ClassVar[Op] = Op.CALLBACK
@@ -177,8 +177,8 @@ class Job:
     key: str  # the result's key (see batch.grade)
     source: str  # the source notebook (read by the worker only after forking the sandbox)
     slot: int
-    caps: dict  # what the machine lets us enforce (sandbox.probe)
-    limits: dict  # sandbox.Limits.to_json()
+    caps: dict  # what the machine lets us enforce (grader.probe.probe)
+    limits: dict  # grader.limits.Limits.to_json()
     scratch_root: str
     release_files: list
     result: str  # where the result file goes

@@ -91,9 +91,15 @@ def grade_job(job: Job) -> dict:
     the result written to ``job.result``."""
     import nbformat
 
-    from .check import SubmissionError, build_plan, execute_plan, feedback_html, forbidden_uses, read_submission
-    from .codec import Channel, ProtocolError, StudentTimeout, recv_msg
-    from .sandbox import Limits, kill_slot, start_student
+    from .cgroups import kill_slot
+    from .channel import Channel
+    from .checker import execute_plan
+    from .codec import ProtocolError, StudentTimeout, recv_msg
+    from .feedback_page import feedback_html
+    from .limits import Limits
+    from .plan import SubmissionError, build_plan, read_submission
+    from .sandbox import start_student
+    from .scan import forbidden_uses
 
     limits = Limits.from_json(job.limits)
     result = job.result_record(Status.GRADED, "")
@@ -254,7 +260,7 @@ def _run_worker(job: Job) -> int:
 
 def zygote() -> None:
     """Serve jobs from stdin (see the module docstring)."""
-    from .sandbox import set_nondumpable, set_pdeathsig
+    from .privileges import set_nondumpable, set_pdeathsig
 
     set_pdeathsig()
     set_nondumpable()

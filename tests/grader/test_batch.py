@@ -26,7 +26,7 @@ import fixture  # noqa: E402
 from fixture import GOOD  # noqa: E402
 
 from grader import batch as batch_grade  # noqa: E402
-from grader.sandbox import Limits  # noqa: E402
+from grader.limits import Limits  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,  # every test here runs the whole batch grader (nbgrader, the zygote, sandboxes)

@@ -21,7 +21,7 @@ import nbformat
 import pytest
 
 from grader import batch as batch_grade
-from grader.sandbox import Limits
+from grader.limits import Limits
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "assignments" / "source" / "backprop" / "backprop.ipynb"

@@ -1,5 +1,5 @@
-"""grader.codec: what crosses between the student process and the checker is plain data,
-copied; anything else is a handle or refused; hostile or oversized messages are rejected.
+"""grader.codec and grader.channel: what crosses between the student process and the checker is
+plain data, copied; anything else is a handle or refused; hostile or oversized messages are rejected.
 Also the message types of grader.messages (same wire format as the dicts they replace)."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from grader import codec
-from grader.codec import ProtocolError, Refused, Remote, decode, encode, recv_msg, send_msg
+from grader.channel import Channel, Remote
+from grader.codec import ProtocolError, Refused, decode, encode, recv_msg, send_msg
 from grader.messages import Call, Callback, Exec, Get, GetAttr, Job, Len, Op, SetItem, Status
 
 
@@ -164,7 +165,7 @@ def test_a_silent_peer_times_out():
 
 
 def test_remote_handles_refuse_comparison_and_truth():
-    chan = codec.Channel(socket.socketpair()[0])
+    chan = Channel(socket.socketpair()[0])
     r = chan.make_remote({"__handle__": 3, "type": "Liar", "name": "liar"})
     assert isinstance(r, Remote) and repr(r) == "<student Liar liar>"
     for op in (lambda: r == 1, lambda: bool(r), lambda: float(r), lambda: list(r), lambda: 1 in r):
@@ -203,7 +204,7 @@ def test_messages_keep_the_wire_format():
 def test_channel_sends_a_request_with_an_id_and_reads_the_matching_reply():
     a, b = socket.socketpair()
     with a, b:
-        chan = codec.Channel(a)
+        chan = Channel(a)
         send_msg(b, {"id": 99, "value": "stale"})  # a late reply to an earlier request is skipped
         send_msg(b, {"id": 1, "value": 7})
         reply = chan.request(Get({"name": "x"}))
@@ -231,3 +232,127 @@ def test_job_round_trips_through_its_json_line():
     assert Job.from_wire(json.loads(json.dumps(job.to_wire()))) == job
     record = job.result_record(Status.MISSING, "no notebook")
     assert record["scores"] == {"t": 0.0} and json.loads(json.dumps(record))["status"] == "missing"
+
+
+# ------------------------------------------------------------------ torch tensors
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", codec.TORCH_DTYPES)
+def test_tensors_round_trip_exactly_with_their_dtype_and_shape(dtype):
+    base = torch.tensor([[-2.5, 0.0, 1.0], [3.0, -0.0, 7.0]], dtype=torch.float64)
+    t = base.to(getattr(torch, dtype))
+    for value in (t, t.T, t[0, 1], t[:0]):  # 2-d, not contiguous, 0-d, empty
+        back = roundtrip(value)
+        assert type(back) is torch.Tensor and back.dtype == value.dtype and back.shape == value.shape
+        assert torch.equal(back, value)
+        assert back.data_ptr() != value.data_ptr() or value.numel() == 0  # a copy, never the object
+
+
+def test_tensor_bits_cross_unchanged():
+    t = torch.tensor([float("nan"), -0.0, float("inf"), 1e-45], dtype=torch.float32)
+    back = roundtrip(t)
+    assert back.view(torch.int32).tolist() == t.view(torch.int32).tolist()  # NaN and -0.0 as they were
+    z = torch.tensor([1 + 2j, -3j], dtype=torch.complex64)
+    assert torch.equal(roundtrip(z.conj()), z.conj().resolve_conj())  # a lazy conjugate crosses conjugated
+
+
+def test_tensors_cross_as_values_only():
+    """Only the values cross: a tensor that requires grad arrives detached, a Parameter as a
+    plain tensor (an autograd graph cannot be copied between processes)."""
+    w = torch.nn.Parameter(torch.ones(2, 3))
+    y = (w * 2).sum(0)
+    for value, expected in ((w, torch.ones(2, 3)), (y, torch.full((3,), 4.0))):
+        back = roundtrip(value)
+        assert type(back) is torch.Tensor and not back.requires_grad and back.grad_fn is None
+        assert torch.equal(back, expected)
+
+
+def test_a_tensor_payload_must_match_its_dtype_and_shape():
+    good = encode(torch.arange(6, dtype=torch.float32).reshape(2, 3))["__pt__"]
+    name, shape, data = good.split(";")
+    assert (name, shape) == ("float32", "2,3")
+    for wire in (
+        f"float64;2,3;{data}",  # the bytes of six float32 are three float64, not six
+        f"float32;3,3;{data}",  # a shape that needs more bytes
+        f"float32;2,-3;{data}",
+        f"float32;2,x;{data}",
+        f"object;2,3;{data}",  # not a dtype the grader carries
+        f"qint8;2,3;{data}",
+        f"Tensor;2,3;{data}",
+        "float32;2,3;not base64!",
+        "float32;2,3",
+        7,
+    ):
+        with pytest.raises(ProtocolError):
+            decode({"__pt__": wire})
+
+
+def test_bool_tensor_payload_bytes_other_than_0_or_1_read_as_true():
+    import base64
+
+    back = decode({"__pt__": "bool;3;" + base64.b64encode(bytes([0, 1, 2])).decode()})
+    assert back.dtype == torch.bool and back.tolist() == [False, True, True]
+    assert torch.equal(back, torch.tensor([False, True, True]))
+
+
+def test_tensors_that_cannot_cross_are_refused_with_a_reason():
+    class Sub(torch.Tensor):
+        pass
+
+    cases = {
+        "device meta": torch.empty(2, device="meta"),  # what a GPU tensor gets too: not on the CPU
+        "layout torch.sparse_coo": torch.eye(2).to_sparse(),
+        "dtype torch.float8_e5m2": torch.zeros(2, dtype=torch.float8_e5m2),  # a dtype numpy has no bytes for
+        "dtype torch.uint16": torch.zeros(2, dtype=torch.uint16),  # one torch barely computes with
+        "subclass of torch.Tensor": torch.ones(2).as_subclass(Sub),
+    }
+    for reason, value in cases.items():
+        out = roundtrip(value)
+        assert isinstance(out, Refused) and reason in out.reason, out
+        with pytest.raises(TypeError, match="student code returned a"):
+            out + 1
+
+
+def test_the_codec_imports_torch_only_when_it_meets_a_tensor():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json, numpy as np\n"
+        "from grader.codec import decode, encode\n"
+        "decode(json.loads(json.dumps(encode([1, np.ones(2), {'a': 'b'}]))))\n"
+        "print('torch' in sys.modules)\n"
+        "decode({'__pt__': 'float32;1;AACAPw=='})\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.split() == ["False", "True"]
+
+
+def test_tensors_through_the_student_server_and_back(tmp_path):
+    """A call through a real StudentServer: tensor arguments and results cross both ways, an
+    argument changed in place is changed in the checker's tensor too (as arrays are)."""
+    import threading
+
+    from grader.limits import Limits
+    from grader.server import StudentServer
+
+    a, b = socket.socketpair()
+    server = StudentServer(b, Limits())
+    server.ns["scale_"] = lambda t, k: (t.mul_(k), t.requires_grad)[1]  # in place; reports what it got
+    server.ns["relu"] = lambda t: t.clamp(min=0)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        chan = Channel(a)
+        x = torch.tensor([-1.0, 2.0], dtype=torch.float64)
+        out = chan.call({"name": "relu"}, [x], {})
+        assert type(out) is torch.Tensor and out.dtype == torch.float64 and out.tolist() == [0.0, 2.0]
+        w = torch.tensor([1.0, -2.0], requires_grad=True)
+        assert chan.call({"name": "scale_"}, [w, 3], {}) is False  # it got the values, detached
+        assert w.tolist() == [3.0, -6.0] and w.requires_grad  # the change came back, in place
+    finally:
+        a.close()
+        thread.join(5)
+        b.close()

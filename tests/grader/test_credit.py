@@ -1,4 +1,4 @@
-"""Points per test cell (grader.check): a test cell earns its points unless it raises; a numeric
+"""Points per test cell (grader.checker): a test cell earns its points unless it raises; a numeric
 last value gives partial credit (nbgrader's get_partial_grade), capped at the cell's points.
 Runs execute_plan on test cells only, with a channel that is never used."""
 
@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_code_cell
 
-from grader.check import Entry, Plan, execute_plan, partial_grade
+from grader.checker import execute_plan, partial_grade
+from grader.limits import Limits
 from grader.messages import RunState
-from grader.sandbox import Limits
+from grader.plan import Entry, Plan
 
 
 @pytest.mark.parametrize(

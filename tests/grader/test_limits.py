@@ -1,5 +1,6 @@
-"""grader.sandbox's limits: Limits validation and serialisation, the per-slot cgroups (v1 and v2)
-written against a fake cgroup tree in a temporary folder, the Landlock architecture table, the
+"""The sandbox's limits (grader.limits, grader.cgroups, grader.landlock, grader.privileges and
+grader.probe): Limits validation and serialisation, the per-slot cgroups (v1 and v2) written
+against a fake cgroup tree in a temporary folder, the Landlock architecture table, the
 "enforced:" line, and (as root) capabilities dropped through glibc's capset and a real cgroup v2
 hierarchy joined, listed and killed where the machine has one."""
 
@@ -11,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader import cgroups, landlock, privileges, probe
 from grader.batch import _enforced
-from grader.sandbox import Limits, SlotCgroups, kill_slot, landlock_syscalls, probe_cgroups
+from grader.cgroups import SlotCgroups, kill_slot, probe_cgroups
+from grader.landlock import landlock_syscalls
+from grader.limits import Limits
 
 LIMITS = Limits(memory_mb=100, nproc=7)
 MEMORY = 100 * 2**20 * 3 // 2
@@ -50,15 +53,15 @@ def test_landlock_numbers_of_the_unified_syscall_table(machine):
 @pytest.mark.parametrize("machine", ["alpha", "mips64", "sparc64", ""])
 def test_unknown_architectures_get_no_landlock(machine, monkeypatch):
     assert landlock_syscalls(machine) is None
-    monkeypatch.setattr(sandbox, "landlock_syscalls", lambda machine=None: None)
-    assert sandbox.landlock_abi() == 0
-    assert sandbox.apply_landlock(["/"], ["/tmp"], 7) is False
+    monkeypatch.setattr(landlock, "landlock_syscalls", lambda machine=None: None)
+    assert landlock.landlock_abi() == 0
+    assert landlock.apply_landlock(["/"], ["/tmp"], 7) is False
 
 
 def test_probe_says_landlock_is_not_enforced_on_an_unknown_architecture(monkeypatch):
-    monkeypatch.setattr(sandbox, "landlock_syscalls", lambda machine=None: None)
-    monkeypatch.setattr(sandbox, "probe_cgroups", lambda: {"cgroup_notes": []})
-    caps = sandbox.probe()
+    monkeypatch.setattr(landlock, "landlock_syscalls", lambda machine=None: None)
+    monkeypatch.setattr(cgroups, "probe_cgroups", lambda: {"cgroup_notes": []})
+    caps = probe.probe()
     assert caps["landlock_abi"] == 0
     assert any(n.startswith("landlock (no system call numbers known") for n in caps["not_enforced"])
     assert "not enforced: landlock (no system call numbers known" in _enforced(caps)
@@ -203,7 +206,7 @@ def test_v2_busy_cgroup_with_other_processes_is_reported(tmp_path):
 def test_v2_alone_in_a_busy_cgroup_moves_into_a_leaf(tmp_path, monkeypatch):
     root, own, self_cgroup = fake_v2(tmp_path, procs="4242")
     calls = []
-    real = sandbox._enable_controllers
+    real = cgroups._enable_controllers
 
     def enable(cgroup, controllers):
         calls.append(cgroup)
@@ -211,7 +214,7 @@ def test_v2_alone_in_a_busy_cgroup_moves_into_a_leaf(tmp_path, monkeypatch):
             raise OSError(16, "Device or resource busy")
         real(cgroup, controllers)
 
-    monkeypatch.setattr(sandbox, "_enable_controllers", enable)
+    monkeypatch.setattr(cgroups, "_enable_controllers", enable)
     caps = probe_cgroups(root, self_cgroup, pid=4242)
     assert (own / "batch_grade_coordinator/cgroup.procs").read_text() == "4242"
     assert caps["cgroup_memory_version"] == caps["cgroup_pids_version"] == 2
@@ -245,7 +248,7 @@ def _in_child(fn) -> int:
 @root_only
 def test_drop_capabilities_through_glibc_capset():
     def child():
-        sandbox.drop_capabilities()
+        privileges.drop_capabilities()
         status = Path("/proc/self/status").read_text()
         caps = {line.split(":")[0]: int(line.split()[1], 16) for line in status.splitlines() if line.startswith("Cap")}
         return caps["CapEff"] == caps["CapPrm"] == caps["CapBnd"] == 0
@@ -254,10 +257,10 @@ def test_drop_capabilities_through_glibc_capset():
 
 
 def _real_cgroup2() -> Path | None:
-    mount = sandbox._v2_mount()
+    mount = cgroups._v2_mount()
     if mount is None or os.geteuid() != 0:
         return None
-    own = next((p for hid, _, p in sandbox._self_cgroup_lines() if hid == "0"), None)
+    own = next((p for hid, _, p in cgroups._self_cgroup_lines() if hid == "0"), None)
     return None if own is None else mount / own.lstrip("/")
 
 

@@ -1,4 +1,4 @@
-"""grader.check.build_plan: a submission rebuilt around the genuine cells of the source
+"""grader.plan.build_plan: a submission rebuilt around the genuine cells of the source
 (nbgrader's OverwriteCells and DeduplicateIds, plus restoring deleted cells), on a small
 notebook made here; and read_submission's statuses."""
 
@@ -11,8 +11,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.check import SubmissionError, build_plan, forbidden_uses, read_submission
 from grader.messages import Status
+from grader.plan import SubmissionError, build_plan, read_submission
+from grader.scan import forbidden_uses
 
 
 def meta(gid, *, grade=False, solution=False, locked=False, points=None):

@@ -1,4 +1,4 @@
-"""grader.batch._safe_extract and collect: a zip of submissions in any of the supported layouts;
+"""grader.submissions.safe_extract and collect: a zip of submissions in any of the supported layouts;
 unsafe entries (``../``, absolute paths, symbolic links) are skipped, a zip declaring too much
 data or a corrupt one is refused with ValueError."""
 
@@ -9,8 +9,8 @@ import zipfile
 
 import pytest
 
-from grader.batch import _safe_extract, collect
 from grader.messages import Status
+from grader.submissions import collect, safe_extract
 
 NB = '{"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}'
 
@@ -45,7 +45,7 @@ def test_nested_layout_and_a_single_top_folder(tmp_path):
     )
     dest = tmp_path / "out"
     dest.mkdir()
-    root = _safe_extract(z, dest)
+    root = safe_extract(z, dest)
     assert root == dest / "class"  # the zip of the folder itself
     subs = {s.student: s for s in collect(root, "toy", "toy")}
     assert subs["ann"].path.name == subs["bob"].path.name == "toy.ipynb"
@@ -70,7 +70,7 @@ def test_traversal_absolute_paths_and_symlinks_are_skipped(tmp_path):
     assert "/tmp/evil3.ipynb" in z_data or "tmp/evil3.ipynb" in z_data
     dest = tmp_path / "out" / "inner"
     dest.mkdir(parents=True)
-    assert _safe_extract(z, dest) == dest
+    assert safe_extract(z, dest) == dest
     found = sorted(str(p.relative_to(dest)) for p in dest.rglob("*"))
     # zipfile itself strips a leading "/": "tmp/evil3.ipynb" lands inside dest, harmlessly
     assert set(found) <= {"ann.ipynb", "tmp", "tmp/evil3.ipynb"} and "ann.ipynb" in found
@@ -82,7 +82,7 @@ def test_a_file_where_a_folder_should_be_is_skipped(tmp_path):
     z = make_zip(tmp_path / "c.zip", [("ann", "x"), ("ann/toy.ipynb", NB), ("bob.ipynb", NB)])
     dest = tmp_path / "out"
     dest.mkdir()
-    _safe_extract(z, dest)
+    safe_extract(z, dest)
     assert (dest / "ann").is_file() and (dest / "bob.ipynb").is_file()
 
 
@@ -91,7 +91,7 @@ def test_declared_size_over_the_limit_is_refused(tmp_path):
     dest = tmp_path / "out"
     dest.mkdir()
     with pytest.raises(ValueError, match="expands to more than"):
-        _safe_extract(z, dest, max_bytes=1000)
+        safe_extract(z, dest, max_bytes=1000)
 
 
 def test_an_entry_lying_about_its_size_is_not_read_past_it(tmp_path):
@@ -103,7 +103,7 @@ def test_an_entry_lying_about_its_size_is_not_read_past_it(tmp_path):
     dest = tmp_path / "out"
     dest.mkdir()
     with pytest.raises(ValueError, match="not a readable zip"):  # zipfile stops at 10 bytes: bad CRC
-        _safe_extract(z, dest, max_bytes=50)
+        safe_extract(z, dest, max_bytes=50)
     assert all(p.stat().st_size <= 10 for p in dest.rglob("*") if p.is_file())
 
 
@@ -111,4 +111,4 @@ def test_not_a_zip(tmp_path):
     bad = tmp_path / "c.zip"
     bad.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(ValueError, match="not a readable zip"):
-        _safe_extract(bad, tmp_path)
+        safe_extract(bad, tmp_path)

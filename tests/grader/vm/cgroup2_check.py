@@ -1,6 +1,6 @@
 """Run inside the test VM (tests/grader/test_cgroup2_vm.py) as its init's only job, as root, on a
 Debian kernel with the unified (v2) cgroup hierarchy: the grader's own cgroup code
-(grader.sandbox) sets the limits, and real processes hit them.
+(grader.cgroups) sets the limits, and real processes hit them.
 
 Prints one line per check, ``CGROUP2 <name> ok|FAIL <detail>``, and ``CGROUP2 done`` at the end.
 Uses only the standard library and the grader package copied to /opt/grader (its codec needs
@@ -14,7 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, "/opt")
 
-from grader.sandbox import Limits, SlotCgroups, kill_slot, probe_cgroups  # noqa: E402
+from grader.cgroups import SlotCgroups, kill_slot, probe_cgroups  # noqa: E402
+from grader.limits import Limits  # noqa: E402
 
 ROOT = Path("/sys/fs/cgroup")
 MEMORY_MB, NPROC = 64, 16
