@@ -71,6 +71,7 @@ __all__ = [
     "Typical",
     "Exercise",
     "source",
+    "parts",
     "Quiz",
     "quiz",
     "quiz_feedback",
@@ -312,8 +313,9 @@ class Exercise:
     all); the default compares
     arrays (``result`` names the value, ``shape_hints`` maps a wrong shape to a hint, or is a
     function of the case returning that mapping). ``on_error`` maps an exception type the
-    student's code may raise (a shape error), or a test of the exception, to a hint. ``check``
-    is what the notebook calls: ``ex.check_gd_step(gd_step)``."""
+    student's code may raise (a shape error), or a test of the exception, to a hint. The
+    declaration is the check the notebook calls: ``check_gd_step = Exercise(...)``, then
+    ``ex.check_gd_step(gd_step)``."""
 
     eid: str
     signature: str
@@ -365,7 +367,7 @@ class Exercise:
             if isinstance(got, BaseException):
                 for kind, hint in self.on_error.items():
                     if isinstance(got, kind) if isinstance(kind, type) else kind(got):
-                        raise Mistake(f"NumPy raised {type(got).__name__} ({str(got)[:90]}): {hint}")
+                        raise Mistake(f"your code raised {type(got).__name__} ({str(got)[:90]}): {hint}")
                 raise got
             hints = self.shape_hints(case) if callable(self.shape_hints) else self.shape_hints
             where = f"{self.result} {case.label}".strip()
@@ -376,8 +378,35 @@ class Exercise:
         """Print the verdict on the student's ``fn`` (never raises)."""
         print(verdict(self.eid, self.todo, self.diagnose, fn))
 
+    def __call__(self, *args, **kwargs) -> None:
+        """The declaration is the check: ``ex.check_gd_step(gd_step)`` prints the verdict."""
+        return self.check(*args, **kwargs)
+
 
 _COMPILED: dict[tuple[str, str], Callable] = {}
+
+
+def parts(*names: str, missing: str = "", **shape_hints: Mapping) -> Callable:
+    """An ``explain`` for a result that is a tuple of ``names``: ``missing`` (or "return the tuple
+    (...)") unless it has one part per name, then each part compared with the reference's in
+    turn, a 0-d part as a number (``shape_hints[name]``, else the exercise's, as in :func:`compare`).
+    Parts that all agree (a list for an array, a tensor for a number) are accepted."""
+
+    def explain(where: str, got, expected, hints: Mapping, exercise: Exercise) -> None:
+        if not isinstance(got, (tuple, list)) or len(got) != len(names):
+            kind = type(got).__name__ + (f" of length {len(got)}" if isinstance(got, (tuple, list)) else "")
+            raise Mistake(missing or f"return the tuple ({', '.join(names)}), got {kind}.")
+        for name, part, right in zip(names, got, expected):
+            label = f"{name} {where}".strip()
+            right = right.detach() if hasattr(right, "detach") else right  # a loss, without its graph
+            if np.ndim(right) == 0:
+                compare_scalar(label, part, float(right), rtol=exercise.rtol, atol=exercise.atol)
+            else:
+                compare(
+                    label, part, right, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints.get(name, hints)
+                )
+
+    return explain
 
 
 def _explain_array(where: str, got, expected, shape_hints: Mapping, exercise: Exercise) -> None:

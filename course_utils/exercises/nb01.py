@@ -82,7 +82,7 @@ def _explain_w(where, got, expected, shape_hints, exercise):
     compare(where, got, expected, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
 
 
-LEAST_SQUARES = Exercise(
+check_normal_equations = Exercise(
     "01.1",
     "def fit_least_squares(X, y):",
     todo="Write fit_least_squares(X, y): add the column of ones, then solve "
@@ -118,7 +118,7 @@ LEAST_SQUARES = Exercise(
 
 # ----------------------------------------------------------------------------- 01.2 one GD step
 
-GD_STEP = Exercise(
+check_gd_step = Exercise(
     "01.2",
     "def gd_step(w, X, y, eta):",
     todo="Write gd_step(w, X, y, eta): return w - eta * grad Q(w) for "
@@ -181,7 +181,7 @@ def _explain_adam(where, got, expected, shape_hints, exercise):
         compare(f"{name} ({where})", got[k], expected[k])
 
 
-ADAM = Exercise(
+check_adam_step = Exercise(
     "01.3",
     "def adam_step(w, g, m, v, t, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):",
     todo="Write adam_step(w, g, m, v, t, lr, beta1, beta2, eps): update the moments m and v, "
@@ -249,7 +249,7 @@ _WRONG_AXIS = (
     "runs over the N samples (axis 0), leaving one entry per weight: X.T @ (p - y) / N."
 )
 
-LOG_LOSS = Exercise(
+check_log_loss_grad = Exercise(
     "01.4",
     "def log_loss_grad(w, X, y):",
     todo="Write log_loss_grad(w, X, y): the gradient of the mean log loss of p = sigmoid(X w), shape (d,), vectorised.",
@@ -309,7 +309,7 @@ def _huber_confirmation(student_huber_grad) -> str:
     )
 
 
-HUBER = Exercise(
+check_huber_grad = Exercise(
     "01.5",
     "def huber_grad(w, X, y, delta=1.0):",
     todo="Write huber_grad(w, X, y, delta): the gradient of the mean Huber loss of the residuals y - X w, shape (d,).",
@@ -338,12 +338,7 @@ HUBER = Exercise(
     on_error={ValueError: _SHAPES},
 )
 
-EXERCISES = [LEAST_SQUARES, GD_STEP, ADAM, LOG_LOSS, HUBER]
-check_normal_equations = LEAST_SQUARES.check
-check_gd_step = GD_STEP.check
-check_adam_step = ADAM.check
-check_log_loss_grad = LOG_LOSS.check
-check_huber_grad = HUBER.check
+EXERCISES = [check_normal_equations, check_gd_step, check_adam_step, check_log_loss_grad, check_huber_grad]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

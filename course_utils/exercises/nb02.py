@@ -14,15 +14,13 @@ matches no typical mistake. The self-check questions are in ``nb02.toml``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import torch
 from torch import nn
 
 from .. import linear as lin
 from ..activations import ACTIVATIONS
-from . import Case, Exercise, Mistake, Typical, as_array, compare, compare_scalar, quizzes, quizzes_of
+from . import Case, Exercise, Mistake, Typical, as_array, compare, compare_scalar, parts, quizzes, quizzes_of
 
 __all__ = [
     "EXERCISES",
@@ -55,17 +53,6 @@ def _unpack(value, names: tuple[str, ...]) -> tuple:
             + "."
         )
     return tuple(value)
-
-
-def _parts(*names: str, **shape_hints) -> Callable:
-    """``explain``: the student's tuple compared with the reference part by part (``shape_hints[name]``
-    as in :func:`compare`); an answer that differs in type only (lists, tensors) is accepted."""
-
-    def explain(where, got, expected, hints, exercise):
-        for name, part, right in zip(names, _unpack(got, names), expected):
-            compare(f"{name} {where}".strip(), part, right, shape_hints=shape_hints.get(name))
-
-    return explain
 
 
 # ----------------------------------------------------------------------------- 02.1 perceptron epoch
@@ -103,7 +90,7 @@ def _explain_epoch(where, got, expected, hints, exercise):
     compare_scalar(f"mistakes {where}", updates, expected[2])
 
 
-PERCEPTRON = Exercise(
+check_perceptron_epoch = Exercise(
     "02.1",
     "def perceptron_epoch(X, y, w, b, lr=1.0):",
     todo="Write `perceptron_epoch`: visit the examples in order and update w and b "
@@ -189,7 +176,7 @@ def _xor_cases():
 def _explain_xor(where, got, expected, *rest):
     """Part by part on the exact corners; near them any difference means a boundary through a corner."""
     try:
-        _parts("h", "out", h={(2, 4): _SIDE_BY_SIDE, None: _SIDE_BY_SIDE}, out={(4, 1): _FLAT_OUT})(
+        parts("h", "out", h={(2, 4): _SIDE_BY_SIDE, None: _SIDE_BY_SIDE}, out={(4, 1): _FLAT_OUT})(
             where, got, expected, *rest
         )
     except Mistake:
@@ -198,7 +185,7 @@ def _explain_xor(where, got, expected, *rest):
         raise Mistake(_NEAR_A_CORNER) from None
 
 
-XOR = Exercise(
+check_xor_by_hand = Exercise(
     "02.2",
     "def xor_by_hand(X):",
     todo="Write `xor_by_hand` with three step neurons (pick their weights and biases), then run the cell below again.",
@@ -238,7 +225,7 @@ XOR = Exercise(
 
 # ----------------------------------------------------------------------------- 02.3 collapse of linear layers
 
-COLLAPSE = Exercise(
+check_collapse = Exercise(
     "02.3",
     "def collapse(W1, b1, W2, b2):",
     todo="Write `collapse`: return the A and c of the single linear layer, then run the cell below again.",
@@ -263,7 +250,7 @@ COLLAPSE = Exercise(
     "depth adds nothing until a nonlinearity sits between the layers.",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts("A", "c", c={None: "c is one bias per output, shape (k,)."}),
+    explain=parts("A", "c", c={None: "c is one bias per output, shape (k,)."}),
 )
 
 # ----------------------------------------------------------------------------- 02.4 forward pass of the 2-2-1 net
@@ -279,7 +266,7 @@ _H = "h = np.tanh(X @ W1 + b1)\n"
 _P = "return h, 1 / (1 + np.exp(-(h @ W2 + b2)))[:, 0]"
 _FLAT_P = "p should be flat, one probability per point, shape (N,): take [:, 0]."
 
-FORWARD = Exercise(
+check_forward_221 = Exercise(
     "02.4",
     "def forward_221(X, W1, b1, W2, b2):",
     todo="Write `forward_221`: the hidden layer with tanh, the output with a sigmoid, then run the cell below again.",
@@ -313,7 +300,7 @@ FORWARD = Exercise(
     "is just a line; the sigmoid turns that line's score into P(y = 1).",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts("h", "p", p={(10, 1): _FLAT_P}),  # the case has N = 10 points
+    explain=parts("h", "p", p={(10, 1): _FLAT_P}),  # the case has N = 10 points
 )
 
 # ----------------------------------------------------------------------------- 02.5 activation derivatives
@@ -325,7 +312,7 @@ _ON_X = (
     "output, so compute f = {} first, then {}."
 )
 
-DERIVATIVES = Exercise(
+check_sigmoid_tanh_derivatives = Exercise(
     "02.5",
     "def sigmoid_tanh_derivatives(x):",
     todo="Write `sigmoid_tanh_derivatives` from the table, then run the cell below again.",
@@ -349,15 +336,16 @@ DERIVATIVES = Exercise(
     "so backpropagation can reuse the values saved in the forward pass (notebook 03).",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts("d_sigmoid", "d_tanh"),
+    explain=parts("d_sigmoid", "d_tanh"),
 )
 
-EXERCISES = [PERCEPTRON, XOR, COLLAPSE, FORWARD, DERIVATIVES]
-check_perceptron_epoch = PERCEPTRON.check
-check_xor_by_hand = XOR.check
-check_collapse = COLLAPSE.check
-check_forward_221 = FORWARD.check
-check_sigmoid_tanh_derivatives = DERIVATIVES.check
+EXERCISES = [
+    check_perceptron_epoch,
+    check_xor_by_hand,
+    check_collapse,
+    check_forward_221,
+    check_sigmoid_tanh_derivatives,
+]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

@@ -19,7 +19,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import layers
-from . import Case, Exercise, Mistake, Typical, as_array, compare, compare_scalar, quizzes, quizzes_of
+from . import Case, Exercise, Mistake, Typical, as_array, compare, compare_scalar, parts, quizzes, quizzes_of
 
 __all__ = [
     "EXERCISES",
@@ -48,19 +48,6 @@ NOTEBOOK = {"np": np, "math": math, "layers": layers, "Value": Value}  # what th
 def _randn(seed: int, *shapes) -> list[np.ndarray]:
     rng = np.random.default_rng(seed)
     return [rng.standard_normal(shape) for shape in shapes]
-
-
-def _parts(names, wrong_count: str = ""):
-    """``explain`` for a tuple result: ``wrong_count`` unless it has one part per name, then each part
-    compared with the reference's (``shape_hints`` apply to every part)."""
-
-    def explain(where, got, expected, shape_hints, exercise):
-        if not isinstance(got, (tuple, list)) or len(got) != len(names):
-            raise Mistake(wrong_count)
-        for name, g, e in zip(names, got, expected):
-            compare(f"{name} {where}".strip(), g, e, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
-
-    return explain
 
 
 # ----------------------------------------------------------------------------- 03.1 tanh in the engine
@@ -118,7 +105,7 @@ class _Engine(Exercise):
         Exercise.check(replace(self, cases=lambda: _tanh_cases(Value)), fn)
 
 
-TANH = _Engine(
+check_value_tanh = _Engine(
     "03.1",
     "def value_tanh(self):",
     todo="Write value_tanh(self): return a new Value holding tanh(self.data) whose _backward "
@@ -145,12 +132,12 @@ TANH = _Engine(
     "used twice collect the gradient of both uses: exactly what autograd does.",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts(["out.data", "x.grad"]),
+    explain=parts("out.data", "x.grad"),
 )
 
 # ----------------------------------------------------------------------------- 03.2 sigmoid backward
 
-SIGMOID = Exercise(
+check_sigmoid_backward = Exercise(
     "03.2",
     "def sigmoid_backward(dout, s):",
     todo="Write sigmoid_backward(dout, s): the gradient dLoss/dx of the sigmoid layer, "
@@ -183,7 +170,7 @@ def _affine(dx="dout @ w.T", dw="x.T @ dout", db="dout.sum(axis=0)") -> str:
     return f"x, w = cache\nreturn {dx}, {dw}, {db}"
 
 
-AFFINE = Exercise(
+check_affine_backward = Exercise(
     "03.3",
     "def affine_backward(dout, cache):",
     todo="Write affine_backward(dout, cache): return (dx, dw, db) for out = x @ w + b, with cache = (x, w).",
@@ -215,7 +202,7 @@ AFFINE = Exercise(
     namespace=NOTEBOOK,
     result="",
     shape_hints={(5,): _DB_ROWS},
-    explain=_parts(["dx", "dw", "db"], _THREE),
+    explain=parts("dx", "dw", "db", missing=_THREE),
 )
 
 # ----------------------------------------------------------------------------- 03.4 stable softmax
@@ -247,7 +234,7 @@ def _explain_softmax(where, got, expected, shape_hints, exercise):
     compare(where, got, expected)
 
 
-SOFTMAX = Exercise(
+check_softmax = Exercise(
     "03.4",
     "def softmax(z):",
     todo="Write softmax(z): the row-wise softmax of (N, C) logits, stable for large logits "
@@ -305,7 +292,7 @@ def _explain_cross_entropy(where, got, expected, shape_hints, exercise):
     compare_scalar(f"loss {where}".strip(), loss, expected[0])
 
 
-CROSS_ENTROPY = Exercise(
+check_softmax_cross_entropy = Exercise(
     "03.5",
     "def softmax_cross_entropy(scores, y):",
     todo="Write softmax_cross_entropy(scores, y): return (loss, dscores), the mean "
@@ -345,12 +332,13 @@ CROSS_ENTROPY = Exercise(
     quiet=True,  # a naive softmax overflows on purpose (see 03.4)
 )
 
-EXERCISES = [TANH, SIGMOID, AFFINE, SOFTMAX, CROSS_ENTROPY]
-check_value_tanh = TANH.check
-check_sigmoid_backward = SIGMOID.check
-check_affine_backward = AFFINE.check
-check_softmax = SOFTMAX.check
-check_softmax_cross_entropy = CROSS_ENTROPY.check
+EXERCISES = [
+    check_value_tanh,
+    check_sigmoid_backward,
+    check_affine_backward,
+    check_softmax,
+    check_softmax_cross_entropy,
+]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

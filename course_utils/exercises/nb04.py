@@ -62,7 +62,7 @@ for i in range(out.shape[0]):
         out[i, j] = np.sum(image[i:i + kh, j:j + kw] * kernel)
 return out"""
 
-CROSS_CORRELATE = _Exercise(
+check_cross_correlate = _Exercise(
     "04.1",
     "def cross_correlate(image, kernel):",
     todo="Write cross_correlate(image, kernel): loop over the output positions (i, j) and sum "
@@ -129,7 +129,7 @@ def _past_the_edge(error: Exception) -> bool:
 # image and kernel shapes, stride, padding: sizes that the stride does not divide evenly, so the floor matters
 _STRIDED = [((8, 8), (3, 3), 2, 1), ((9, 11), (3, 2), 3, 2), ((7, 6), (2, 3), 2, 0), ((5, 5), (3, 3), 1, 1)]
 
-CONV2D_LOOPS = _Exercise(
+check_conv2d_loops = _Exercise(
     "04.2",
     "def conv2d_loops(image, kernel, stride=1, padding=0):",
     todo="Write conv2d_loops(image, kernel, stride, padding): pad with np.pad, compute the output "
@@ -185,7 +185,7 @@ def _confirm_same_padding(same_padding) -> str:  # the values are right (as numb
     )
 
 
-SAME_PADDING = _Exercise(
+check_same_padding = _Exercise(
     "04.3",
     "def same_padding(k, dilation=1):",
     todo="Write same_padding(k, dilation): the padding p with n_out = n at stride 1, from the output-size formula.",
@@ -218,7 +218,7 @@ SAME_PADDING = _Exercise(
 
 # ----------------------------------------------------------------------------- 04.4 max pooling
 
-MAX_POOL = _Exercise(
+check_max_pool = _Exercise(
     "04.4",
     "def max_pool(x, size=2):",
     todo="Write max_pool(x, size): the maximum of every non-overlapping size x size window of each channel.",
@@ -289,7 +289,7 @@ def _confirm_pooling(avg_pool_as_conv) -> str:  # the values are right (as numbe
     )
 
 
-AVG_POOL_AS_CONV = _Exercise(
+check_avg_pool_as_conv = _Exercise(
     "04.5",
     "def avg_pool_as_conv(size):",
     todo="Write avg_pool_as_conv(size): return (kernel, stride) such that a convolution with them "
@@ -314,12 +314,7 @@ AVG_POOL_AS_CONV = _Exercise(
     explain=_explain_pooling,
 )
 
-EXERCISES = [CROSS_CORRELATE, CONV2D_LOOPS, SAME_PADDING, MAX_POOL, AVG_POOL_AS_CONV]
-check_cross_correlate = CROSS_CORRELATE.check
-check_conv2d_loops = CONV2D_LOOPS.check
-check_same_padding = SAME_PADDING.check
-check_max_pool = MAX_POOL.check
-check_avg_pool_as_conv = AVG_POOL_AS_CONV.check
+EXERCISES = [check_cross_correlate, check_conv2d_loops, check_same_padding, check_max_pool, check_avg_pool_as_conv]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

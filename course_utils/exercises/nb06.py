@@ -38,7 +38,7 @@ def _rnn_args(rng: np.random.Generator):
     return x, h_prev, rng.normal(0, 0.7, (4, 3)), rng.normal(0, 0.7, (4, 4)), rng.normal(0, 0.3, 4)
 
 
-RNN_STEP = Exercise(
+check_rnn_step = Exercise(
     "06.1",
     "def rnn_step(x, h_prev, W_x, W_h, b):",
     todo="Write rnn_step: h_t = tanh(W_x @ x_t + W_h @ h_prev + b) for one time step.",
@@ -102,7 +102,7 @@ def _explain_clip(where, got, expected, shape_hints, exercise):
     compare(f"{where}, flattened", flat(got), flat(expected), rtol=exercise.rtol)
 
 
-CLIP_BY_NORM = Exercise(
+check_clip_by_norm = Exercise(
     "06.2",
     "def clip_by_norm(grads, max_norm):",
     todo="Write clip_by_norm: rescale all the gradients together when their global norm exceeds max_norm.",
@@ -156,7 +156,7 @@ def _explain_lstm(where, got, expected, shape_hints, exercise):
     compare("h", got[0], expected[0])
 
 
-LSTM_UPDATE = Exercise(
+check_lstm_update = Exercise(
     "06.3",
     "def lstm_update(z, c_prev):",
     todo="Write lstm_update: split z into the four gates (order i, f, g, o), then "
@@ -294,10 +294,7 @@ STEPWISE = {  # the typical mistakes of the check written as code: the student's
     )
 }
 
-EXERCISES = [RNN_STEP, CLIP_BY_NORM, LSTM_UPDATE]
-check_rnn_step = RNN_STEP.check
-check_clip_by_norm = CLIP_BY_NORM.check
-check_lstm_update = LSTM_UPDATE.check
+EXERCISES = [check_rnn_step, check_clip_by_norm, check_lstm_update]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..runtime import keeps_global_rng
-from . import Case, Exercise, Mistake, Typical, attempt, compare, compare_scalar, exercise, quizzes, quizzes_of
+from . import Case, Exercise, Mistake, Typical, attempt, compare, compare_scalar, exercise, parts, quizzes, quizzes_of
 
 __all__ = [
     "EXERCISES",
@@ -46,24 +46,6 @@ def _edited(code: str, *edits: tuple[str, str]) -> str:
     return code
 
 
-def _parts(*names: str, missing: str):
-    """An ``explain`` for a tuple result: ``missing`` unless it has one part per name, else each part
-    compared in turn (a number as a number); parts that all agree (a list for an array) are accepted."""
-
-    def explain(where, got, expected, shape_hints, exercise):
-        if not isinstance(got, (tuple, list)) or len(got) != len(names):
-            raise Mistake(missing)
-        for name, part, right in zip(names, got, expected):
-            label = f"{name} {where}".strip()
-            right = right.detach() if isinstance(right, torch.Tensor) else right  # a loss, without its graph
-            if np.ndim(right) == 0:
-                compare_scalar(label, part, float(right))
-            else:
-                compare(label, part, right, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
-
-    return explain
-
-
 # ----------------------------------------------------------------------------- 07.1 PCA
 
 
@@ -81,7 +63,7 @@ def _pca_cases():
 
 _CODE_SHAPE = "Z is (N, k): one row of k code numbers per sample, i.e. (X - mu) @ W, not W.T @ (X - mu).T."
 
-PCA = Exercise(
+check_pca_code_and_reconstruction = Exercise(
     "07.1",
     "def pca_code_and_reconstruction(X, mu, W):",
     todo="Write pca_code_and_reconstruction(X, mu, W): centre, project onto W, map back.",
@@ -104,7 +86,7 @@ PCA = Exercise(
     namespace=NOTEBOOK,
     result="",
     shape_hints=lambda case: {(case.args[2].shape[1], len(case.args[0])): _CODE_SHAPE},
-    explain=_parts("Z", "X_hat", missing="Return the two arrays (Z, X_hat): the codes and the reconstructions."),
+    explain=parts("Z", "X_hat", missing="Return the two arrays (Z, X_hat): the codes and the reconstructions."),
 )
 
 # ----------------------------------------------------------------------------- 07.2 optimal D
@@ -117,7 +99,7 @@ def _densities_cases():
     return [Case("", (p_data, p_g))]
 
 
-OPTIMAL_D = Exercise(
+check_optimal_discriminator = Exercise(
     "07.2",
     "def optimal_discriminator(p_data, p_g):",
     todo="Write optimal_discriminator(p_data, p_g): the best D for these two densities.",
@@ -185,7 +167,7 @@ _LOSSES = (
 )
 _DOUBLE = "applied the sigmoid and then binary_cross_entropy_with_logits, which applies it again: pass the raw logits."
 
-GAN_LOSSES = _Losses(
+check_gan_losses = _Losses(
     "07.3",
     "def gan_losses(d_real, d_fake):",
     todo="Write gan_losses(d_real, d_fake): the D loss and the non-saturating G loss.",
@@ -228,7 +210,7 @@ GAN_LOSSES = _Losses(
     "steepest exactly when D rejects its fakes, so G keeps learning while it is losing.",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts("d_loss", "g_loss", missing="Return the two losses (d_loss, g_loss), two 0-d tensors."),
+    explain=parts("d_loss", "g_loss", missing="Return the two losses (d_loss, g_loss), two 0-d tensors."),
 )
 
 # ----------------------------------------------------------------------------- 07.4 one round (step by step)
@@ -398,7 +380,7 @@ counts = np.bincount(nearest[near], minlength=len(centers))
 """
 _FAIR = "0.5 * len(samples) / len(centers)"
 
-COUNT_MODES = Exercise(
+check_count_modes = Exercise(
     "07.5",
     "def count_modes(samples, centers, radius):",
     todo="Write count_modes(samples, centers, radius): samples near each centre, modes covered.",
@@ -429,14 +411,10 @@ COUNT_MODES = Exercise(
     "collapse even when a scatter plot looks fine.",
     namespace=NOTEBOOK,
     result="",
-    explain=_parts("counts", "n_covered", missing="return a tuple (counts, n_covered)."),
+    explain=parts("counts", "n_covered", missing="return a tuple (counts, n_covered)."),
 )
 
-EXERCISES = [PCA, OPTIMAL_D, GAN_LOSSES, COUNT_MODES]
-check_pca_code_and_reconstruction = PCA.check
-check_optimal_discriminator = OPTIMAL_D.check
-check_gan_losses = GAN_LOSSES.check
-check_count_modes = COUNT_MODES.check
+EXERCISES = [check_pca_code_and_reconstruction, check_optimal_discriminator, check_gan_losses, check_count_modes]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

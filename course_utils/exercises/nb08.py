@@ -23,7 +23,7 @@ def _as_array(where, got, expected, shape_hints, exercise):
 
 _BACKWARDS = "G = np.zeros(len(rewards))\nrunning = 0.0\nfor t in reversed(range(len(rewards))):\n"
 
-REWARD_TO_GO = Exercise(
+check_reward_to_go = Exercise(
     "08.1",
     "def reward_to_go(rewards, gamma):",
     todo="Write reward_to_go(rewards, gamma): G[t] = rewards[t] + gamma * G[t + 1], "
@@ -87,7 +87,7 @@ def _q_cases():
     ]
 
 
-Q_UPDATE = Exercise(
+check_q_update = Exercise(
     "08.2",
     "def q_update(Q, s, a, r, s_next, terminated, truncated, alpha, gamma):",
     todo="Write q_update(Q, s, a, r, s_next, terminated, truncated, alpha, gamma): move Q[s, a] a step alpha "
@@ -179,7 +179,7 @@ def _explain_loss(where, got, expected, shape_hints, exercise):
 _LOG_PI = "log_pi = torch.log_softmax(logits, dim=1)[torch.arange(len(actions)), actions]\n"
 _DETACHED = "(returns - baseline).detach()"
 
-REINFORCE = Exercise(
+check_reinforce_loss = Exercise(
     "08.3",
     "def reinforce_loss(logits, actions, returns, baseline):",
     todo="Write reinforce_loss(logits, actions, returns, baseline): the scalar -mean(log pi(a_t | s_t) * (G_t - b_t)), "
@@ -229,7 +229,7 @@ def _bandit_cases(K=4, n=6):
     return [Case("", (rng.normal(0, 1, K), rng.integers(0, K, n), rng.normal(6, 1, n), 5.0))]
 
 
-SCORE_FUNCTION = Exercise(
+check_score_function_gradients = Exercise(
     "08.4",
     "def score_function_gradients(theta, actions, rewards, b):",
     todo="Write score_function_gradients(theta, actions, rewards, b): an (n, K) array whose "
@@ -265,11 +265,7 @@ SCORE_FUNCTION = Exercise(
     explain=_as_array,
 )
 
-EXERCISES = [REWARD_TO_GO, Q_UPDATE, REINFORCE, SCORE_FUNCTION]
-check_reward_to_go = REWARD_TO_GO.check
-check_q_update = Q_UPDATE.check
-check_reinforce_loss = REINFORCE.check
-check_score_function_gradients = SCORE_FUNCTION.check
+EXERCISES = [check_reward_to_go, check_q_update, check_reinforce_loss, check_score_function_gradients]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

@@ -33,7 +33,7 @@ def stub(*args, **kwargs):
 
 @pytest.mark.parametrize("module, ex", DECLARED, ids=[ex.eid for _, ex in DECLARED])
 def test_stub_reference_and_a_raising_answer(module, ex: Exercise, capsys):
-    assert any(getattr(module, n) == ex.check for n in dir(module) if n.startswith("check_")), "no check_ name"
+    assert any(getattr(module, n) is ex for n in dir(module) if n.startswith("check_")), "no check_ name"
     for answer in (stub, None):
         ex.check(answer)
         assert capsys.readouterr().out.startswith(f"[{ex.eid}] {NOT_ATTEMPTED}")

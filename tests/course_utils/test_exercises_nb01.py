@@ -14,7 +14,7 @@ def test_a_hard_coded_answer_fails(capsys):
 
 
 def test_huber_confirmation_shows_the_outlier_is_tamed(capsys):
-    huber_grad = ex.HUBER.function(ex.HUBER.reference)
+    huber_grad = ex.check_huber_grad.function(ex.check_huber_grad.reference)
     ex.check_huber_grad(huber_grad)
     assert "Huber with your gradient" in capsys.readouterr().out
     # the claim behind the message: Huber's line stays at least 3x closer to the clean fit than MSE's
@@ -30,7 +30,9 @@ def test_huber_confirmation_shows_the_outlier_is_tamed(capsys):
 def test_the_self_checks_claims():
     # 01.q2: Adam's first step moves every weight by lr, whatever g's scale
     g = np.array([1e-6, -3.0, 250.0])
-    w1, _, _ = ex.ADAM.function(ex.ADAM.reference)(np.zeros(3), g, np.zeros(3), np.zeros(3), 1, lr=0.01, eps=0.0)
+    w1, _, _ = ex.check_adam_step.function(ex.check_adam_step.reference)(
+        np.zeros(3), g, np.zeros(3), np.zeros(3), 1, lr=0.01, eps=0.0
+    )
     np.testing.assert_allclose(w1, -0.01 * np.sign(g))
     assert ex.QUIZZES["01.q2"].answer == "b"
     # 01.q1: eigenvalues 0.5 and 4 converge just below eta = 0.5, diverge just above

@@ -23,7 +23,9 @@ def test_a_hard_coded_xor_table_is_caught(capsys):
 
 
 def test_answers_in_another_form_are_accepted(capsys):
-    epoch, xor, forward = (e.function(e.reference) for e in (ex.PERCEPTRON, ex.XOR, ex.FORWARD))
+    epoch, xor, forward = (
+        e.function(e.reference) for e in (ex.check_perceptron_epoch, ex.check_xor_by_hand, ex.check_forward_221)
+    )
     ex.check_perceptron_epoch(lambda *args: (lambda w, b, n: (list(w), np.array([b]), float(n)))(*epoch(*args)))
     ex.check_xor_by_hand(lambda X: tuple(part.astype(bool) for part in xor(X)))  # booleans for 0/1
     ex.check_collapse(lambda W1, b1, W2, b2: (torch.tensor(W1 @ W2), list(b1 @ W2 + b2)))
@@ -33,7 +35,7 @@ def test_answers_in_another_form_are_accepted(capsys):
 
 
 def test_structural_and_other_errors_get_a_hint(capsys):
-    xor = ex.XOR.function(ex.XOR.reference)
+    xor = ex.check_xor_by_hand.function(ex.check_xor_by_hand.reference)
     ex.check_collapse(lambda W1, b1, W2, b2: (W1 @ W2 + 1.0, b1 @ W2 + b2))
     ex.check_perceptron_epoch(lambda X, y, w, b, lr=1.0: (w, b))
     ex.check_perceptron_epoch(lambda X, y, w, b, lr=1.0: (w[None], b, 0))

@@ -24,7 +24,7 @@ class NotebookValue(ex.Value):
 
 def test_value_tanh_with_the_notebooks_value_class(capsys):
     namespace = {**ex.NOTEBOOK, "Value": NotebookValue}
-    exec(source(ex.TANH.signature, ex.TANH.reference), namespace)
+    exec(source(ex.check_value_tanh.signature, ex.check_value_tanh.reference), namespace)
     seen = set()  # the classes of the x the check tries: the one passed
     value_tanh = lambda self: seen.add(type(self)) or namespace["value_tanh"](self)
     assert _output(capsys, ex.check_value_tanh, value_tanh, NotebookValue).startswith(f"[03.1] {CORRECT}")
@@ -55,9 +55,9 @@ def test_alternatives_are_accepted(capsys):
 def test_the_claims():
     s = layers.sigmoid(np.linspace(-10, 10, 2001))  # 03.2: s (1 - s) <= 1/4
     assert (s * (1 - s)).max() == pytest.approx(0.25)
-    for case in ex.CROSS_ENTROPY.cases():  # 03.5: the reference is torch's loss and autograd gradient
+    for case in ex.check_softmax_cross_entropy.cases():  # 03.5: the reference is torch's loss and autograd gradient
         scores, y = case.args
-        loss, dscores = case.call(ex.CROSS_ENTROPY.function(ex.CROSS_ENTROPY.reference))
+        loss, dscores = case.call(ex.check_softmax_cross_entropy.function(ex.check_softmax_cross_entropy.reference))
         t = torch.tensor(scores, requires_grad=True)
         (loss_t := F.cross_entropy(t, torch.tensor(y))).backward()
         assert loss == pytest.approx(loss_t.item()) and np.allclose(dscores, t.grad.numpy(), rtol=0, atol=1e-15)

@@ -11,8 +11,8 @@ from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb06 as ex
 from course_utils.training import count_parameters
 
-rnn_step = ex.RNN_STEP.function(ex.RNN_STEP.reference)
-lstm_update = ex.LSTM_UPDATE.function(ex.LSTM_UPDATE.reference)
+rnn_step = ex.check_rnn_step.function(ex.check_rnn_step.reference)
+lstm_update = ex.check_lstm_update.function(ex.check_lstm_update.reference)
 
 
 def verdict(check, fn, capsys) -> str:
@@ -23,7 +23,7 @@ def verdict(check, fn, capsys) -> str:
 def test_structural_hints(capsys):
     assert "an array of H numbers" in verdict(ex.check_rnn_step, lambda x, h, W_x, W_h, b: 0.0, capsys)
     out = verdict(ex.check_rnn_step, lambda x, h, W_x, W_h, b: np.tanh(W_h @ x + b), capsys)
-    assert "NumPy raised ValueError" in out and "the shapes do not fit" in out, out
+    assert "your code raised ValueError" in out and "the shapes do not fit" in out, out
     assert "one array per parameter" in verdict(ex.check_clip_by_norm, lambda g, c: np.concatenate(g, None), capsys)
     assert "keeps its parameter's shape" in verdict(ex.check_clip_by_norm, lambda g, c: [a.ravel() for a in g], capsys)
     assert "return the pair (h, c)" in verdict(ex.check_lstm_update, lambda z, c: lstm_update(z, c)[0], capsys)

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb07 as ex
 
-gan_losses = ex.GAN_LOSSES.function(ex.GAN_LOSSES.reference)
+gan_losses = ex.check_gan_losses.function(ex.check_gan_losses.reference)
 
 
 def test_hard_coded_or_wrong_answers_get_their_hints(capsys):
@@ -27,7 +27,7 @@ def test_hard_coded_or_wrong_answers_get_their_hints(capsys):
 
 
 def test_accepted_alternatives(capsys):
-    solution = ex.COUNT_MODES.function(ex.COUNT_MODES.reference)
+    solution = ex.check_count_modes.function(ex.check_count_modes.reference)
     ex.check_count_modes(lambda s, c, r: [list(solution(s, c, r)[0]), np.int64(solution(s, c, r)[1])])
     ex.check_pca_code_and_reconstruction(lambda X, mu, W: [((X - mu) @ W).tolist(), mu + (X - mu) @ W @ W.T])
     bce = lambda logits, label: F.binary_cross_entropy(torch.sigmoid(logits), torch.full_like(logits, label))
@@ -38,10 +38,12 @@ def test_accepted_alternatives(capsys):
 
 def test_the_confirmations_and_self_checks_claims():
     # 07.5: 4 of the 8 modes hold nearly all the near samples, and only they are covered
-    counts, n_covered = ex.COUNT_MODES.function(ex.COUNT_MODES.reference)(*ex.COUNT_MODES.cases()[0].args)
+    counts, n_covered = ex.check_count_modes.function(ex.check_count_modes.reference)(
+        *ex.check_count_modes.cases()[0].args
+    )
     assert n_covered == 4 and np.sort(counts)[-4:].sum() > 0.85 * counts.sum()
     # 07.2 and 07.q2: D* is 1/2 where the densities agree, 3/4 where p_data = 3 p_g
-    D_star = ex.OPTIMAL_D.function(ex.OPTIMAL_D.reference)
+    D_star = ex.check_optimal_discriminator.function(ex.check_optimal_discriminator.reference)
     np.testing.assert_allclose(D_star(np.array([2.0, 3.0]), np.array([2.0, 1.0])), [0.5, 0.75])
     assert ex.QUIZZES["07.q2"].answer == 0.75
     # 07.q4 (its answer computed as sqrt(8)): the midpoint of two N(0, I_16) samples has norm about 2.83

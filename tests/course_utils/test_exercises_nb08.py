@@ -33,7 +33,7 @@ def _taken(logits, actions, returns, baseline):  # the loss of each step, not ye
 def test_other_answers(capsys, check, answer, said):
     check(answer)
     out = capsys.readouterr().out
-    assert out.startswith(f"[{check.__self__.eid}] {CORRECT if said == CORRECT else HINT}") and said in out, out
+    assert out.startswith(f"[{check.eid}] {CORRECT if said == CORRECT else HINT}") and said in out, out
 
 
 def test_the_self_checks_claims():
