@@ -262,7 +262,7 @@ def test_a_student_does_an_exercise(nb_page):
     """Exercise 01.2 (one gradient-descent step) worked in JupyterLab, cell by cell, with a
     screenshot of each verdict: the stub, a typical mistake, the solution."""
     from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
-    from course_utils.exercises.nb01 import MISTAKES
+    from course_utils.exercises.nb01 import EXERCISES
 
     nb = nbformat.read(ld.REPO / "notebooks" / EXERCISE_NOTEBOOK, as_version=4)
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
@@ -275,7 +275,8 @@ def test_a_student_does_an_exercise(nb_page):
         c for c in nb.cells if "solution" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID
     )
     solution_code = re.search(r"```python\n(.*?)```", solution.source, re.S).group(1)
-    mistake, hint = MISTAKES[EXERCISE_ID][0]
+    (declared,) = [ex for ex in EXERCISES if ex.eid == EXERCISE_ID]
+    mistake, hint = declared.typical[0].source(declared.signature), declared.typical[0].hint
 
     nb_page.open(f"notebooks/{EXERCISE_NOTEBOOK}")
     nb_page.run_cell(first_code)  # the imports, as a student starts
