@@ -72,7 +72,7 @@ def _least_squares_cases():
     for n, d in [(12, 3), (30, 1)]:
         X = rng.standard_normal((n, d)) * 2 + 1.0
         y = X @ rng.standard_normal(d) - 2.5 + 0.2 * rng.standard_normal(n)
-        cases.append(Case(f"N = {n}, d = {d}", (X, y)))
+        cases.append(Case(f"for N = {n}, d = {d}", (X, y)))
     return cases
 
 
@@ -124,7 +124,7 @@ check_gd_step = Exercise(
     todo="Write gd_step(w, X, y, eta): return w - eta * grad Q(w) for "
     "Q(w) = mean((X w - y)^2) / 2, vectorised (no loop).",
     cases=lambda: [
-        Case(f"eta = {eta}", (w, X, y, eta))
+        Case(f"for eta = {eta}", (w, X, y, eta))
         for seed, eta in [(21, 0.1), (22, 0.03)]
         for X, y, w in [_regression(np.random.default_rng(seed))]
     ],
@@ -170,7 +170,7 @@ def _adam_cases():
         w, g = rng.standard_normal(d), 0.01 * rng.standard_normal(d)
         m = np.zeros(d) if t == 1 else 0.01 * rng.standard_normal(d)
         v = np.zeros(d) if t == 1 else 1e-4 * rng.random(d)
-        cases.append(Case(f"step t = {t}", (w, g, m, v, t), {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-4}))
+        cases.append(Case(f"at step t = {t}", (w, g, m, v, t), {"lr": 0.1, "beta1": 0.9, "beta2": 0.999, "eps": 1e-4}))
     return cases
 
 
@@ -240,7 +240,7 @@ def _log_loss_cases():
     for n, d in [(10, 3), (25, 4)]:
         X = lin.add_bias(rng.standard_normal((n, d - 1)))
         y = (rng.random(n) > 0.5).astype(float)
-        cases.append(Case(f"N = {n}", (rng.standard_normal(d), X, y)))
+        cases.append(Case(f"for N = {n}", (rng.standard_normal(d), X, y)))
     return cases
 
 
@@ -289,7 +289,7 @@ def _huber_cases():
     for seed, delta in [(51, 1.0), (52, 0.5)]:
         X, y, w = _regression(np.random.default_rng(seed), n=12)
         y = y + np.where(np.arange(len(y)) % 3 == 0, 4.0, 0.0)  # some residuals far beyond delta
-        cases.append(Case(f"delta = {delta}", (w, X, y), {"delta": delta}))
+        cases.append(Case(f"for delta = {delta}", (w, X, y), {"delta": delta}))
     return cases
 
 
