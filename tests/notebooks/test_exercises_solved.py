@@ -4,8 +4,8 @@ The notebook *as stored* is run by nbval (``make test-notebooks``); ``conftest.p
 there that every check cell says "Not attempted yet". This test runs each notebook once
 more, with every solution swapped in and, right after each exercise's check, every typical
 mistake of the exercise (each wrong function of its declaration in
-``course_utils.exercises.nbNN.EXERCISES``, or, for a check written as code, the module's
-``MISTAKES``): the mistaken code replaces the student's cell, the check runs again and must
+``course_utils.exercises.nbNN.EXERCISES``, or, for a check written as code, its cells in the
+module's ``STEPWISE``): the mistaken code replaces the student's cell, the check runs again and must
 give that mistake's own hint, then the solution is put back so the rest of the notebook runs
 as solved (up to the last check: the cells after it never depend on an exercise, and nbval runs
 them). It asserts:
@@ -66,14 +66,13 @@ def module_of(path: Path):
 
 def typical_mistakes(module) -> dict[str, list[tuple[str, str]]]:
     """exercise id -> [(the code typed into the student's cell, the hint it must get)]: each
-    declared exercise's wrong functions, and the ``STEPWISE`` mistakes of the checks written as
-    code (``MISTAKES``: a module not converted yet)."""
+    declared exercise's wrong functions, and the ``STEPWISE`` mistakes of the checks written as code."""
     declared = getattr(module, "EXERCISES", [])
     mistakes = {ex.eid: [(t.source(ex.signature), t.hint) for t in ex.typical] for ex in declared}
     stepwise = {
         eid: [(t.body, t.hint) for t in typicals] for eid, (_, typicals) in getattr(module, "STEPWISE", {}).items()
     }
-    return {**getattr(module, "MISTAKES", {}), **stepwise, **mistakes}
+    return {**stepwise, **mistakes}
 
 
 def _code(source: str, tag: str, eid: str):
