@@ -43,7 +43,7 @@ assert np.array_equal(y, np.array([0.0, 2.0]))"""
 BLANK = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 
-def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
+def cell_meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
     m = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
     if grade:
         m["points"] = points
@@ -52,12 +52,12 @@ def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
 
 def source_notebook() -> nbformat.NotebookNode:
     cells = [
-        new_markdown_cell("# Toy assignment", metadata=_meta("intro", locked=True)),
-        new_code_cell(SETUP, metadata=_meta("setup", locked=True)),
-        new_code_cell(SIGMOID_SOLUTION, metadata=_meta("sigmoid", solution=True)),
-        new_code_cell(TEST_SIGMOID, metadata=_meta("test_sigmoid", grade=True, locked=True, points=2)),
-        new_code_cell(RELU_SOLUTION, metadata=_meta("relu", solution=True)),
-        new_code_cell(TEST_RELU, metadata=_meta("test_relu", grade=True, locked=True, points=1)),
+        new_markdown_cell("# Toy assignment", metadata=cell_meta("intro", locked=True)),
+        new_code_cell(SETUP, metadata=cell_meta("setup", locked=True)),
+        new_code_cell(SIGMOID_SOLUTION, metadata=cell_meta("sigmoid", solution=True)),
+        new_code_cell(TEST_SIGMOID, metadata=cell_meta("test_sigmoid", grade=True, locked=True, points=2)),
+        new_code_cell(RELU_SOLUTION, metadata=cell_meta("relu", solution=True)),
+        new_code_cell(TEST_RELU, metadata=cell_meta("test_relu", grade=True, locked=True, points=1)),
     ]
     return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
 

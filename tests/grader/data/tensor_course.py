@@ -11,14 +11,11 @@ student's code.
 from __future__ import annotations
 
 import copy
-import re
 from pathlib import Path
 
 import nbformat
+from fixture import KERNEL, cell_meta, release_source  # the toy course's notebook conventions
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-KERNEL = {"name": "python3", "display_name": "Python 3", "language": "python"}
-BLANK = "    # YOUR CODE HERE\n    raise NotImplementedError()"
 
 RELU = """def relu(x):
     ### BEGIN SOLUTION
@@ -60,28 +57,16 @@ NUMPY = {  # right values, but relu returns a numpy array, and linear a tensor
 }
 
 
-def _meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
-    m = {"grade": grade, "solution": solution, "locked": locked, "grade_id": grade_id, "schema_version": 3}
-    if grade:
-        m["points"] = points
-    return {"nbgrader": m}
-
-
 def source_notebook() -> nbformat.NotebookNode:
     cells = [
-        new_markdown_cell("# Tensors", metadata=_meta("intro", locked=True)),
+        new_markdown_cell("# Tensors", metadata=cell_meta("intro", locked=True)),
         new_code_cell("import torch"),  # student-facing: torch is allowed in this assignment
-        new_code_cell(RELU, metadata=_meta("relu", solution=True)),
-        new_code_cell(TEST_RELU, metadata=_meta("test_relu", grade=True, locked=True, points=2)),
-        new_code_cell(LINEAR, metadata=_meta("linear", solution=True)),
-        new_code_cell(TEST_LINEAR, metadata=_meta("test_linear", grade=True, locked=True, points=1)),
+        new_code_cell(RELU, metadata=cell_meta("relu", solution=True)),
+        new_code_cell(TEST_RELU, metadata=cell_meta("test_relu", grade=True, locked=True, points=2)),
+        new_code_cell(LINEAR, metadata=cell_meta("linear", solution=True)),
+        new_code_cell(TEST_LINEAR, metadata=cell_meta("test_linear", grade=True, locked=True, points=1)),
     ]
     return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
-
-
-def release_source(source: str) -> str:
-    out = re.sub(r"### BEGIN SOLUTION.*?### END SOLUTION", BLANK.strip(), source, flags=re.S)
-    return re.sub(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS\n?", "", out, flags=re.S)
 
 
 def make_course(root: Path) -> Path:
