@@ -63,6 +63,7 @@ __all__ = [
     "Mistake",
     "exercise",
     "attempt",
+    "accepted",
     "require",
     "compare",
     "compare_scalar",
@@ -108,6 +109,7 @@ def exercise(eid: str, todo: str) -> Callable:
             print(verdict(eid, todo, check, *args, **kwargs))
 
         wrapper.eid = eid
+        wrapper.diagnose = check
         return wrapper
 
     return decorate
@@ -128,6 +130,17 @@ def verdict(eid: str, todo: str, check: Callable[..., str], *args, **kwargs) -> 
     except Exception as e:  # the student's code raised: say what and where to look
         return f"[{eid}] {HINT} your code raised {type(e).__name__}: {e}"
     return f"[{eid}] {CORRECT} {confirmation}"
+
+
+def accepted(check: Callable, *args, **kwargs) -> bool:
+    """Whether ``check`` (a declared :class:`Exercise` or an ``@exercise`` check) says "Correct!"
+    for these arguments; prints nothing. A notebook uses it after a whole-model exercise, so that
+    *Run All* goes on with the reference while the student's cell is still the stub::
+
+        loss_and_grads = student_version if ex.accepted(ex.check_loss, student_version) else ex.check_loss.solution
+    """
+    with redirect_stdout(io.StringIO()):
+        return verdict(check.eid, "", check.diagnose, *args, **kwargs).startswith(f"[{check.eid}] {CORRECT}")
 
 
 def attempt(fn: Callable, *args, quiet: bool = False, **kwargs):
@@ -336,6 +349,11 @@ class Exercise:
     @property
     def name(self) -> str:
         return self.signature.split("def ", 1)[1].split("(", 1)[0].strip()
+
+    @property
+    def solution(self) -> Callable:
+        """The reference as a function: what a notebook runs until the student's answer is accepted."""
+        return self.function(self.reference)
 
     def function(self, body: str | Callable) -> Callable:
         """``body`` as a function of this exercise's signature, defined in ``namespace``."""

@@ -146,3 +146,14 @@ def test_quizzes_registry(capsys):
     assert CORRECT in capsys.readouterr().out
     with pytest.raises(KeyError, match="01.q9"):
         ask("01.q9")
+
+
+def test_accepted_says_whether_the_check_would_say_correct_and_prints_nothing(capsys):
+    from course_utils.exercises import accepted
+    from course_utils.exercises import nb01, nb05
+
+    gd = nb01.check_gd_step
+    assert accepted(gd, gd.solution) and not accepted(gd, None)
+    assert not accepted(gd, gd.function(gd.typical[0].body))
+    assert not accepted(nb05.check_inverted_dropout, lambda x, p, training: x)
+    assert capsys.readouterr().out == ""
