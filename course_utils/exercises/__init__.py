@@ -43,13 +43,19 @@ from __future__ import annotations
 
 import functools
 import io
+import linecache
+import re
+import signal
+import sys
 import textwrap
+import threading
 import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import redirect_stdout
+from contextlib import contextmanager, nullcontext, redirect_stdout
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 
@@ -128,8 +134,108 @@ def verdict(eid: str, todo: str, check: Callable[..., str], *args, **kwargs) -> 
     except AssertionError as e:  # from course_utils.grading's comparisons
         return f"[{eid}] {HINT} {e}"
     except Exception as e:  # the student's code raised: say what and where to look
-        return f"[{eid}] {HINT} your code raised {type(e).__name__}: {e}"
+        return f"[{eid}] {HINT} {describe_error(e)}"
     return f"[{eid}] {CORRECT} {confirmation}"
+
+
+# ----------------------------------------------------------------------------- the student's code, run
+
+
+TIME_LIMIT_S = 10.0  # a student's function that runs longer is stopped (an endless loop, a step never taken)
+
+
+class TookTooLong(Exception):
+    """The student's function did not return within :data:`TIME_LIMIT_S` seconds."""
+
+
+@contextmanager
+def time_limit(seconds: float | None = None):
+    """Stop the code inside after ``seconds`` with :class:`TookTooLong` (a SIGALRM timer, so only in
+    the main thread of a Unix process, where notebook cells run; elsewhere no limit). Nested limits
+    keep the outer one. ``seconds`` defaults to :data:`TIME_LIMIT_S`."""
+    seconds = TIME_LIMIT_S if seconds is None else seconds
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
+        yield
+        return
+    if signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # an enclosing limit is running
+        yield
+        return
+
+    def stop(signum, frame):
+        raise TookTooLong(
+            f"your function did not return within {seconds:g} s: is a loop missing its step (an index never "
+            "incremented, a stopping rule that can never hold)? Interrupt nothing: fix the loop and run the cell again."
+        )
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+_SHAPE_ERRORS = (
+    "mismatch in its core dimension",  # numpy's matmul
+    "could not be broadcast",
+    "not aligned",  # np.dot
+    "cannot be multiplied",  # torch's mm
+    "must match the size of tensor",  # torch's broadcasting
+    "size mismatch",
+    "cannot reshape",
+    "shape '[",  # torch's view/reshape
+    "doesn't match the broadcast shape",
+    "inconsistent tensor size",
+)
+
+
+def describe_error(e: BaseException, advice: str = "") -> str:
+    """A hint for an exception raised by the student's code: a time limit as it is; a shape error
+    (NumPy's matmul or broadcasting, torch's size mismatch) in plain words, with the line and the
+    shapes of the arrays it uses, read from the innermost frame of the student's code, then ``advice``
+    (or a general one); anything else by its type and message (and ``advice``)."""
+    if isinstance(e, TookTooLong):
+        return str(e)
+    message = str(e).strip().splitlines()[0] if str(e).strip() else ""
+    if not any(marker in message for marker in _SHAPE_ERRORS):
+        return f"your code raised {type(e).__name__}: {message}" + (f". {advice}" if advice else "")
+    inner = re.search(
+        r"mismatch in its core dimension \d+, with gufunc signature .*\(size (\d+) is different from (\d+)\)", message
+    )
+    if inner:  # NumPy's gufunc message, in words
+        message = f"a matrix product @ whose inner sizes differ, {inner[2]} against {inner[1]}"
+    frame = _students_frame(e.__traceback__)
+    where, shapes = "", ""
+    if frame is not None:
+        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+        where = f" in the line `{line}`" if line else ""
+        arrays = [
+            f"{name} {tuple(value.shape)}"
+            for name, value in frame.f_locals.items()
+            if isinstance(getattr(value, "shape", None), tuple) and (not line or re.search(rf"\b{name}\b", line))
+        ]
+        shapes = f" The arrays there have shapes: {', '.join(arrays)}." if arrays else ""
+    advice = advice or (
+        "Write each array's shape next to the line and check that the sizes that meet agree; a transpose (.T) or "
+        "the wrong axis is the usual cause."
+    )
+    return f"the shapes do not fit{where} ({type(e).__name__}: {message}).{shapes} {advice}"
+
+
+def _students_frame(tb):
+    """The innermost traceback frame outside NumPy, torch and this package: the student's code."""
+    libraries = tuple(
+        str(Path(module.__file__).parent)
+        for module in (np, sys.modules.get("torch"), sys.modules["course_utils"])
+        if module is not None
+    )
+    found = None
+    while tb is not None:
+        if not tb.tb_frame.f_code.co_filename.startswith(libraries):
+            found = tb.tb_frame
+        tb = tb.tb_next
+    return found
 
 
 def accepted(check: Callable, *args, **kwargs) -> bool:
@@ -152,10 +258,7 @@ def attempt(fn: Callable, *args, quiet: bool = False, **kwargs):
     if fn is None:
         raise NotAttempted
     args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-    if quiet:
-        with redirect_stdout(io.StringIO()):
-            out = fn(*args, **kwargs)
-    else:
+    with time_limit(), redirect_stdout(io.StringIO()) if quiet else nullcontext():
         out = fn(*args, **kwargs)
     return require(out)
 
@@ -290,11 +393,14 @@ def _outcome(fn: Callable, case: Case, quiet: bool):
     """What ``fn`` gives on ``case``: its value, or the exception it raised (as an instance).
     ``quiet`` hides what it prints and warns (a wrong function's overflow is not the student's)."""
     try:
-        if not quiet:
-            return case.call(fn)
-        with redirect_stdout(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            return case.call(fn)
+        with time_limit():
+            if not quiet:
+                return case.call(fn)
+            with redirect_stdout(io.StringIO()), warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                return case.call(fn)
+    except TookTooLong as e:
+        raise Mistake(str(e)) from None
     except Exception as e:  # noqa: BLE001 (an outcome like any other)
         return e
 
@@ -385,8 +491,8 @@ class Exercise:
             if isinstance(got, BaseException):
                 for kind, hint in self.on_error.items():
                     if isinstance(got, kind) if isinstance(kind, type) else kind(got):
-                        raise Mistake(f"your code raised {type(got).__name__} ({str(got)[:90]}): {hint}")
-                raise got
+                        raise Mistake(describe_error(got, hint))
+                raise Mistake(describe_error(got))
             hints = self.shape_hints(case) if callable(self.shape_hints) else self.shape_hints
             where = f"{self.result} {case.label}".strip()
             (self.explain or _explain_array)(where, got, expected, hints, self)
@@ -462,16 +568,24 @@ def quiz_feedback(qid: str, q: Quiz, choice) -> str:
         key = str(choice).strip().lower()
         if key not in q.options:
             return f"[{qid}] {HINT} '{choice}' is not one of the options {', '.join(q.options)}."
-        right = key == q.answer
-        text = q.explanations.get(key, "")
-        return f"[{qid}] {CORRECT if right else HINT} {text}".rstrip()
+        verdict = CORRECT if key == q.answer else HINT
+        return f"[{qid}] {verdict} {_without(q.explanations.get(key, ''))}".rstrip()
     try:
         value = float(choice)
     except (TypeError, ValueError):
         return f"[{qid}] {HINT} the answer is a number, got {choice!r}."
     if abs(value - float(q.answer)) <= q.tolerance * max(1.0, abs(float(q.answer))):
-        return f"[{qid}] {CORRECT} {q.explanations.get('right', '')}".rstrip()
-    return f"[{qid}] {HINT} {q.wrong or 'not this value: work it out on paper, step by step.'}"
+        return f"[{qid}] {CORRECT} {_without(q.explanations.get('right', ''))}".rstrip()
+    return f"[{qid}] {HINT} {_without(q.wrong) or 'not this value: work it out on paper, step by step.'}"
+
+
+def _without(text: str) -> str:
+    """``text`` without a verdict it repeats ("Not quite: Not quite: ..." says it twice)."""
+    for word in (CORRECT, HINT, "Correct", "Not quite"):
+        if text.lower().startswith(word.lower()):
+            rest = text[len(word) :].lstrip(" :!.,-")
+            return rest[:1].upper() + rest[1:]
+    return text
 
 
 def quiz(qid: str, q: Quiz, answer=None):

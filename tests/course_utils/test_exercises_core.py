@@ -62,7 +62,9 @@ def test_wrong_shape_is_reported(capsys):
 def test_student_exception_is_a_hint_not_a_crash(capsys):
     check_double(lambda x: x @ np.ones((4, 4)))
     out = capsys.readouterr().out
-    assert HINT in out and "your code raised ValueError" in out
+    assert HINT in out and "the shapes do not fit" in out and "ValueError" in out and "x (3,)" in out, out
+    check_double(lambda x: int("two"))
+    assert "your code raised ValueError: invalid literal" in capsys.readouterr().out
 
 
 def test_attempt_passes_copies_so_in_place_changes_do_not_leak():
@@ -149,11 +151,53 @@ def test_quizzes_registry(capsys):
 
 
 def test_accepted_says_whether_the_check_would_say_correct_and_prints_nothing(capsys):
-    from course_utils.exercises import accepted
-    from course_utils.exercises import nb01, nb05
+    from course_utils.exercises import accepted, nb01, nb05
 
     gd = nb01.check_gd_step
     assert accepted(gd, gd.solution) and not accepted(gd, None)
     assert not accepted(gd, gd.function(gd.typical[0].body))
     assert not accepted(nb05.check_inverted_dropout, lambda x, p, training: x)
     assert capsys.readouterr().out == ""
+
+
+def test_a_function_that_never_returns_is_stopped_with_a_hint(capsys, monkeypatch):
+    import time
+
+    from course_utils import exercises
+    from course_utils.exercises import nb01
+
+    monkeypatch.setattr(exercises, "TIME_LIMIT_S", 0.5)
+
+    def gd_step(w, X, y, eta):
+        while True:  # the step is never taken
+            time.sleep(0.01)
+
+    start = time.perf_counter()
+    nb01.check_gd_step(gd_step)
+    out = capsys.readouterr().out
+    assert time.perf_counter() - start < 5
+    assert out.startswith(f"[01.2] {HINT}") and "did not return within 0.5 s" in out, out
+
+
+def test_a_shape_error_in_the_students_code_names_the_line_and_the_shapes(capsys):
+    import linecache
+
+    from course_utils.exercises import nb01
+
+    cell = "def gd_step(w, X, y, eta):\n    r = X.T @ w - y\n    return w - eta * X.T @ r / len(X)\n"
+    linecache.cache["<cell 7>"] = (len(cell), None, cell.splitlines(True), "<cell 7>")  # as IPython does
+    namespace = {"np": np}
+    exec(compile(cell, "<cell 7>", "exec"), namespace)
+    nb01.check_gd_step(namespace["gd_step"])
+    out = capsys.readouterr().out
+    assert out.startswith(f"[01.2] {HINT} the shapes do not fit in the line `r = X.T @ w - y`"), out
+    assert "gufunc" not in out and "inner sizes differ" in out, out
+    assert "w (3,), X (9, 3), y (9,)" in out, out
+
+
+def test_quiz_feedback_says_its_verdict_once():
+    from course_utils.exercises import Quiz, quiz_feedback
+
+    q = Quiz("?", "a", {"a": "x", "b": "y"}, {"a": "Correct! because.", "b": "Not quite: stacked layers."})
+    assert quiz_feedback("9.q1", q, "b") == f"[9.q1] {HINT} Stacked layers."
+    assert quiz_feedback("9.q1", q, "a") == f"[9.q1] {CORRECT} Because."

@@ -49,6 +49,7 @@ def test_stub_reference_and_a_raising_answer(module, ex: Exercise, capsys):
 def test_every_exercise_has_two_typical_mistakes_with_distinct_hints(module, ex: Exercise):
     hints = [t.hint for t in ex.typical]
     assert len(hints) >= 2 and len(set(hints)) == len(hints), hints
+    assert not [(a, b) for a in hints for b in hints if a != b and a in b], "a hint inside another cannot be told apart"
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # a wrong answer may overflow: the student's own warning
@@ -60,6 +61,13 @@ def test_typical_mistake_typed_in_gets_its_own_hint(module, ex: Exercise, k: int
     ex.check(namespace[ex.name])
     out = capsys.readouterr().out
     assert out.startswith(f"[{ex.eid}] {HINT}") and typical.hint in out, f"{typical.body}\n-> {out}"
+    assert_no_other_hint(out, typical, ex.typical)
+
+
+def assert_no_other_hint(out: str, typical, typicals) -> None:
+    """The hint names the mistake made: no other typical mistake's hint of the exercise is in ``out``."""
+    others = [t.hint for t in typicals if t is not typical]
+    assert not [hint for hint in others if hint in out], f"{typical.body}\n-> {out}"
 
 
 @pytest.mark.parametrize("module, qid", QUIZZES, ids=[qid for _, qid in QUIZZES])
@@ -100,10 +108,13 @@ def test_stepwise_check_gives_each_typical_mistake_its_hint(module, eid, name, t
     check_of(module, eid)(namespace[name])
     out = capsys.readouterr().out
     assert out.startswith(f"[{eid}] {HINT}") and typical.hint in out, f"{typical.body}\n-> {out}"
+    assert_no_other_hint(out, typical, module.STEPWISE[eid][1])
 
 
 def test_every_stepwise_check_has_two_typical_mistakes():
     for module in MODULES:
         for eid, (_, typicals) in getattr(module, "STEPWISE", {}).items():
             assert len(typicals) >= 2, eid
+            hints = [t.hint for t in typicals]
+            assert not [(a, b) for a in hints for b in hints if a != b and a in b], eid
             check_of(module, eid)
