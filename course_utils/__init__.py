@@ -12,6 +12,7 @@ Modules (flat, one job each):
   :mod:`~course_utils.text`, :mod:`~course_utils.generative`, :mod:`~course_utils.rl` - each
   notebook's reference code
 * :mod:`course_utils.exercises` - the notebooks' exercises and self-checks (one module per notebook)
+* :mod:`course_utils.catalog`   - the notebooks, read from their folder (the welcome notebook's table)
 * :mod:`course_utils.diagrams`  - drawn diagrams of each notebook's central structure, with alt text
 * :mod:`course_utils.grading`   - the comparisons behind the exercises and the graded assignments
 * :mod:`course_utils.validate`, :mod:`~course_utils.exchange` - the students' validation and
