@@ -49,13 +49,14 @@ help:
 	@echo "make grade ASSIGNMENT=<name> SUBMISSIONS=<dir|zip>   grade a class (assignments/GRADING.md)"
 	@echo "sudo make shared-env COURSE_ENV=/opt/nn-course   the course environment for all users of a server"
 
-$(STAMP): pyproject.toml grader/pyproject.toml $(CONSTRAINTS)
+$(STAMP): pyproject.toml grader/pyproject.toml classroom/pyproject.toml $(CONSTRAINTS)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
 		--constraint $(CONSTRAINTS) --editable '.[test]'
-	@# The test extra brings the grader (grader/) as a plain install; a developer edits it in
-	@# place, so make it editable too (its dependencies are already there).
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable ./grader
+	@# The test extra brings the grader (grader/) and the students' class-server side (classroom/)
+	@# as plain installs; a developer edits them in place, so make them editable too (their
+	@# dependencies are already there).
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --editable ./grader --editable ./classroom
 	@touch $@
 
 install: $(STAMP)
@@ -84,7 +85,7 @@ shared-env:
 	$(SYSTEM_PYTHON) grader/privacy.py assignments
 	@test -x $(COURSE_ENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(COURSE_ENV)
 	$(COURSE_ENV)/bin/python -m pip install --quiet --disable-pip-version-check \
-		--constraint $(CONSTRAINTS) '.[grader,hub]'
+		--constraint $(CONSTRAINTS) '.[grader,classroom,hub]'
 	@# the two roles' JupyterLab settings, and `course-lab` that starts Lab in one (lab/README.md)
 	rm -rf $(COURSE_ENV)/lab && cp -r lab $(COURSE_ENV)/lab && rm -f $(COURSE_ENV)/lab/course-lab
 	install -m 0755 lab/course-lab $(COURSE_ENV)/bin/course-lab

@@ -62,9 +62,9 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.course_id = "$course_id"
 c.Exchange.root = "$root"
 # submissions in the student's own name, readable by them and the instructor only; feedback for
-# the student's own submissions only (course_utils/exchange.py)
-c.ExchangeFactory.submit = "course_utils.exchange.PrivateSubmit"
-c.ExchangeFactory.fetch_feedback = "course_utils.exchange.OwnFetchFeedback"
+# the student's own submissions only (classroom/exchange.py)
+c.ExchangeFactory.submit = "classroom.exchange.PrivateSubmit"
+c.ExchangeFactory.fetch_feedback = "classroom.exchange.OwnFetchFeedback"
 CFG
 chmod 0644 "$student_config"
 echo "students' nbgrader config: $student_config (course $course_id, exchange $root)"

@@ -15,11 +15,9 @@ Modules (flat, one job each):
 * :mod:`course_utils.catalog`   - the notebooks, read from their folder (the welcome notebook's table)
 * :mod:`course_utils.diagrams`  - drawn diagrams of each notebook's central structure, with alt text
 * :mod:`course_utils.grading`   - the comparisons behind the exercises and the graded assignments
-* :mod:`course_utils.validate`, :mod:`~course_utils.exchange` - the students' validation and
-  their private submit step of nbgrader's exchange
-
-The instructor's batch grader is a package of its own (``grader/``, the ``grader`` extra):
-nothing here imports it.
+The instructor's batch grader (``grader/``, the ``grader`` extra) and the students' side of a class
+server (``classroom/``: the exchange's submit step and validate, the ``classroom`` extra) are
+distributions of their own: nothing here imports them.
 """
 
 from .runtime import device, seed_everything, set_cpu_threads

@@ -25,7 +25,7 @@ exchange step with one rule added; the configs select them (``c.ExchangeFactory.
 The instructor's ``assignments/nbgrader_config.py`` selects the three instructor steps;
 the students' config written by ``assignments/setup_exchange.sh`` selects
 :class:`PrivateSubmit` and ``OwnFetchFeedback``, which live in the course package
-(:mod:`course_utils.exchange`) because students run them. The exchange root itself is made mode 1777 by that script.
+(:mod:`classroom.exchange`) because students run them. The exchange root itself is made mode 1777 by that script.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.release_assignment import ExchangeReleaseAssignment
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 
-from course_utils.exchange import PrivateSubmit
+from classroom.exchange import PrivateSubmit
 
 __all__ = ["StickyReleaseAssignment", "PrivateSubmit", "OwnerCheckedCollect", "CheckedReleaseFeedback", "owner_of"]
 

@@ -59,26 +59,34 @@ def test_environment_yml_installs_course_utils():
     assert "-e ." in (ROOT / "environment.yml").read_text()
 
 
-def test_the_grader_is_an_extra_of_its_own():
-    """A student environment (`pip install -e .`) holds no grader code: the grader is a separate
-    distribution in grader/, reached only through the `grader` and `test` extras."""
+def test_the_grader_and_the_classroom_are_extras_of_their_own():
+    """A student environment (`pip install -e .`) holds the course package only: the grader
+    (grader/) and the students' class-server side (classroom/) are separate distributions, reached
+    through the `grader`, `classroom` and `test` extras; the grader's exchange builds on classroom."""
     data = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert data["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["course_utils"]
-    assert not any(Requirement(r).name == "nn-course-grader" for r in data["project"]["dependencies"])
-    for extra in ("grader", "test"):
-        local = [Requirement(r) for r in data["project"]["optional-dependencies"][extra] if Requirement(r).url]
-        assert [r.name for r in local] == ["nn-course-grader"], extra
-    grader = tomllib.loads((ROOT / "grader" / "pyproject.toml").read_text())
-    assert grader["project"]["name"] == "nn-course-grader"
-    assert "./grader" not in (ROOT / "environment.yml").read_text()
+    names = {Requirement(r).name for r in data["project"]["dependencies"]}
+    assert not names & {"nn-course-grader", "nn-course-classroom"}
+    extras = data["project"]["optional-dependencies"]
+    local = {extra: [Requirement(r).name for r in extras[extra] if Requirement(r).url] for extra in extras}
+    assert local["classroom"] == ["nn-course-classroom"]
+    assert local["grader"] == local["test"] == ["nn-course-grader", "nn-course-classroom"]
+    for folder in ("grader", "classroom"):
+        project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
+        assert project["name"] == f"nn-course-{folder}"
+        assert f"./{folder}" not in (ROOT / "environment.yml").read_text()
+    assert (
+        "nn-course-classroom"
+        in tomllib.loads((ROOT / "grader" / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
 
 
-def test_importing_course_utils_loads_no_grader_code():
+def test_importing_course_utils_loads_no_grader_or_classroom_code():
     code = (
         "import importlib, pkgutil, sys, course_utils\n"
         "for m in pkgutil.walk_packages(course_utils.__path__, 'course_utils.'):\n"
         "    importlib.import_module(m.name)\n"
-        "print(sorted(k for k in sys.modules if k == 'grader' or k.startswith('grader.')))"
+        "print(sorted(k for k in sys.modules if k.split('.')[0] in ('grader', 'classroom')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="/")
     assert out.stdout.strip() == "[]", out.stdout

@@ -35,8 +35,11 @@ and :class:`Mistake` reports any other specific hint. :func:`quiz` shows a
 self-check question (multiple choice or numeric) with immediate feedback; the questions are
 data, ``nbNN.toml`` next to the notebook's module (:func:`quizzes_of`).
 
-Later sections of a notebook never depend on the student's answer being right: they
-use the ``course_utils`` reference.
+Later sections of a notebook never depend on the student's answer being right. Where the student
+assembles the notebook's whole model (a training loop, a network's loss and gradients), the notebook
+goes on with the student's code once :func:`accepted` says the check accepts it, and with the
+reference (``Exercise.solution``) until then. A student's function runs under a time limit
+(:data:`TIME_LIMIT_S`): an endless loop becomes a hint, not a frozen kernel.
 """
 
 from __future__ import annotations

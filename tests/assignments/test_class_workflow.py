@@ -333,11 +333,11 @@ def test_the_documented_class_cycle(klass):
     k.as_user(ALICE, f"nbgrader fetch_assignment {ASSIGNMENT}")
     mine = k.home(ALICE) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     release = nbformat.read(mine, as_version=4)
-    failed = k.as_user(ALICE, f"python -m course_utils.validate {ASSIGNMENT}/{ASSIGNMENT}.ipynb", check=False)
+    failed = k.as_user(ALICE, f"python -m classroom.validate {ASSIGNMENT}/{ASSIGNMENT}.ipynb", check=False)
     assert failed.returncode == 1, f"validating the blank release must fail:\n{failed.stdout[-2000:]}"
     k.as_user(ALICE, f"nbgrader submit {ASSIGNMENT}")
     k.write_notebook(ALICE, submission(release, reference), mine)
-    k.as_user(ALICE, f"python -m course_utils.validate {ASSIGNMENT}/{ASSIGNMENT}.ipynb")
+    k.as_user(ALICE, f"python -m classroom.validate {ASSIGNMENT}/{ASSIGNMENT}.ipynb")
     k.as_user(ALICE, f"nbgrader submit {ASSIGNMENT}")
     assert len(submissions_in_inbound(k, ALICE)) == 2
 

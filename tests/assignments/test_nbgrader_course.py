@@ -680,13 +680,13 @@ def test_exchange_release_fetch_validate_submit_collect(course, tmp_path):
 
 
 def test_validate_prints_each_failure_whole(course, tmp_path):
-    """``python -m course_utils.validate`` on a submission that averages db: exit 1, and the hint's
+    """``python -m classroom.validate`` on a submission that averages db: exit 1, and the hint's
     whole "Likely cause" sentence, wrapped at 90 characters but not cut (``nbgrader validate``
     cuts each line there and loses it)."""
     notebook = tmp_path / "backprop.ipynb"
     shutil.copy(course["root"] / "submitted" / "affine_db_averaged" / "backprop" / "backprop.ipynb", notebook)
     done = subprocess.run(
-        [sys.executable, "-m", "course_utils.validate", notebook.name],
+        [sys.executable, "-m", "classroom.validate", notebook.name],
         cwd=tmp_path,
         env=grading_env(),
         capture_output=True,

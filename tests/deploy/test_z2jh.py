@@ -284,9 +284,11 @@ def test_image_installs_the_tested_versions():
     assert set(stages) == {"student", "instructor"}
     student = stages["student"]
     assert "COPY requirements/constraints.txt /src/requirements/constraints.txt" in student
-    assert re.search(r"pip install --constraint /src/requirements/constraints.txt /src\s", student), (
-        "the course must be installed non-editable with the repository's constraints"
+    assert re.search(r'pip install --constraint /src/requirements/constraints.txt "/src\[classroom\]"\s', student), (
+        "the course and the students' class-server side must be installed non-editable with the repository's "
+        "constraints"
     )
+    assert "COPY classroom /src/classroom" in student
     assert "--editable" not in student and " -e " not in student
     constraints = (ROOT / "requirements" / "constraints.txt").read_text()
     (torch_pin,) = re.findall(r"^torch==(\S+)$", constraints, flags=re.M)

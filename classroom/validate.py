@@ -1,4 +1,4 @@
-"""``python -m course_utils.validate NOTEBOOK ...``: nbgrader's validation, with an exit status.
+"""``python -m classroom.validate NOTEBOOK ...``: nbgrader's validation, with an exit status.
 
 ``nbgrader validate`` prints "VALIDATION FAILED ON N CELL(S)!" and still exits 0, so a
 script or CI job cannot tell. This runs the same validator (nbgrader's ``Validator``: the
@@ -12,7 +12,7 @@ Each failure is printed whole, wrapped at nbgrader's line width (90), where ``nb
 cuts every line at that width and loses the end of a long message, the hint that says what is
 wrong ("Likely cause: ...").
 
-Students: ``python -m course_utils.validate backprop/backprop.ipynb`` before submitting
+Students: ``python -m classroom.validate backprop/backprop.ipynb`` before submitting
 (the *Validate* button in JupyterLab runs the same check).
 """
 
@@ -69,7 +69,7 @@ def validate(path: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m course_utils.validate", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m classroom.validate", description=__doc__.split("\n")[0])
     p.add_argument("notebooks", nargs="+", type=Path)
     a = p.parse_args(argv)
     status = 0

@@ -1,4 +1,4 @@
-"""course_utils.exchange: a student submits and fetches feedback in their own name only."""
+"""classroom.exchange: a student submits and fetches feedback in their own name only."""
 
 from types import SimpleNamespace
 
@@ -6,7 +6,7 @@ import pytest
 from nbgrader.exchange import ExchangeError
 from nbgrader.utils import get_username
 
-from course_utils.exchange import _claimed_id
+from classroom.exchange import _claimed_id
 
 
 class Step:

@@ -3,8 +3,8 @@
 The students' nbgrader config, written by ``assignments/setup_exchange.sh``, selects these two
 steps instead of nbgrader's own (0.9)::
 
-    c.ExchangeFactory.submit = "course_utils.exchange.PrivateSubmit"
-    c.ExchangeFactory.fetch_feedback = "course_utils.exchange.OwnFetchFeedback"
+    c.ExchangeFactory.submit = "classroom.exchange.PrivateSubmit"
+    c.ExchangeFactory.fetch_feedback = "classroom.exchange.OwnFetchFeedback"
 
 * :class:`PrivateSubmit`: the submission's folders are open to the student and the instructor's
   group only (nbgrader makes them world-writable, their files readable by anyone who knows the
