@@ -46,23 +46,27 @@ from __future__ import annotations
 
 import functools
 import io
-import linecache
-import re
-import signal
-import sys
 import textwrap
-import threading
-import tomllib
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager, nullcontext, redirect_stdout
+from contextlib import nullcontext, redirect_stdout
 from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
 from .. import grading
+from .running import (
+    CORRECT,
+    HINT,
+    NOT_ATTEMPTED,
+    TIME_LIMIT_S,
+    Mistake,
+    NotAttempted,
+    TookTooLong,
+    describe_error,
+    time_limit,
+)
+from .selfcheck import Quiz, quiz, quiz_feedback, quizzes, quizzes_of
 
 __all__ = [
     "NOT_ATTEMPTED",
@@ -73,6 +77,11 @@ __all__ = [
     "exercise",
     "attempt",
     "accepted",
+    "verdict",
+    "TIME_LIMIT_S",
+    "TookTooLong",
+    "time_limit",
+    "describe_error",
     "require",
     "compare",
     "compare_scalar",
@@ -88,18 +97,6 @@ __all__ = [
     "quizzes",
     "quizzes_of",
 ]
-
-NOT_ATTEMPTED = "Not attempted yet."
-HINT = "Not quite:"
-CORRECT = "Correct!"
-
-
-class NotAttempted(Exception):
-    """The student's cell is still the stub (it returned or holds ``None``)."""
-
-
-class Mistake(Exception):
-    """A specific, actionable hint for the student (the message is shown as it is)."""
 
 
 def exercise(eid: str, todo: str) -> Callable:
@@ -139,106 +136,6 @@ def verdict(eid: str, todo: str, check: Callable[..., str], *args, **kwargs) -> 
     except Exception as e:  # the student's code raised: say what and where to look
         return f"[{eid}] {HINT} {describe_error(e)}"
     return f"[{eid}] {CORRECT} {confirmation}"
-
-
-# ----------------------------------------------------------------------------- the student's code, run
-
-
-TIME_LIMIT_S = 10.0  # a student's function that runs longer is stopped (an endless loop, a step never taken)
-
-
-class TookTooLong(Exception):
-    """The student's function did not return within :data:`TIME_LIMIT_S` seconds."""
-
-
-@contextmanager
-def time_limit(seconds: float | None = None):
-    """Stop the code inside after ``seconds`` with :class:`TookTooLong` (a SIGALRM timer, so only in
-    the main thread of a Unix process, where notebook cells run; elsewhere no limit). Nested limits
-    keep the outer one. ``seconds`` defaults to :data:`TIME_LIMIT_S`."""
-    seconds = TIME_LIMIT_S if seconds is None else seconds
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
-        yield
-        return
-    if signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # an enclosing limit is running
-        yield
-        return
-
-    def stop(signum, frame):
-        raise TookTooLong(
-            f"your function did not return within {seconds:g} s: is a loop missing its step (an index never "
-            "incremented, a stopping rule that can never hold)? Interrupt nothing: fix the loop and run the cell again."
-        )
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-_SHAPE_ERRORS = (
-    "mismatch in its core dimension",  # numpy's matmul
-    "could not be broadcast",
-    "not aligned",  # np.dot
-    "cannot be multiplied",  # torch's mm
-    "must match the size of tensor",  # torch's broadcasting
-    "size mismatch",
-    "cannot reshape",
-    "shape '[",  # torch's view/reshape
-    "doesn't match the broadcast shape",
-    "inconsistent tensor size",
-)
-
-
-def describe_error(e: BaseException, advice: str = "") -> str:
-    """A hint for an exception raised by the student's code: a time limit as it is; a shape error
-    (NumPy's matmul or broadcasting, torch's size mismatch) in plain words, with the line and the
-    shapes of the arrays it uses, read from the innermost frame of the student's code, then ``advice``
-    (or a general one); anything else by its type and message (and ``advice``)."""
-    if isinstance(e, TookTooLong):
-        return str(e)
-    message = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    if not any(marker in message for marker in _SHAPE_ERRORS):
-        return f"your code raised {type(e).__name__}: {message}" + (f". {advice}" if advice else "")
-    inner = re.search(
-        r"mismatch in its core dimension \d+, with gufunc signature .*\(size (\d+) is different from (\d+)\)", message
-    )
-    if inner:  # NumPy's gufunc message, in words
-        message = f"a matrix product @ whose inner sizes differ, {inner[2]} against {inner[1]}"
-    frame = _students_frame(e.__traceback__)
-    where, shapes = "", ""
-    if frame is not None:
-        line = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
-        where = f" in the line `{line}`" if line else ""
-        arrays = [
-            f"{name} {tuple(value.shape)}"
-            for name, value in frame.f_locals.items()
-            if isinstance(getattr(value, "shape", None), tuple) and (not line or re.search(rf"\b{name}\b", line))
-        ]
-        shapes = f" The arrays there have shapes: {', '.join(arrays)}." if arrays else ""
-    advice = advice or (
-        "Write each array's shape next to the line and check that the sizes that meet agree; a transpose (.T) or "
-        "the wrong axis is the usual cause."
-    )
-    return f"the shapes do not fit{where} ({type(e).__name__}: {message}).{shapes} {advice}"
-
-
-def _students_frame(tb):
-    """The innermost traceback frame outside NumPy, torch and this package: the student's code."""
-    libraries = tuple(
-        str(Path(module.__file__).parent)
-        for module in (np, sys.modules.get("torch"), sys.modules["course_utils"])
-        if module is not None
-    )
-    found = None
-    while tb is not None:
-        if not tb.tb_frame.f_code.co_filename.startswith(libraries):
-            found = tb.tb_frame
-        tb = tb.tb_next
-    return found
 
 
 def accepted(check: Callable, *args, **kwargs) -> bool:
@@ -540,100 +437,3 @@ def _explain_array(where: str, got, expected, shape_hints: Mapping, exercise: Ex
     """The default ``explain``: :func:`compare` says where and by how much (returning means the
     value is right after all, e.g. a list where an array was expected)."""
     compare(where, got, expected, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
-
-
-# ----------------------------------------------------------------------------- self-check questions
-
-
-@dataclass(frozen=True)
-class Quiz:
-    """A self-check question: multiple choice when ``options`` is given, else numeric.
-
-    ``answer`` is the right option's key (multiple choice) or the number (numeric, right
-    within ``tolerance`` relative); ``explanations`` maps an option key to what to say when
-    it is picked (the right one's says why it is right); ``wrong`` is said for any other
-    wrong numeric answer.
-    """
-
-    question: str
-    answer: object
-    options: Mapping[str, str] = field(default_factory=dict)
-    explanations: Mapping[str, str] = field(default_factory=dict)
-    tolerance: float = 1e-3
-    wrong: str = ""
-
-
-def quiz_feedback(qid: str, q: Quiz, choice) -> str:
-    """The feedback line for ``choice`` (an option key, or a number for a numeric quiz)."""
-    if choice is None or choice == "":
-        return f"[{qid}] {NOT_ATTEMPTED} Pick an answer."
-    if q.options:
-        key = str(choice).strip().lower()
-        if key not in q.options:
-            return f"[{qid}] {HINT} '{choice}' is not one of the options {', '.join(q.options)}."
-        verdict = CORRECT if key == q.answer else HINT
-        return f"[{qid}] {verdict} {_without(q.explanations.get(key, ''))}".rstrip()
-    try:
-        value = float(choice)
-    except (TypeError, ValueError):
-        return f"[{qid}] {HINT} the answer is a number, got {choice!r}."
-    if abs(value - float(q.answer)) <= q.tolerance * max(1.0, abs(float(q.answer))):
-        return f"[{qid}] {CORRECT} {_without(q.explanations.get('right', ''))}".rstrip()
-    return f"[{qid}] {HINT} {_without(q.wrong) or 'not this value: work it out on paper, step by step.'}"
-
-
-def _without(text: str) -> str:
-    """``text`` without a verdict it repeats ("Not quite: Not quite: ..." says it twice)."""
-    for word in (CORRECT, HINT, "Correct", "Not quite"):
-        if text.lower().startswith(word.lower()):
-            rest = text[len(word) :].lstrip(" :!.,-")
-            return rest[:1].upper() + rest[1:]
-    return text
-
-
-def quiz(qid: str, q: Quiz, answer=None):
-    """Show question ``qid``: with ``answer`` given, print its feedback; otherwise return a
-    widget (radio buttons, or a number box and a *Check* button) whose feedback appears
-    as soon as the student answers. The right answer is never displayed."""
-    if answer is not None:
-        print(quiz_feedback(qid, q, answer))
-        return None
-    import ipywidgets as widgets
-
-    out = widgets.Output()
-    title = widgets.HTML(f"<b>Self-check {qid}.</b> {q.question}")
-
-    def show(choice) -> None:
-        out.outputs = ()
-        out.append_stdout(quiz_feedback(qid, q, choice) + "\n")
-
-    if q.options:
-        picker = widgets.RadioButtons(
-            options=[(f"{k}) {v}", k) for k, v in q.options.items()], value=None, layout=widgets.Layout(width="auto")
-        )
-        picker.observe(lambda change: show(change["new"]), names="value")
-        return widgets.VBox([title, picker, out])
-    box = widgets.FloatText(description="answer")
-    button = widgets.Button(description="Check")
-    button.on_click(lambda _: show(box.value))
-    return widgets.VBox([title, widgets.HBox([box, button]), out])
-
-
-def quizzes_of(module: str) -> dict[str, Quiz]:
-    """The self-check questions of ``course_utils.exercises.nbNN``, read from ``nbNN.toml`` next to
-    it: one table per question id with ``question``, ``answer`` and the optional ``options``,
-    ``explanations``, ``tolerance`` and ``wrong`` of :class:`Quiz`."""
-    package, _, name = module.rpartition(".")
-    data = tomllib.loads((resources.files(package) / f"{name}.toml").read_text(encoding="utf-8"))
-    return {qid: Quiz(**fields) for qid, fields in data.items()}
-
-
-def quizzes(registry: Mapping[str, Quiz]) -> Callable:
-    """``quiz(qid, answer=None)`` over a notebook's ``QUIZZES`` registry (see :func:`quiz`)."""
-
-    def quiz_of_notebook(qid: str, answer=None):
-        if qid not in registry:
-            raise KeyError(f"no self-check question {qid!r}; known: {', '.join(registry)}")
-        return quiz(qid, registry[qid], answer)
-
-    return quiz_of_notebook
