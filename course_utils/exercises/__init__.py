@@ -56,6 +56,7 @@ import numpy as np
 
 from .. import grading
 from .running import (
+    CHECK_LIMIT_S,
     CORRECT,
     HINT,
     NOT_ATTEMPTED,
@@ -79,6 +80,7 @@ __all__ = [
     "accepted",
     "verdict",
     "TIME_LIMIT_S",
+    "CHECK_LIMIT_S",
     "TookTooLong",
     "time_limit",
     "describe_error",
@@ -112,10 +114,14 @@ def exercise(eid: str, todo: str) -> Callable:
     def decorate(check: Callable[..., str]) -> Callable[..., None]:
         @functools.wraps(check)
         def wrapper(*args, **kwargs) -> None:
-            print(verdict(eid, todo, check, *args, **kwargs))
+            print(verdict(eid, todo, limited, *args, **kwargs))
+
+        def limited(*args, **kwargs) -> str:  # a check written as code calls the student's code itself
+            with time_limit(CHECK_LIMIT_S, "the check did not finish: your code did not return"):
+                return check(*args, **kwargs)
 
         wrapper.eid = eid
-        wrapper.diagnose = check
+        wrapper.diagnose = limited
         return wrapper
 
     return decorate

@@ -13,6 +13,7 @@ import re
 import signal
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,38 +33,45 @@ class Mistake(Exception):
 
 
 TIME_LIMIT_S = 10.0  # a student's function that runs longer is stopped (an endless loop, a step never taken)
+CHECK_LIMIT_S = 30.0  # a whole check written as code, which calls the student's code itself
 
 
 class TookTooLong(Exception):
-    """The student's function did not return within :data:`TIME_LIMIT_S` seconds."""
+    """The student's function did not return within its time limit."""
 
 
 @contextmanager
-def time_limit(seconds: float | None = None):
-    """Stop the code inside after ``seconds`` with :class:`TookTooLong` (a SIGALRM timer, so only in
-    the main thread of a Unix process, where notebook cells run; elsewhere no limit). Nested limits
-    keep the outer one. ``seconds`` defaults to :data:`TIME_LIMIT_S`."""
+def time_limit(seconds: float | None = None, what: str = "your function did not return"):
+    """Stop the code inside after ``seconds`` (default :data:`TIME_LIMIT_S`) with :class:`TookTooLong`
+    saying ``what`` and the limit. A SIGALRM timer, so only in the main thread of a Unix process,
+    where notebook cells run; elsewhere no limit. Limits nest: an inner one that would end later than
+    the enclosing one changes nothing, a shorter one runs and then gives the enclosing one back the
+    time it has left."""
     seconds = TIME_LIMIT_S if seconds is None else seconds
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGALRM"):
         yield
         return
-    if signal.getitimer(signal.ITIMER_REAL)[0] > 0:  # an enclosing limit is running
+    outer_left = signal.getitimer(signal.ITIMER_REAL)[0]
+    if 0 < outer_left <= seconds:  # the enclosing limit ends first: it stops the code
         yield
         return
 
     def stop(signum, frame):
         raise TookTooLong(
-            f"your function did not return within {seconds:g} s: is a loop missing its step (an index never "
-            "incremented, a stopping rule that can never hold)? Interrupt nothing: fix the loop and run the cell again."
+            f"{what} within {seconds:g} s: is a loop missing its step (an index never incremented, a "
+            "stopping rule that can never hold)? Fix the loop and run the cell again."
         )
 
     previous = signal.signal(signal.SIGALRM, stop)
+    start = time.monotonic()
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        if outer_left > 0:  # give the enclosing limit what it has left (at least a moment, so it fires)
+            signal.setitimer(signal.ITIMER_REAL, max(outer_left - (time.monotonic() - start), 1e-3))
 
 
 _SHAPE_ERRORS = (

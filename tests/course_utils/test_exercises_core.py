@@ -201,3 +201,25 @@ def test_quiz_feedback_says_its_verdict_once():
     q = Quiz("?", "a", {"a": "x", "b": "y"}, {"a": "Correct! because.", "b": "Not quite: stacked layers."})
     assert quiz_feedback("9.q1", q, "b") == f"[9.q1] {HINT} Stacked layers."
     assert quiz_feedback("9.q1", q, "a") == f"[9.q1] {CORRECT} Because."
+
+
+def test_a_check_written_as_code_is_stopped_too_and_limits_nest(capsys, monkeypatch):
+    import time
+
+    from course_utils import exercises
+    from course_utils.exercises import TookTooLong, nb05, time_limit
+
+    monkeypatch.setattr(exercises, "CHECK_LIMIT_S", 0.5)
+
+    def inverted_dropout(x, p, training):
+        while True:
+            time.sleep(0.01)
+
+    nb05.check_inverted_dropout(inverted_dropout)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[05.3] {HINT} the check did not finish") and "within 0.5 s" in out, out
+    with pytest.raises(TookTooLong, match="within 0.6 s"):  # a shorter inner limit gives the outer its time back
+        with time_limit(0.6, "outer"):
+            with time_limit(0.1, "inner"):
+                pass
+            time.sleep(2)
