@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from course_utils import layers
 from course_utils.exercises import CORRECT, HINT, source
 from course_utils.exercises import nb03 as ex
+from course_utils.exercises.nb03 import network, pieces
 
 
 def _output(capsys, check, *args):
@@ -63,3 +64,151 @@ def test_the_claims():
         assert loss == pytest.approx(loss_t.item()) and np.allclose(dscores, t.grad.numpy(), rtol=0, atol=1e-15)
     assert ex.QUIZZES["03.q1"].options["b"] == f"{(3 * 32 * 32 + 1) * 500:,}"
     assert ex.QUIZZES["03.q3"].answer == pytest.approx((layers.softmax(np.zeros((4, 4)))[0, 0] - 1) / 4)
+
+
+# ----------------------------------------------------------------------------- 03.6 and 03.7
+
+
+def _defined(body: str, signature: str = "def loss_and_grads(params, X, y):"):
+    namespace = dict(ex.NOTEBOOK)
+    exec(source(signature, body), namespace)  # noqa: S102 - the course's own test code
+    return namespace[signature.split("def ", 1)[1].split("(", 1)[0]]
+
+
+def test_whole_network_reference_is_autograd():
+    for case in ex.check_loss_and_grads.cases():
+        params, X, y = case.args
+        loss, grads = ex.two_layer_loss_and_grads(params, X, y)
+        auto_loss, auto_grads = ex.autograd_loss_and_grads(params, X, y)
+        assert loss == pytest.approx(auto_loss, rel=1e-14)
+        for k in network.PARAMS:
+            assert grads[k].shape == params[k].shape and np.allclose(grads[k], auto_grads[k], rtol=1e-12, atol=1e-15)
+    assert ex.check_loss_and_grads.solution is ex.two_layer_loss_and_grads  # what the notebook trains with
+
+
+def test_whole_network_alternatives_are_accepted(capsys):
+    post_relu_mask = _defined(network._net(relu="dz = dh * (h > 0)"))  # [h > 0] is the same mask as [z > 0]
+    inline = _defined(network._net(loss=network._inline_loss()))  # the loss written out, not softmax_cross_entropy
+
+    def as_tensors(params, X, y):  # torch autograd itself, returning tensors and a list
+        t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        loss = F.cross_entropy(torch.relu(torch.tensor(X) @ t["W1"] + t["b1"]) @ t["W2"] + t["b2"], torch.tensor(y))
+        loss.backward()
+        return [loss, {k: v.grad for k, v in t.items()}]
+
+    for fn in (ex.two_layer_loss_and_grads, post_relu_mask, inline, as_tensors):
+        assert _output(capsys, ex.check_loss_and_grads, fn).startswith(f"[03.6] {CORRECT}")
+        assert ex.accepted(ex.check_loss_and_grads, fn)
+    assert not ex.accepted(ex.check_loss_and_grads, _defined("return None"))
+
+
+def test_whole_network_other_mistakes_are_located(capsys):
+    def steps(params, X, y):  # makes an SGD step inside: params must not change
+        loss, grads = ex.two_layer_loss_and_grads(params, X, y)
+        params["W1"] -= 0.1 * grads["W1"]
+        return loss, grads
+
+    assert "changed params['W1']" in _output(capsys, ex.check_loss_and_grads, steps)
+    no_b = lambda p, X, y: (ex.two_layer_loss_and_grads(p, X, y)[0], {"W1": 0, "W2": 0})
+    assert "grads has no 'b1', 'b2'" in _output(capsys, ex.check_loss_and_grads, no_b)
+    grads_only = lambda p, X, y: ex.two_layer_loss_and_grads(p, X, y)[1]
+    assert "return a tuple (loss, grads)" in _output(capsys, ex.check_loss_and_grads, grads_only)
+    db2_twice = _defined(network._net(back2="dh, dW2, db2 = dscores @ W2.T, h.T @ dscores, 2 * dscores.sum(axis=0)"))
+    out = _output(capsys, ex.check_loss_and_grads, db2_twice)
+    assert "grads['b2'] wrong" in out and "grads['W1'], grads['b1'], grads['W2'] right" in out
+    assert "second affine backward" in out and "2 times the expected" in out
+    db1_half = _defined(network._net(relu="dz = dh * (z > 0)\ndz = dz.copy()\ndz[:, 0] *= 0.5"))
+    out = _output(capsys, ex.check_loss_and_grads, db1_half)
+    assert "the error is on the way back through the ReLU or the first affine layer" in out
+    loss_twice = lambda p, X, y: (2 * ex.two_layer_loss_and_grads(p, X, y)[0], ex.two_layer_loss_and_grads(p, X, y)[1])
+    assert "look at the forward pass" in _output(capsys, ex.check_loss_and_grads, loss_twice)
+
+
+def test_whole_network_names_the_students_unaccepted_piece(capsys):
+    stub = lambda *args: None
+    uses_stub = _defined(network._net())  # composed of affine_backward: with the student's stub it raises
+    uses_stub.__globals__["affine_backward"] = stub
+    ex.check_loss_and_grads(uses_stub, stub, layers.softmax_cross_entropy)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[03.6] {HINT}") and "your affine_backward (03.3) is not accepted" in out
+    assert "softmax_cross_entropy (03.5)" not in out  # the right piece is not blamed
+    ex.check_loss_and_grads(ex.two_layer_loss_and_grads, stub, stub)  # right answer: no note
+    assert capsys.readouterr().out.startswith(f"[03.6] {CORRECT}")
+
+
+def _gradient_check_cell(body_error: str | None = None):
+    namespace = dict(ex.NOTEBOOK)
+    cell = network.GRADIENT_CHECK if body_error is None else network._gc_cell(error=body_error)
+    exec(cell, namespace)  # noqa: S102
+    return namespace["gradient_check"]
+
+
+def test_gradient_check_alternatives_are_accepted(capsys):
+    def with_course_tools(loss_and_grads, params, X, y):  # the course's numerical_gradient, a fresh dict per call
+        _, grads = loss_and_grads(params, X, y)
+        out = {}
+        for name, p in params.items():
+            numeric = layers.numerical_gradient(lambda v, name=name: loss_and_grads({**params, name: v}, X, y)[0], p)
+            out[name] = layers.relative_error(grads[name], numeric)
+        return out
+
+    cs231n = _gradient_check_cell(  # CS231n's elementwise maximum relative error
+        "np.max(np.abs(g - numeric) / np.maximum(np.abs(g) + np.abs(numeric), 1e-12))"
+    )
+    for fn in (_gradient_check_cell(), with_course_tools, ex.reference_gradient_check, cs231n):
+        assert _output(capsys, ex.check_gradient_check, fn).startswith(f"[03.7] {CORRECT}")
+        assert ex.accepted(ex.check_gradient_check, fn)
+    assert ex.check_gradient_check.solution is ex.reference_gradient_check
+
+
+def test_gradient_check_other_mistakes(capsys):
+    def no_calls(loss_and_grads, params, X, y):
+        return dict.fromkeys(params, 0.0)
+
+    assert "never called loss_and_grads" in _output(capsys, ex.check_gradient_check, no_calls)
+
+    def one_number(loss_and_grads, params, X, y):
+        return ex.reference_gradient_check(loss_and_grads, params, X, y)["W1"]
+
+    assert "return a dict {name: relative error}" in _output(capsys, ex.check_gradient_check, one_number)
+
+    def says_all_fine(loss_and_grads, params, X, y):
+        ex.reference_gradient_check(loss_and_grads, params, X, y)
+        return dict.fromkeys(params, 1e-10)
+
+    out = _output(capsys, ex.check_gradient_check, says_all_fine)
+    assert "on a network with bugs in W1, b1 and b2 the gradient of W1 is wrong" in out
+    no_epsilon = _gradient_check_cell("np.max(np.abs(g - numeric) / (np.abs(g) + np.abs(numeric)))")
+    out = _output(capsys, ex.check_gradient_check, no_epsilon)  # elementwise: entries 0 / 0 on a correct network
+    assert "on a correct network your error for W1 is nan" in out and "0 / 0 is nan" in out
+
+
+def test_gradient_check_cases_and_the_notebooks_claims():
+    cases = network._gradient_check_cases()
+    right, buggy, scaled, dead = (ex.reference_gradient_check(fn, p, X, y) for _, fn, p, X, y in cases)
+    assert max(right.values()) < 1e-7 and dead["W1"] == dead["b1"] == dead["W2"] == 0.0 and dead["b2"] < 1e-7
+    assert min(buggy["W1"], buggy["b1"]) > 1e-2 and buggy["W2"] < 1e-7 and buggy["b2"] == pytest.approx(1.0)
+    assert all(scaled[k] == pytest.approx(buggy[k], rel=1e-3) for k in ("W1", "b1", "b2"))  # scale-free
+    _, grads = cases[3][1](*cases[3][2:])
+    assert all(not grads[k].any() for k in ("W1", "b1", "W2"))  # the dead layer's gradients are exactly 0
+
+
+def test_pieces_accept_equivalent_answers(capsys):
+    assert _output(capsys, ex.check_sigmoid_backward, lambda dout, s: dout * (s - s**2)).startswith(f"[03.2] {CORRECT}")
+    as_tensor = lambda dout, s: torch.tensor(dout) * torch.tensor(s) * (1 - torch.tensor(s))
+    assert _output(capsys, ex.check_sigmoid_backward, as_tensor).startswith(f"[03.2] {CORRECT}")
+    torch_softmax = lambda z: torch.softmax(torch.tensor(z), dim=1)
+    assert _output(capsys, ex.check_softmax, torch_softmax).startswith(f"[03.4] {CORRECT}")
+    log_sum_exp = lambda z: np.exp(z - np.logaddexp.reduce(z, axis=1, keepdims=True))
+    assert _output(capsys, ex.check_softmax, log_sum_exp).startswith(f"[03.4] {CORRECT}")
+    from_output = ex.check_value_tanh.function(pieces._tanh("+= (1 - out.data**2) * out.grad"))
+    assert _output(capsys, ex.check_value_tanh, from_output).startswith(f"[03.1] {CORRECT}")
+
+
+def test_affine_backward_names_the_wrong_part_and_not_the_right_ones(capsys):
+    dx_twice = lambda dout, cache: (
+        2 * layers.affine_backward(dout, cache)[0],
+        *layers.affine_backward(dout, cache)[1:],
+    )
+    out = _output(capsys, ex.check_affine_backward, dx_twice)
+    assert "dx wrong, dw, db right" in out and "2 times the expected" in out

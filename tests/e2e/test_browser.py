@@ -299,3 +299,62 @@ def test_a_student_does_an_exercise(nb_page):
             assert HINT in verdict
     assert not nb_page.error_outputs(), nb_page.error_outputs()
     assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
+
+
+def test_a_student_composes_and_gradient_checks_the_network(nb_page):
+    """Notebook 03's whole-model exercises worked in JupyterLab, cell by cell, with a screenshot of each verdict:
+    the student has written affine_backward (03.3) and softmax_cross_entropy (03.5); composes them into the
+    two-layer network's loss_and_grads (03.6): the stub, the missing ReLU mask and its hint, the solution; then
+    writes the gradient check of that network (03.7): the stub, forward differences and their hint, the solution."""
+    from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
+    from course_utils.exercises.nb03 import STEPWISE, check_loss_and_grads
+
+    name = "03_backpropagation.ipynb"
+    nb = nbformat.read(ld.REPO / "notebooks" / name, as_version=4)
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+
+    def cell_of(eid: str, tag: str) -> int:
+        return next(
+            i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []) and c.metadata.get("exercise") == eid
+        )
+
+    def solution_of(eid: str) -> str:
+        return re.search(r"```python\n(.*?)```", nb.cells[cell_of(eid, "solution")].source, re.S).group(1)
+
+    whole = check_loss_and_grads.typical[0]  # the ReLU mask forgotten
+    loop = STEPWISE["03.7"][1][0]  # forward differences
+    steps = {
+        "03.6": (whole.source(check_loss_and_grads.signature), whole.hint),
+        "03.7": (loop.body, loop.hint),
+    }
+
+    nb_page.open(f"notebooks/{name}")
+    nb_page.run_cell(first_code)  # the imports, as a student starts
+    for eid in ("03.3", "03.5"):  # the pieces the student wrote before
+        student = cell_of(eid, "exercise")
+        nb_page.type_into_cell(student, solution_of(eid))
+        nb_page.run_cell(student)
+        nb_page.run_cell(student + 1)
+        assert CORRECT in nb_page.cell_output_text(student + 1), nb_page.cell_output_text(student + 1)
+    shots = []
+    for eid, (mistake, hint) in steps.items():
+        student = cell_of(eid, "exercise")
+        assert cell_of(eid, "check") == student + 1
+        for step, code, expected in (
+            ("stub", None, NOT_ATTEMPTED),
+            ("mistake", mistake, hint),
+            ("solution", solution_of(eid), CORRECT),
+        ):
+            if code is not None:
+                nb_page.type_into_cell(student, code)
+            nb_page.run_cell(student)
+            nb_page.run_cell(student + 1)
+            verdict = nb_page.cell_output_text(student + 1)
+            nb_page.select_cell(student + 1)
+            shots.append(nb_page.screenshot(f"exercise-{eid}-{step}"))
+            print(f"exercise {eid}, {step}: {verdict.strip()[:200]}")
+            assert verdict.startswith(f"[{eid}]") and expected in verdict, f"after the {step}, {eid} said {verdict!r}"
+            if step == "mistake":
+                assert HINT in verdict
+    assert not nb_page.error_outputs(), nb_page.error_outputs()
+    assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
