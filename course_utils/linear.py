@@ -10,14 +10,12 @@ Notebooks 01 (linear models) and 02 (perceptron and XOR) build on these:
 * logistic regression: :func:`sigmoid`, :func:`logistic_loss` and its gradient :func:`logistic_grad`;
 * solving: :func:`closed_form` (normal equations / least squares, optional L2 penalty),
   :func:`gradient_descent` with the stopping rules of deck 002, :func:`train_linear`
-  (GD, SGD, RMSprop, Adam on the MSE of a linear model), :func:`early_stopping_index`;
-* the learning-rate picture: :func:`lr_regime`;
-* the GD-step quiz of deck 002: :data:`GD_STEP_QUIZ`, :func:`gd_quiz_feedback`;
-* Rosenblatt's perceptron: :func:`train_perceptron`, and :func:`best_linear_accuracy`.
+  (GD, SGD, RMSprop, Adam on the MSE of a linear model), :func:`early_stopping_index`; :func:`lr_regime`;
+* Rosenblatt's perceptron: :func:`train_perceptron`; :func:`best_linear_accuracy` (a search over line
+  directions) and :func:`linearly_separable` (exact, by linear programming).
 
-Shapes: ``X`` is (N, d), ``y`` is (N,), weight vectors are (d,). Functions that
-need a bias expect it as a column of ones in ``X`` (see :func:`add_bias`), so
-the weight vector is theta = [W, b].
+Shapes: ``X`` is (N, d), ``y`` is (N,), weight vectors are (d,). Functions that need a bias expect
+it as a column of ones in ``X`` (see :func:`add_bias`), so the weight vector is theta = [W, b].
 """
 
 from __future__ import annotations
@@ -458,46 +456,6 @@ def early_stopping_index(val_losses, patience: int = 10) -> int:
 
 
 # --------------------------------------------------------------------------- #
-# Deck 002's quiz: which formula is the gradient-descent step?
-# --------------------------------------------------------------------------- #
-
-GD_STEP_QUIZ = {
-    "question": "Which of these is the formula for a gradient-descent step?",
-    "options": {
-        1: r"w^t = w^{t-1} + \eta \nabla Q(w^t)",
-        2: r"w^t = w^{t-1} - \eta \nabla Q(w^{t-1})",
-        3: r"w^t = w^{t-1} - \eta \nabla Q(w^t)",
-        4: r"w^t = w^{t-1} + \eta \nabla Q(w^0)",
-    },
-    "answer": 2,
-    "why": {
-        1: "The plus sign climbs the loss (gradient ascent), and the gradient is taken at w^t, "
-        "the point we have not computed yet.",
-        2: "Correct: step from the previous point against the gradient at that previous point.",
-        3: "Right sign, but the gradient is at w^t, which is what we are computing; this is the "
-        "implicit (proximal) step and needs an equation solved at every step.",
-        4: "The plus sign climbs the loss, and the gradient at the start w^0 never changes, so "
-        "this walks in a straight line forever.",
-    },
-}
-
-
-def gd_quiz_is_correct(choice) -> bool:
-    """True when ``choice`` (1-4) is the gradient-descent step of :data:`GD_STEP_QUIZ`."""
-    if choice not in GD_STEP_QUIZ["options"]:
-        raise ValueError(f"choose one of {sorted(GD_STEP_QUIZ['options'])}, got {choice!r}")
-    return choice == GD_STEP_QUIZ["answer"]
-
-
-def gd_quiz_feedback(choice) -> str:
-    """One line of feedback for a quiz answer; ``None`` asks the student to choose."""
-    if choice is None:
-        return "Pick one of the four formulas."
-    verdict = "Right!" if gd_quiz_is_correct(choice) else "Not quite."
-    return f"{verdict} Option {choice}: ${GD_STEP_QUIZ['options'][choice]}$. {GD_STEP_QUIZ['why'][choice]}"
-
-
-# --------------------------------------------------------------------------- #
 # Rosenblatt's perceptron
 # --------------------------------------------------------------------------- #
 
@@ -614,3 +572,28 @@ def best_linear_accuracy(X: np.ndarray, y: np.ndarray, n_angles: int = 3600) -> 
     ok[:, 1:-1] = np.diff(sorted_proj, axis=1) > 1e-12
     correct = np.where(ok, zeros_before + ones_after, 0)
     return float(correct.max() / len(X))
+
+
+def linearly_separable(X: np.ndarray, y: np.ndarray) -> bool:
+    """Whether some hyperplane separates the two classes exactly, decided by linear programming.
+
+    Strict separability, y_i (w . x_i + b) > 0 for all i (labels as +-1), is, after rescaling w and b,
+    the feasibility of y_i (w . x_i + b) >= 1 for all i, which ``scipy.optimize.linprog`` decides
+    exactly (unlike a search over directions, it cannot miss a separating line by chance).
+
+    Args:
+        X: (N, d) points.  y: (N,) labels in {0, 1} or {-1, +1}.
+
+    Returns:
+        True when the LP is feasible (a separating hyperplane exists), False when it is infeasible.
+    """
+    from scipy.optimize import linprog
+
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or np.shape(y) != (len(X),):
+        raise ValueError(f"need X (N, d) and y (N,), got {X.shape} and {np.shape(y)}")
+    A_ub = -_signed_labels(y)[:, None] * np.hstack([X, np.ones((len(X), 1))])  # -y_i [x_i, 1] . [w, b] <= -1
+    res = linprog(np.zeros(X.shape[1] + 1), A_ub=A_ub, b_ub=-np.ones(len(X)), bounds=(None, None), method="highs")
+    if res.status not in (0, 2):  # 0: solved (feasible), 2: infeasible
+        raise RuntimeError(f"linprog failed: {res.message}")
+    return res.status == 0

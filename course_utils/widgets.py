@@ -357,29 +357,6 @@ def render_learning_rate(eta: float = 0.3, steps: int = 25, seed: int = 0):
     return fig
 
 
-def render_gd_quiz(answer=None):
-    """Feedback for deck 002's quiz (which formula is the GD step?) as Markdown.
-
-    Args:
-        answer: 1-4, or None before the student has chosen.
-    """
-    from IPython.display import Markdown
-
-    from .linear import gd_quiz_feedback
-
-    return Markdown(gd_quiz_feedback(answer))
-
-
-def gd_quiz_explorer():
-    """Deck 002's quiz as radio buttons over the four options, with feedback underneath."""
-    from .linear import GD_STEP_QUIZ
-
-    buttons = widgets.RadioButtons(
-        options=[(f"formula {k}", k) for k in GD_STEP_QUIZ["options"]], value=None, description="Answer:"
-    )
-    return explorer(render_gd_quiz, answer=buttons)
-
-
 def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int = 20, seed: int = 0):
     """Fit a polynomial of ``degree`` with an L2 penalty 10**log10_l2 to noisy sin(pi x).
 

@@ -4,7 +4,7 @@ hard-coded answers fail, and the claims the confirmations and self-checks make a
 import numpy as np
 
 from course_utils import linear as lin
-from course_utils.exercises import HINT
+from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb01 as ex
 
 
@@ -43,3 +43,160 @@ def test_the_self_checks_claims():
             w = w - eta * H @ w
         assert (np.linalg.norm(w) < 1e-3) == converges
     assert ex.QUIZZES["01.q1"].answer == 0.5
+
+
+def _verdict(check, fn, capsys) -> str:
+    check(fn)
+    return capsys.readouterr().out
+
+
+def _defined(cell: str, name: str):
+    scope = dict(ex.NOTEBOOK)
+    exec(cell, scope)  # noqa: S102 - the test's own code
+    return scope[name]
+
+
+def test_least_squares_alternatives_are_accepted(capsys):
+    right = [
+        "def fit_least_squares(X, y):\n    return np.linalg.lstsq(lin.add_bias(X), y, rcond=None)[0]",
+        "def fit_least_squares(X, y):\n    return np.linalg.pinv(np.c_[X, np.ones(len(X))]) @ y",
+        "def fit_least_squares(X, y):\n    import torch\n    Xb = torch.tensor(lin.add_bias(X))\n"
+        "    return torch.linalg.solve(Xb.T @ Xb, Xb.T @ torch.tensor(y))",
+    ]
+    for cell in right:
+        assert CORRECT in _verdict(ex.check_normal_equations, _defined(cell, "fit_least_squares"), capsys), cell
+
+
+def test_gd_step_alternatives_and_the_in_place_promise(capsys):
+    right = "def gd_step(w, X, y, eta):\n    return w + eta * X.T @ (y - X @ w) / X.shape[0]"
+    assert CORRECT in _verdict(ex.check_gd_step, _defined(right, "gd_step"), capsys)
+    copy_then_in_place = (
+        "def gd_step(w, X, y, eta):\n    w = w.copy()\n    w -= eta * lin.mse_objective_grad(w, X, y)\n    return w"
+    )
+    assert CORRECT in _verdict(ex.check_gd_step, _defined(copy_then_in_place, "gd_step"), capsys)
+    in_place = "def gd_step(w, X, y, eta):\n    w[:] = w - eta * X.T @ (X @ w - y) / len(X)\n    return w"
+    out = _verdict(ex.check_gd_step, _defined(in_place, "gd_step"), capsys)
+    assert HINT in out and "in place" in out
+
+
+# ----------------------------------------------------------------------------- 01.6 the SGD loop
+
+_SGD_ALTERNATIVES = {
+    "rng.shuffle, lists back, lin's gradient": """
+def sgd_train(X, y, w0, eta, batch_size, epochs, rng, tol=1e-6):
+    w, history, idx = w0.copy(), [], np.arange(len(X))
+    for _ in range(epochs):
+        prev = w.copy()
+        rng.shuffle(idx)
+        for s in range(0, len(X), batch_size):
+            b = idx[s:s + batch_size]
+            w -= eta * lin.mse_objective_grad(w, X[b], y[b])
+        history.append(lin.mse_objective(w, X, y))
+        if np.linalg.norm(w - prev) < tol:
+            break
+    return w.tolist(), history
+""",
+    "rng.choice and np.array_split (another stream, other batch sizes)": """
+def sgd_train(X, y, w0, eta, batch_size, epochs, rng, tol=1e-6):
+    w, history, n = np.asarray(w0, float).copy(), [], len(X)
+    for _ in range(epochs):
+        prev = w.copy()
+        for b in np.array_split(rng.choice(n, n, replace=False), int(np.ceil(n / batch_size))):
+            w = w - eta * (X[b] * (X[b] @ w - y[b])[:, None]).mean(axis=0)
+        history.append(0.5 * np.mean((X @ w - y) ** 2))
+        if np.linalg.norm(w - prev) < tol:
+            break
+    return w, np.array(history)
+""",
+    "np.random.default_rng(rng) passes a Generator through": """
+def sgd_train(X, y, w0, eta, batch_size, epochs, rng, tol=1e-6):
+    rng = np.random.default_rng(rng)
+    w, history = np.array(w0, dtype=float), []
+    for _ in range(epochs):
+        prev, order = w.copy(), rng.permutation(len(X))
+        for B in (order[s:s + batch_size] for s in range(0, len(X), batch_size)):
+            w = w - eta * lin.mse_objective_grad(w, X[B], y[B])
+        history.append(lin.mse_objective(w, X, y))
+        if np.linalg.norm(w - prev) < tol:
+            break
+    return w, history
+""",
+    "torch.optim.SGD with autograd, tensors back": """
+import torch
+def sgd_train(X, y, w0, eta, batch_size, epochs, rng, tol=1e-6):
+    Xt, yt = torch.tensor(X), torch.tensor(y)
+    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    opt, history = torch.optim.SGD([w], lr=eta), []
+    for _ in range(epochs):
+        prev = w.detach().clone()
+        order = torch.as_tensor(rng.permutation(len(X)))
+        for s in range(0, len(X), batch_size):
+            b = order[s:s + batch_size]
+            opt.zero_grad()
+            (0.5 * ((Xt[b] @ w - yt[b]) ** 2).mean()).backward()
+            opt.step()
+        with torch.no_grad():
+            history.append(0.5 * ((Xt @ w - yt) ** 2).mean())
+        if torch.linalg.norm(w.detach() - prev) < tol:
+            break
+    return w.detach(), torch.stack(history)
+""",
+}
+
+
+def test_sgd_train_correct_alternatives_are_accepted(capsys):
+    for name, cell in _SGD_ALTERNATIVES.items():
+        fn = _defined(cell, "sgd_train")
+        assert CORRECT in _verdict(ex.check_sgd_train, fn, capsys), name
+        assert ex.accepted(ex.check_sgd_train, fn), name
+    assert ex.accepted(ex.check_sgd_train, ex.check_sgd_train.solution)
+    assert not ex.accepted(ex.check_sgd_train, lambda *a, **k: None)
+    assert capsys.readouterr().out == ""  # accepted() prints nothing
+
+
+def test_sgd_train_hints_for_what_no_typical_covers(capsys):
+    ignores_order = ex.SGD_REFERENCE.replace(
+        "B = order[start:start + batch_size]", "B = np.arange(len(X))[start:start + batch_size]"
+    )
+    out = _verdict(ex.check_sgd_train, _defined(ex._sgd_cell(ignores_order), "sgd_train"), capsys)
+    assert HINT in out and "does not pick the batches" in out, out
+    out = _verdict(ex.check_sgd_train, lambda X, y, w0, eta, b, e, rng, tol=1e-6: (w0, [1.0]), capsys)
+    assert HINT in out and "history" in out, out
+    out = _verdict(ex.check_sgd_train, lambda X, y, w0, eta, b, e, rng, tol=1e-6: w0, capsys)
+    assert HINT in out and "(w, history)" in out, out
+
+
+def test_sgd_train_check_leaves_global_state_and_keeps_its_promises():
+    state = np.random.get_state()
+    ex.check_sgd_train(ex.check_sgd_train.solution)
+    np.random.seed(5)
+    (global_rng,) = [t.body for t in ex.STEPWISE["01.6"][1] if "np.random.permutation" in t.body]
+    ex.check_sgd_train(_defined(global_rng, "sgd_train"))
+    after = np.random.get_state()
+    np.random.seed(5)
+    assert np.array_equal(after[1], np.random.get_state()[1]), "the check must restore np.random's state"
+    np.random.set_state(state)
+
+
+def test_sgd_reference_is_the_library_loop_and_its_claims_hold():
+    rng = np.random.default_rng(3)
+    X = lin.add_bias(rng.standard_normal((53, 3)))
+    y = X @ rng.standard_normal(4) + rng.standard_normal(53)
+    lib = lin.train_linear(X, y, "sgd", 0.02, epochs=20, batch_size=10, seed=0)
+    w, history = ex.sgd_train_reference(X, y, np.zeros(4), 0.02, 10, 20, np.random.default_rng(0), tol=0.0)
+    np.testing.assert_allclose(w, lib.w, atol=1e-12)
+    np.testing.assert_allclose(history, lib.losses[1:], atol=1e-12)
+    # the check's convex problem: every order converges to w*, the loss falls every epoch, the rule stops it
+    case = ex._noise_free_regression()
+    w_star = lin.closed_form(case.X, case.y)
+    for seed in range(100):
+        w, h = ex.sgd_train_reference(
+            case.X, case.y, case.w0, case.eta, case.batch_size, case.epochs, np.random.default_rng(seed), tol=case.tol
+        )
+        assert np.allclose(w, w_star, atol=1e-5) and np.all(np.diff(h) < 0) and len(h) < case.epochs
+
+
+def test_the_gd_quiz_keeps_deck_002s_answer_and_reasons():
+    q = ex.QUIZZES["01.q3"]
+    assert q.answer == "2" and set(q.options) == {"1", "2", "3", "4"} and set(q.explanations) == set(q.options)
+    assert "−" in q.options["2"] and "wᵗ⁻¹)" in q.options["2"]

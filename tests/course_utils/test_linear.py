@@ -135,14 +135,6 @@ def test_early_stopping_index():
         lin.early_stopping_index([1.0], 0)
 
 
-def test_gd_quiz():
-    assert lin.gd_quiz_is_correct(2) and not any(lin.gd_quiz_is_correct(k) for k in (1, 3, 4))
-    assert lin.gd_quiz_feedback(2).startswith("Right") and lin.gd_quiz_feedback(3).startswith("Not quite")
-    assert "Pick" in lin.gd_quiz_feedback(None)
-    with pytest.raises(ValueError):
-        lin.gd_quiz_is_correct(5)
-
-
 def test_perceptron_separable_and_xor():
     for gate in ("and", "or"):
         X, y = logic_gate(gate)
@@ -166,6 +158,31 @@ def test_best_linear_accuracy():
     assert lin.best_linear_accuracy(X, y) == 1.0
     with pytest.raises(ValueError):
         lin.best_linear_accuracy(np.zeros((4, 3)), np.zeros(4))
+
+
+def test_linearly_separable():
+    # XOR is not separable, AND/OR are; both label conventions are accepted.
+    assert lin.linearly_separable(*logic_gate("xor")) is False
+    assert lin.linearly_separable(*logic_gate("and")) is True
+    assert lin.linearly_separable(*logic_gate("or")) is True
+    X, y = logic_gate("xor")
+    assert lin.linearly_separable(X, 2 * y - 1) is False
+    # Separable blobs, in 2-D and in 3-D; a duplicated point with both labels is not separable.
+    X, y = make_toy_2d("blobs", 60, noise=0.0, seed=0)
+    assert lin.linearly_separable(X, y) is True
+    rng = np.random.default_rng(0)
+    X3 = rng.normal(size=(40, 3))
+    y3 = (X3 @ np.array([1.0, -2.0, 0.5]) + 0.3 > 0).astype(int)
+    assert lin.linearly_separable(X3, y3) is True
+    assert lin.linearly_separable(np.array([[0.0, 0.0], [0.0, 0.0]]), np.array([0, 1])) is False
+    # A single flipped label deep inside the other class breaks separability.
+    y_flip = y3.copy()
+    y_flip[np.argmax(X3 @ np.array([1.0, -2.0, 0.5]))] = 0
+    assert lin.linearly_separable(X3, y_flip) is False
+    with pytest.raises(ValueError):
+        lin.linearly_separable(np.zeros((4, 2)), np.zeros(3))
+    with pytest.raises(ValueError):
+        lin.linearly_separable(np.zeros((4, 2)), np.array([0, 1, 2, 0]))
 
 
 def test_mse_surface_2d_matches_mse_objective():

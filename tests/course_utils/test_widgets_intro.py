@@ -3,7 +3,6 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from IPython.display import Markdown
 
 from course_utils import widgets as W
 from course_utils.linear import add_bias, closed_form, make_pair_regression
@@ -28,15 +27,6 @@ def test_learning_rate_regimes():
     assert all(ax.get_title() and ax.get_xlabel() and ax.get_ylabel() for ax in big.axes)
     with pytest.raises(ValueError):
         W.render_learning_rate(0.3, steps=0)
-
-
-def test_gd_quiz_render_and_explorer():
-    assert isinstance(W.render_gd_quiz(2), Markdown) and W.render_gd_quiz(2).data.startswith("Right")
-    assert "Pick" in W.render_gd_quiz(None).data
-    box = W.gd_quiz_explorer()
-    assert box.values() == {"answer": None}
-    box.controls["answer"].value = 4
-    assert box.last_result.data.startswith("Not quite")
 
 
 def test_polynomial_fit_over_and_underfitting():
