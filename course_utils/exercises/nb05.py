@@ -3,9 +3,12 @@
 * 05.1 ``DigitCNN``: a CNN for the 8x8 digits as an ``nn.Module``, (N, 1, 8, 8) -> (N, 10) logits;
 * 05.2 ``train_one_epoch``: one pass of the training loop (zero_grad, forward, loss, backward, step);
 * 05.3 ``inverted_dropout``: dropout that scales the survivors by 1 / (1 - p) during training;
-* 05.4 ``transfer_model``: a frozen trained backbone with a new, trainable head.
+* 05.4 ``transfer_model``: a frozen trained backbone with a new, trainable head;
+* 05.5 ``batchnorm_forward``: the whole batch-norm layer's forward pass, training and evaluation mode,
+  with the running statistics updated in place (a declared :class:`Exercise`, checked against
+  ``torch.nn.BatchNorm2d``).
 
-All four are checks written as code, as their diagnosis is step by step: a module's architecture
+05.1-05.4 are checks written as code, as their diagnosis is step by step: a module's architecture
 (05.1, 05.4), a training loop's effect on the parameters (05.2), a random mask's statistics (05.3).
 Each builds its own small model and data (seeded, on the CPU). The typical mistakes are declared once,
 in ``STEPWISE``, as the cell a student would write with (part of) its hint; where a check recognises a
@@ -23,13 +26,29 @@ from torch import nn
 from .. import models
 from ..datasets import tensor_loader
 from ..runtime import cpu_threads
-from . import Mistake, Typical, as_array, attempt, compare, compare_scalar, exercise, quizzes, quizzes_of
+from . import (
+    Case,
+    Exercise,
+    Mistake,
+    Typical,
+    accepted,
+    as_array,
+    attempt,
+    compare,
+    compare_scalar,
+    exercise,
+    quizzes,
+    quizzes_of,
+)
 
 __all__ = [
     "check_digit_cnn",
     "check_train_one_epoch",
     "check_inverted_dropout",
     "check_transfer_model",
+    "check_batchnorm_forward",
+    "accepted",
+    "EXERCISES",
     "PARAM_BUDGET",
     "STEPWISE",
     "QUIZZES",
@@ -85,6 +104,36 @@ def _flatten_hint(linear_inputs: list) -> str:
                 f"flattening gives C * H * W values (two 2x2 poolings take 8x8 to 2x2)."
             )
     return ""
+
+
+_ACTIVATIONS = {
+    "relu", "relu_", "relu6", "leaky_relu", "elu", "selu", "celu", "gelu", "silu", "mish", "prelu", "rrelu",
+    "tanh", "sigmoid", "softplus", "hardtanh", "hardswish", "hardsigmoid", "clamp", "clamp_min", "clip", "maximum",
+}  # fmt: skip
+
+
+class _Calls(list):
+    """The names of the torch functions a forward pass calls (``nn.ReLU`` calls ``relu``, ``nn.Linear``
+    ``linear``), in order; ``&`` with a set gives the names in both."""
+
+    def __and__(self, names: set) -> set:
+        return set(self) & names
+
+
+def _calls(model: nn.Module, x: torch.Tensor) -> _Calls:
+    """What ``model(x)`` calls, recorded with a torch function mode (modules and functional calls alike)."""
+    from torch.overrides import TorchFunctionMode
+
+    calls = _Calls()
+
+    class Record(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            calls.append(getattr(func, "__name__", ""))
+            return func(*args, **(kwargs or {}))
+
+    with Record():
+        model(x)
+    return calls
 
 
 @exercise(
@@ -178,6 +227,28 @@ def check_digit_cnn(DigitCNN) -> str:
             f"the parameters {', '.join(idle[:3])} get no gradient: a layer is created in __init__ "
             "but never used in forward (it still counts against the budget)."
         )
+    model.eval()  # batch norm on its running statistics, dropout off: what is left is the architecture
+    with torch.no_grad():
+        a, b = _digits_like(5, seed=2), _digits_like(5, seed=3)
+        fa, fb, fab, f0 = (model(v) for v in (a, b, a + b, torch.zeros_like(a)))
+        calls = _calls(model, a)
+    if (fab - fa - fb + f0).abs().max() <= 1e-4 * (1 + fab.abs().max()):  # f(a + b) = f(a) + f(b) - f(0)
+        raise Mistake(
+            "your network is linear: f(a + b) = f(a) + f(b) - f(0) for any two images, because there is no "
+            "nonlinearity between the layers: stacked linear layers are one linear map (notebook 02). Put an "
+            "nn.ReLU() after each convolution and after the hidden fully connected layer."
+        )
+    if not calls & _ACTIVATIONS:
+        raise Mistake(
+            "your model calls no activation function: max-pooling is its only nonlinearity, and the fully connected "
+            "layers in a row collapse into one. Put an nn.ReLU() after each convolution (conv -> ReLU -> pool) and "
+            "after the hidden fully connected layer."
+        )
+    if calls.count("linear") < 2:
+        raise Mistake(
+            "the head has no hidden layer: the flattened maps go straight to the 10 outputs. Give it one, e.g. "
+            "nn.Linear(32 * 2 * 2, 64), nn.ReLU(), nn.Linear(64, 10)."
+        )
     return (
         f"DigitCNN maps (5, 1, 8, 8) to (5, 10) logits with {n_params:,} parameters (budget "
         f"{PARAM_BUDGET:,}). The notebook trains the course's models.LeNet, the same design, from here on."
@@ -234,7 +305,8 @@ def _run_epoch(fn, state, loader):
         model.load_state_dict(state)
         model.eval()  # as after an evaluation: the epoch must switch training mode on itself
         torch.manual_seed(7)  # the same dropout masks for every run
-        out = attempt(fn, model, loader, _SGD(model.parameters(), lr=0.1), nn.CrossEntropyLoss(), quiet=True)
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2)  # not the default: the loss passed in must be used
+        out = attempt(fn, model, loader, _SGD(model.parameters(), lr=0.1), loss_fn, quiet=True)
     return torch.cat([p.detach().flatten() for p in model.parameters()]).double().numpy(), out
 
 
@@ -472,6 +544,20 @@ _CNN_TYPICAL = [
         ),
         "The batch axis changed",
     ),
+    Typical(
+        _cnn(
+            "nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.AvgPool2d(2), nn.Conv2d(4, 8, 3, padding=1), "
+            "nn.AvgPool2d(2), nn.Flatten(), nn.Linear(32, 16), nn.Linear(16, 10))"
+        ),
+        "no nonlinearity between the layers: stacked linear layers are one linear map (notebook 02)",
+    ),
+    Typical(_cnn(_NET + "(64, 16), nn.Linear(16, 10))"), "calls no activation function"),
+    Typical(
+        _cnn(
+            "nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))"
+        ),
+        "the head has no hidden layer",
+    ),
 ]
 _EPOCH_TYPICAL = [
     Typical(
@@ -492,6 +578,11 @@ _EPOCH_TYPICAL = [
     Typical(
         _EPOCH.replace("total / count", "loss.item()"),
         "you returned the last batch's loss: return the mean over all batches (weighted by batch size).",
+    ),
+    Typical(
+        _EPOCH.replace("loss_fn(model(xb), yb)", "nn.functional.cross_entropy(model(xb), yb)"),
+        "you computed the loss with a function of your own, not with the loss_fn passed in (the check passes a "
+        "cross-entropy with label smoothing): train_one_epoch must minimise whatever loss it is given.",
     ),
     Typical(
         _EPOCH.replace(" * len(xb)", "").replace("total / count", "total"),
@@ -541,6 +632,175 @@ STEPWISE = {  # eid: (the name the student's cell defines, [Typical(the whole ce
     "05.3": ("inverted_dropout", _DROPOUT_TYPICAL),
     "05.4": ("transfer_model", _TRANSFER_TYPICAL),
 }
+
+
+# ----------------------------------------------------------------------------- 05.5 batch norm, the whole layer
+
+_BN_SIGNATURE = "def batchnorm_forward(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):"
+# the notebook's solution; the typical mistakes are edits of it
+_BN = """
+if training:
+    mean = x.mean(dim=(0, 2, 3), keepdim=True)
+    var = ((x - mean) ** 2).mean(dim=(0, 2, 3), keepdim=True)
+    n = x.numel() / x.shape[1]
+    with torch.no_grad():
+        running_mean.mul_(1 - momentum).add_(momentum * mean.flatten())
+        running_var.mul_(1 - momentum).add_(momentum * var.flatten() * n / (n - 1))
+else:
+    mean, var = running_mean.view(1, -1, 1, 1), running_var.view(1, -1, 1, 1)
+x_hat = (x - mean) / torch.sqrt(var + eps)
+return gamma.view(1, -1, 1, 1) * x_hat + beta.view(1, -1, 1, 1)
+"""
+
+
+def _bn_reference(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """What ``nn.BatchNorm2d`` computes (its functional form), running statistics updated in place."""
+    return nn.functional.batch_norm(x, running_mean, running_var, gamma, beta, training, momentum, eps)
+
+
+class _StatsCase(Case):
+    """A call of ``batchnorm_forward`` whose outcome is (y, running_mean, running_var) after it: the running
+    statistics the caller passed in, so that an update made on a copy shows."""
+
+    def call(self, fn):
+        args = [a.clone() if isinstance(a, torch.Tensor) else a for a in self.args]
+        return fn(*args, **self.kwargs), args[3], args[4]
+
+
+def _bn_cases() -> list:
+    g = torch.Generator().manual_seed(50)
+    scale = torch.tensor([0.05, 1.0, 3.0], dtype=torch.float64).view(1, 3, 1, 1)  # eps matters for the first
+    shift = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64).view(1, 3, 1, 1)
+
+    def x(n):  # (n, C=3, H=5, W=6): no axis has the size of another
+        return torch.randn(n, 3, 5, 6, generator=g, dtype=torch.float64) * scale + shift
+
+    gamma = torch.tensor([1.5, 0.5, 2.0], dtype=torch.float64)
+    beta = torch.tensor([0.3, -0.7, 1.1], dtype=torch.float64)
+    stats = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64), torch.tensor([0.02, 0.5, 1.5], dtype=torch.float64)
+    return [
+        _StatsCase("in training mode (momentum=0.2, eps=1e-3)", (x(4), gamma, beta, *stats, True),
+                   {"momentum": 0.2, "eps": 1e-3}),
+        _StatsCase("in evaluation mode", (x(2), gamma, beta, *stats, False)),
+    ]  # fmt: skip
+
+
+def _bn_explain(where: str, got, expected, hints, exercise) -> None:
+    """Which of y, running_mean and running_var is wrong, where and by how much."""
+    y, mean, var = got
+    if isinstance(y, (tuple, list)):
+        raise Mistake(
+            f"you returned a {type(y).__name__} of {len(y)}: return only y, a tensor of x's shape; the running "
+            "statistics are updated in place in the tensors passed in."
+        )
+    for name, part, right in zip(("y", "running_mean", "running_var"), (y, mean, var), expected):
+        compare(f"{name} {where}", part, right, rtol=exercise.rtol, atol=exercise.atol)
+
+
+_BN_TYPICAL = [
+    Typical(
+        _BN.replace("(0, 2, 3)", "(2, 3)"),
+        "your statistics are per sample (over H and W only, dim=(2, 3)): batch norm averages over the whole batch "
+        "as well, one mean and one variance per channel: dim=(0, 2, 3).",
+    ),
+    Typical(
+        _BN.replace("(0, 2, 3)", "0"),
+        "your statistics are per pixel (over the batch axis only, dim=0): batch norm averages over N, H and W, one "
+        "mean and one variance per channel: dim=(0, 2, 3).",
+    ),
+    Typical(
+        _BN.replace(
+            "((x - mean) ** 2).mean(dim=(0, 2, 3), keepdim=True)", "x.var(dim=(0, 2, 3), keepdim=True)"
+        ).replace(" * n / (n - 1)", ""),
+        "you normalised with the unbiased variance (torch.var divides by n - 1 unless told correction=0): batch norm "
+        "normalises with the biased variance, divided by n = N * H * W; only running_var stores the unbiased one.",
+    ),
+    Typical(
+        _BN.replace(" * n / (n - 1)", ""),
+        "running_var is too small by a factor (n - 1) / n: PyTorch normalises with the biased batch variance but "
+        "stores the UNBIASED one in running_var (times n / (n - 1), n = N * H * W).",
+    ),
+    Typical(
+        _BN.replace("mul_(1 - momentum).add_(momentum *", "mul_(momentum).add_((1 - momentum) *"),
+        "momentum the wrong way round: in PyTorch momentum is the weight of the NEW batch statistic, "
+        "running = (1 - momentum) * running + momentum * batch, not momentum * running + (1 - momentum) * batch.",
+    ),
+    Typical(
+        _BN.replace(
+            "running_mean.mul_(1 - momentum).add_(", "running_mean = running_mean * (1 - momentum) + ("
+        ).replace("running_var.mul_(1 - momentum).add_(", "running_var = running_var * (1 - momentum) + ("),
+        "running_mean and running_var did not change in the tensors passed in: either they are not updated, or "
+        "`running_mean = ...` made a new tensor (a copy the caller never sees). Update them IN PLACE: "
+        "running_mean.mul_(1 - momentum).add_(momentum * batch_mean), or running_mean[:] = ...",
+    ),
+    Typical(
+        _BN.replace("torch.sqrt(var + eps)", "(torch.sqrt(var) + eps)"),
+        "eps belongs inside the square root, sqrt(var + eps): added to the standard deviation it changes the "
+        "result (most for a channel of small variance).",
+    ),
+    Typical(
+        _BN.replace("mean, var = running_mean.view", "_ = running_mean.view").replace(
+            "if training:\n    mean",
+            "mean = x.mean(dim=(0, 2, 3), keepdim=True)\nvar = ((x - mean) ** 2)"
+            ".mean(dim=(0, 2, 3), keepdim=True)\nif training:\n    mean",
+        ),
+        "in evaluation mode you normalised with the batch's own statistics: at test time batch norm uses "
+        "running_mean and running_var (a single test image has no batch to average over).",
+    ),
+    Typical(
+        _BN.replace("if training:", "if True:").replace(
+            "x_hat = (x - mean)",
+            "if not training:\n    mean, var = running_mean.view(1, -1, 1, 1), "
+            "running_var.view(1, -1, 1, 1)\nx_hat = (x - mean)",
+        ),
+        "in evaluation mode running_mean and running_var changed: update them in training mode only (evaluation "
+        "must not depend on, or change with, the batches it sees).",
+    ),
+    Typical(
+        _BN.replace(
+            "x_hat = (x - mean)",
+            "mean, var = running_mean.view(1, -1, 1, 1), running_var.view(1, -1, 1, 1)\nx_hat = (x - mean)",
+        ),
+        "in training mode you normalised with the running statistics: training normalises each batch with its own "
+        "mean and variance; the running averages are for evaluation.",
+    ),
+    Typical(
+        _BN.replace("gamma.view(1, -1, 1, 1) * x_hat + beta", "beta.view(1, -1, 1, 1) * x_hat + gamma"),
+        "gamma and beta are swapped: gamma is the scale (it multiplies x_hat), beta the shift (it is added).",
+    ),
+    Typical(
+        _BN.replace("return gamma.view(1, -1, 1, 1) * x_hat + beta.view(1, -1, 1, 1)", "return x_hat"),
+        "you returned x_hat: the layer ends with its learned scale and shift, gamma * x_hat + beta, per channel.",
+    ),
+    Typical(
+        _BN.replace("gamma.view(1, -1, 1, 1)", "gamma").replace("beta.view(1, -1, 1, 1)", "beta"),
+        "gamma and beta have shape (C,) and broadcast against the LAST axis of x (W): reshape them to (1, C, 1, 1), "
+        "gamma.view(1, -1, 1, 1), so that each scales and shifts one channel.",
+    ),
+]
+
+check_batchnorm_forward = Exercise(
+    "05.5",
+    _BN_SIGNATURE,
+    todo="Fill in batchnorm_forward: in training normalise each channel with the batch's mean and (biased) variance "
+    "and update the running statistics in place; in evaluation use the running statistics.",
+    cases=_bn_cases,
+    reference=_bn_reference,
+    typical=_BN_TYPICAL,
+    confirmation="y, running_mean and running_var agree with torch.nn.BatchNorm2d in training and in evaluation mode. "
+    "The cells below measure what the layer does for the speed of training.",
+    namespace=NOTEBOOK,
+    explain=_bn_explain,
+    on_error={
+        lambda e: isinstance(e, RuntimeError) and ("size of tensor" in str(e) or "broadcast shape" in str(e)): (
+            "a statistic or a parameter does not line up with the channels. x is (N, C, H, W); the batch mean and "
+            "variance have one value per channel, over N, H and W (dim=(0, 2, 3)), and gamma, beta and the "
+            "running statistics are (C,): view them as (1, C, 1, 1) to broadcast over x."
+        )
+    },
+)
+
+EXERCISES = [check_batchnorm_forward]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

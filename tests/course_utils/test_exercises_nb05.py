@@ -17,6 +17,7 @@ CHECKS = {
     "05.2": ex.check_train_one_epoch,
     "05.3": ex.check_inverted_dropout,
     "05.4": ex.check_transfer_model,
+    "05.5": ex.check_batchnorm_forward,
 }
 
 
@@ -36,6 +37,30 @@ def epoch_returning_a_tensor(model, loader, optimizer, loss_fn):
     return torch.stack(losses).mean()
 
 
+class FunctionalCNN(nn.Module):  # activations and flattening as functions, not modules
+    def __init__(self):
+        super().__init__()
+        self.c1, self.c2 = nn.Conv2d(1, 8, 3, padding=1), nn.Conv2d(8, 16, 3, padding=1)
+        self.fc1, self.fc2 = nn.Linear(64, 32), nn.Linear(32, 10)
+
+    def forward(self, x):
+        x = nn.functional.max_pool2d(torch.relu(self.c1(x)), 2)
+        x = nn.functional.max_pool2d(self.c2(x).clamp(min=0), 2)
+        return self.fc2(nn.functional.relu(self.fc1(x.flatten(1))))
+
+
+def batchnorm_other(x, gamma, beta, running_mean, running_var, training, momentum=0.1, eps=1e-5):
+    """Right, written differently: torch.var, slice assignment, (C, 1, 1) broadcasting, a NumPy result."""
+    if training:
+        mean, var = x.mean(dim=(0, 2, 3)), x.var(dim=(0, 2, 3), correction=0)
+        running_mean[:] = (1 - momentum) * running_mean + momentum * mean
+        running_var[:] = (1 - momentum) * running_var + momentum * x.var(dim=(0, 2, 3))  # unbiased
+    else:
+        mean, var = running_mean, running_var
+    x_hat = (x - mean[:, None, None]) / (var[:, None, None] + eps).sqrt()
+    return (gamma[:, None, None] * x_hat + beta[:, None, None]).numpy()
+
+
 OTHER_SOLUTIONS = {  # right, but not the notebook's solutions
     "05.1": models.LeNet(batchnorm=True),  # an instance, with batch norm
     "05.2": epoch_returning_a_tensor,
@@ -43,12 +68,13 @@ OTHER_SOLUTIONS = {  # right, but not the notebook's solutions
     "05.4": lambda backbone, n_features, n_classes: nn.Sequential(
         models.Frozen(copy.deepcopy(backbone)), nn.Flatten(), nn.Linear(n_features, n_classes)
     ),
+    "05.5": batchnorm_other,
 }
 
 
 @pytest.mark.parametrize("eid", sorted(CHECKS))
 def test_stub_and_none_are_not_attempted(eid, capsys):
-    for answer in (StubCNN if eid == "05.1" else lambda *args: None, None):
+    for answer in (StubCNN if eid == "05.1" else lambda *args, **kwargs: None, None):
         CHECKS[eid](answer)
         out = capsys.readouterr().out
         assert out.startswith(f"[{eid}] {NOT_ATTEMPTED}"), out
@@ -67,10 +93,11 @@ def test_checks_leave_the_global_rng_alone(capsys):
     torch.manual_seed(123)
     for eid, check in CHECKS.items():
         check(OTHER_SOLUTIONS[eid])
-        name, typicals = ex.STEPWISE[eid]
-        namespace = dict(ex.NOTEBOOK)
-        exec(typicals[0].body, namespace)  # a typical mistake: the check runs the wrong cells too
-        check(namespace[name])
+        if eid in ex.STEPWISE:
+            name, typicals = ex.STEPWISE[eid]
+            namespace = dict(ex.NOTEBOOK)
+            exec(typicals[0].body, namespace)  # a typical mistake: the check runs the wrong cells too
+            check(namespace[name])
     assert torch.equal(torch.rand(3), expected)
     capsys.readouterr()
 
@@ -84,3 +111,31 @@ def test_quiz_answers_are_right():
     values = set(nn.Dropout(0.2).train()(torch.full((1000,), 3.0)).tolist())
     assert values == {0.0, 3.75} and q3.options[q3.answer] == "0 or 3.75"
     assert all(set(q.explanations) == set(q.options) for q in (q2, q3))
+
+
+def test_functional_cnn_is_accepted(capsys):
+    ex.check_digit_cnn(FunctionalCNN)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[05.1] {CORRECT}"), out
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_reference_is_torch_layer(training):
+    """05.5's reference does what nn.BatchNorm2d does: output and running statistics, in both modes."""
+    x = torch.randn(4, 3, 5, 6, dtype=torch.float64) * 2 + 1
+    layer = nn.BatchNorm2d(3, momentum=0.2, eps=1e-3).double()
+    with torch.no_grad():
+        layer.weight.uniform_(0.5, 2)
+        layer.bias.uniform_(-1, 1)
+        layer.running_mean.uniform_(-1, 1)
+        layer.running_var.uniform_(0.5, 2)
+    mean, var = layer.running_mean.clone(), layer.running_var.clone()
+    gamma, beta = layer.weight.detach().clone(), layer.bias.detach().clone()
+    y = ex._bn_reference(x, gamma, beta, mean, var, training, momentum=0.2, eps=1e-3)
+    assert torch.allclose(y, layer.train(training)(x))
+    assert torch.allclose(mean, layer.running_mean) and torch.allclose(var, layer.running_var)
+    solution = ex.check_batchnorm_forward.function(ex._BN)  # the notebook's solution, written out
+    mean2, var2 = layer.running_mean.clone(), layer.running_var.clone()
+    y2 = solution(x, gamma, beta, mean2, var2, training, momentum=0.2, eps=1e-3)
+    assert torch.allclose(y2, layer(x)) and torch.allclose(mean2, layer.running_mean)
+    assert torch.allclose(var2, layer.running_var)
