@@ -128,9 +128,10 @@ def reinforce_step(
 
     1. reward-to-go G_t of every visited step; 2. baseline b = V(s_t) from the value network,
     which is then fitted to G_t by one Adam step on the squared error; 3. advantage
-    G_t - V(s_t), scaled to mean 0 and std 1 when ``normalize`` (a constant shift and scale:
-    the gradient's direction in expectation is unchanged, its size becomes steady); 4. one Adam
-    step on :func:`reinforce_loss`. Returns ``{"loss", "value_loss", "mean_return"}``.
+    G_t - V(s_t), standardised over the batch when ``normalize``: subtracting the batch mean is
+    one more (constant) baseline; dividing by the batch standard deviation is no baseline, it
+    multiplies the whole gradient estimate by one number and so only sets the step's size;
+    4. one Adam step on :func:`reinforce_loss`. Returns ``{"loss", "value_loss", "mean_return"}``.
     """
     keep = torch.as_tensor(batch.mask.reshape(-1), device=device)
     obs = torch.as_tensor(batch.obs.reshape(-1, batch.obs.shape[-1]), device=device)[keep]  # (B, 4)
