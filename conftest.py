@@ -15,12 +15,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
 NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
+# The checks the tests run record practice events (course_utils.progress): into a file of this run,
+# never into the developer's own record (the notebooks' kernels inherit this environment).
+os.environ.setdefault(
+    "COURSE_PROGRESS_FILE", os.path.join(tempfile.mkdtemp(prefix="course-progress-"), "progress.jsonl")
+)
 # The report file: NOTEBOOK_REPORT, else notebook-times.md in COURSE_REPORTS (the Makefile's test
 # targets set it to reports/), else none: a plain pytest run writes nothing into the checkout.
 _REPORTS = os.environ.get("COURSE_REPORTS")

@@ -403,3 +403,21 @@ def plot_embedding(Z, y, *, title: str = "2-D codes", xlabel: str = "$z_1$", yla
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.legend(title="class", fontsize=7, markerscale=2, loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
+
+
+def progress_bars(notebooks, solved, total, *, title: str = "Exercises solved, per notebook", ax=None):
+    """Solved against all exercises per notebook: a grey bar for all, a blue one for solved.
+
+    Args:
+        notebooks: K notebook numbers ("01", ...); solved, total: K counts each.
+    """
+    if not (len(notebooks) == len(solved) == len(total)):
+        raise ValueError(f"{len(notebooks)} notebooks, {len(solved)} solved and {len(total)} totals: one each")
+    fig, ax = _axes(ax)
+    x = np.arange(len(notebooks))
+    ax.bar(x, total, color=PALETTE["sky"], alpha=0.45, label="exercises")
+    ax.bar(x, solved, color=PALETTE["blue"], label="solved")
+    ax.set_xticks(x, list(notebooks))
+    ax.set(title=title, xlabel="notebook", ylabel="exercises")
+    ax.legend()
+    return fig

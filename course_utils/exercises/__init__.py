@@ -45,7 +45,9 @@ reference (``Exercise.solution``) until then. A student's function runs under a 
 from __future__ import annotations
 
 import functools
+import importlib
 import io
+import re
 import textwrap
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -54,7 +56,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import grading
+from .. import grading, progress
 from .running import (
     CHECK_LIMIT_S,
     CORRECT,
@@ -128,20 +130,36 @@ def exercise(eid: str, todo: str) -> Callable:
 
 
 def verdict(eid: str, todo: str, check: Callable[..., str], *args, **kwargs) -> str:
-    """Run ``check`` and return the one-line verdict that :func:`exercise` prints."""
+    """Run ``check`` and return the one-line verdict that :func:`exercise` prints; the outcome goes to
+    the student's practice record (:mod:`course_utils.progress`)."""
+    outcome = "wrong"
     try:
         if any(a is None for a in args):
             raise NotAttempted
         confirmation = check(*args, **kwargs)
     except NotAttempted:
-        return f"[{eid}] {NOT_ATTEMPTED} {todo}"
+        outcome, line = "not-attempted", f"[{eid}] {NOT_ATTEMPTED} {todo}"
     except Mistake as m:
-        return f"[{eid}] {HINT} {m}"
+        name = m.name or _stepwise_name(eid, str(m))
+        outcome, line = (f"mistake:{name}" if name else "wrong"), f"[{eid}] {HINT} {m}"
     except AssertionError as e:  # from course_utils.grading's comparisons
-        return f"[{eid}] {HINT} {e}"
+        line = f"[{eid}] {HINT} {e}"
     except Exception as e:  # the student's code raised: say what and where to look
-        return f"[{eid}] {HINT} {describe_error(e)}"
-    return f"[{eid}] {CORRECT} {confirmation}"
+        line = f"[{eid}] {HINT} {describe_error(e)}"
+    else:
+        outcome, line = "correct", f"[{eid}] {CORRECT} {confirmation}"
+    progress.record(eid, outcome)
+    return line
+
+
+def _stepwise_name(eid: str, message: str) -> str:
+    """The name of the typical mistake of a check written as code (``STEPWISE``) whose hint ``message`` holds."""
+    try:
+        module = importlib.import_module(f"{__name__}.nb{eid.split('.')[0]}")
+    except ImportError:
+        return ""
+    typicals = getattr(module, "STEPWISE", {}).get(eid, (None, []))[1]
+    return next((t.name for t in typicals if t.hint in message), "")
 
 
 def accepted(check: Callable, *args, **kwargs) -> bool:
@@ -151,7 +169,7 @@ def accepted(check: Callable, *args, **kwargs) -> bool:
 
         loss_and_grads = student_version if ex.accepted(ex.check_loss, student_version) else ex.check_loss.solution
     """
-    with redirect_stdout(io.StringIO()):
+    with redirect_stdout(io.StringIO()), progress.paused():
         return verdict(check.eid, "", check.diagnose, *args, **kwargs).startswith(f"[{check.eid}] {CORRECT}")
 
 
@@ -284,6 +302,13 @@ class Typical:
 
     body: str
     hint: str
+    label: str = ""  # a short name for reports; by default the hint's first words
+
+    @property
+    def name(self) -> str:
+        """The mistake's name in the practice record: ``label``, or the hint's first five words as a slug."""
+        words = re.findall(r"[a-z0-9]+", (self.label or self.hint).lower())
+        return "-".join(words[: 5 if not self.label else None])
 
     def source(self, signature: str) -> str:
         """The wrong function as the student's cell: ``signature`` (``def f(x):``) and the body."""
@@ -393,7 +418,7 @@ class Exercise:
                     continue
             for typical in self.typical:
                 if _same(got, _outcome(self.function(typical.body), case, True), self.rtol, self.atol):
-                    raise Mistake(typical.hint)
+                    raise Mistake(typical.hint, name=typical.name)
             if isinstance(got, BaseException):
                 for kind, hint in self.on_error.items():
                     if isinstance(got, kind) if isinstance(kind, type) else kind(got):

@@ -29,7 +29,12 @@ class NotAttempted(Exception):
 
 
 class Mistake(Exception):
-    """A specific, actionable hint for the student (the message is shown as it is)."""
+    """A specific, actionable hint for the student (the message is shown as it is); ``name`` names the
+    typical mistake it is, for the practice record."""
+
+    def __init__(self, message: str = "", name: str = ""):
+        super().__init__(message)
+        self.name = name
 
 
 TIME_LIMIT_S = 10.0  # a student's function that runs longer is stopped (an endless loop, a step never taken)

@@ -64,7 +64,7 @@ def quiz(qid: str, q: Quiz, answer=None):
     widget (radio buttons, or a number box and a *Check* button) whose feedback appears
     as soon as the student answers. The right answer is never displayed."""
     if answer is not None:
-        print(quiz_feedback(qid, q, answer))
+        print(_recorded(qid, quiz_feedback(qid, q, answer)))
         return None
     import ipywidgets as widgets
 
@@ -73,7 +73,7 @@ def quiz(qid: str, q: Quiz, answer=None):
 
     def show(choice) -> None:
         out.outputs = ()
-        out.append_stdout(quiz_feedback(qid, q, choice) + "\n")
+        out.append_stdout(_recorded(qid, quiz_feedback(qid, q, choice)) + "\n")
 
     if q.options:
         picker = widgets.RadioButtons(
@@ -85,6 +85,18 @@ def quiz(qid: str, q: Quiz, answer=None):
     button = widgets.Button(description="Check")
     button.on_click(lambda _: show(box.value))
     return widgets.VBox([title, widgets.HBox([box, button]), out])
+
+
+def _recorded(qid: str, feedback: str) -> str:
+    """``feedback``, its outcome appended to the student's practice record (:mod:`course_utils.progress`)."""
+    from .. import progress
+
+    verdict = feedback.split("] ", 1)[1]
+    outcome = (
+        "correct" if verdict.startswith(CORRECT) else "not-attempted" if verdict.startswith(NOT_ATTEMPTED) else "wrong"
+    )
+    progress.record(qid, outcome)
+    return feedback
 
 
 def quizzes_of(module: str) -> dict[str, Quiz]:
