@@ -6,7 +6,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_utils.exercises import CORRECT, HINT
+from course_utils import linear as lin
+from course_utils.activations import tiny_model_threads
+from course_utils.exercises import CORRECT, HINT, source
 from course_utils.exercises import nb02 as ex
 
 
@@ -71,3 +73,131 @@ def test_the_self_checks_claims():
     directions = np.c_[np.cos(np.linspace(0, 2 * np.pi, 360)), np.sin(np.linspace(0, 2 * np.pi, 360))]
     assert f(np.zeros((1, 2)))[0] > 0 and np.all(f(3 * directions) < 0)
     assert ex.QUIZZES["02.q3"].answer == 3
+
+
+def _function(exercise, body):
+    namespace = dict(exercise.namespace)
+    exec(source(exercise.signature, body), namespace)  # noqa: S102 - the course's own code
+    return namespace[exercise.name]
+
+
+def _start(seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((2, 2)), np.zeros(2), rng.standard_normal((2, 1)), np.zeros(1)
+
+
+def test_the_numpy_solution_of_02_6_is_the_autograd_reference_and_solves_xor():
+    with tiny_model_threads("cpu"):  # a 2-2-1 network: one thread, as in the notebook
+        _the_numpy_solution_is_the_autograd_reference_and_solves_xor()
+
+
+def _the_numpy_solution_is_the_autograd_reference_and_solves_xor():
+    X, y = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0, 0.0])
+    numpy_loop = _function(ex.check_train_xor, ex._TRAIN)
+    assert ex.check_train_xor.solution is ex.autograd_train_xor
+    for steps in (1, 25, 1000):
+        mine, ref = numpy_loop(*_start(), X, y, 2.0, steps), ex.autograd_train_xor(*_start(), X, y, 2.0, steps)
+        assert all(np.allclose(a, b, rtol=1e-9, atol=1e-12) for a, b in zip(mine, ref)), steps
+    W1, b1, W2, b2, losses = ref  # the notebook's random start: 4/4 after 1000 steps
+    p = 1 / (1 + np.exp(-(1 / (1 + np.exp(-(X @ W1 + b1))) @ W2 + b2)))[:, 0]
+    assert np.array_equal(p > 0.5, y == 1) and losses[-1] < losses[0] / 50
+    # the symmetric start (hidden unit 2 a copy of unit 1): the units stay copies, the net is one line
+    W1, b1, W2, b2 = _start()
+    for loop in (numpy_loop, ex.autograd_train_xor):
+        V1, c1, V2, _, _ = loop(W1[:, [0, 0]], b1[[0, 0]], W2[[0, 0]], b2, X, y, 2.0, 1000)
+        assert np.array_equal(V1[:, 0], V1[:, 1]) and c1[0] == c1[1] and V2[0, 0] == V2[1, 0]
+    assert not lin.linearly_separable(X, y)
+    assert all(lin.linearly_separable(np.delete(X, i, axis=0), np.delete(y, i)) for i in range(4))
+
+
+def test_02_6_accepts_other_correct_loops(capsys):
+    T = ex._TRAIN
+    updates = "    W1, b1 = W1 - lr * dW1, b1 - lr * db1\n    W2, b2 = W2 - lr * dW2, b2 - lr * db2\n"
+    in_place = "    W1 -= lr * dW1\n    b1 -= lr * db1\n    W2 -= lr * dW2\n    b2 -= lr * db2\n"
+    copies = "N = len(X)\nW1, b1, W2, b2 = W1.copy(), b1.copy(), W2.copy(), b2.copy()\n"
+    bodies = [
+        T.replace("N = len(X)\n", copies).replace(updates, in_place),  # in place on its own copies
+        T.replace("dz2.sum(axis=0)", "dz2.sum()"),  # a scalar db2 broadcasts into b2
+        T.replace("np.array(losses)", "losses").replace("np.log(p)", "np.log(np.clip(p, 1e-12, 1))"),
+        T.replace(
+            "return W1, b1, W2, b2, np.array(losses)", "return [torch.tensor(a) for a in (W1, b1, W2, b2)] + [losses]"
+        ),
+    ]
+    for body in bodies:
+        ex.check_train_xor(_function(ex.check_train_xor, body))
+
+    def torch_loop(W1, b1, W2, b2, X, y, lr, steps):  # autograd by hand, tensors back
+        params = [torch.tensor(a, requires_grad=True) for a in (W1, b1, W2, b2)]
+        X, y, losses = torch.tensor(X), torch.tensor(y), []
+        for _ in range(steps):
+            p = torch.sigmoid(torch.sigmoid(X @ params[0] + params[1]) @ params[2] + params[3])[:, 0]
+            loss = nn.functional.binary_cross_entropy(p, y)
+            losses.append(loss.item())
+            for q in params:
+                q.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for q in params:
+                    q -= lr * q.grad
+        return (*params, losses)
+
+    ex.check_train_xor(torch_loop)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 5 and all(line.startswith(f"[02.6] {CORRECT}") for line in out), out
+
+
+def test_02_6_other_mistakes_are_named_and_right_parts_are_not_blamed(capsys):
+    T = ex._TRAIN
+    bodies = [
+        T.replace("    W1, b1 = W1 - lr * dW1, b1 - lr * db1\n", "    W1 -= lr * dW1\n    b1 = b1 - lr * db1\n"),
+        T.replace("range(steps)", "range(steps + 1)"),
+        T.replace("b1 - lr * db1", "b1"),
+        T.replace("-np.mean(", "-np.sum("),
+        T.replace("return W1, b1, W2, b2, np.array(losses)", "return W1, b1, W2, b2"),
+        ex._NO_HIDDEN.replace("/ N", "/ len(y)").replace("lr * X.T", "0.5 * lr * X.T"),  # not the typical one
+        T.replace("return W1, b1, W2, b2, np.array(losses)", "return W1, b1, W2, b2, None"),
+    ]
+    for body in bodies:
+        ex.check_train_xor(_function(ex.check_train_xor, body))
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == len(bodies) and all(line.startswith(f"[02.6] {HINT}") for line in out), out
+    assert "You updated the caller's W1 in place" in out[0] and "b1" not in out[0].split("in place")[0]
+    assert "has 2 values, expected 1: one per step" in out[1]
+    assert "W1, W2, b2, losses right; b1 wrong: look at db1 = dz1.sum(axis=0)" in out[2]
+    assert "W1, b1, W2, b2 right; losses wrong: the weights are right" in out[3]
+    assert "return the tuple (W1, b1, W2, b2, losses)" in out[4]
+    assert ex._NO_HIDDEN_LAYER in out[5]
+    assert "losses came back as None" in out[6]
+
+
+def test_02_1_in_place_on_part_of_w_is_called_out(capsys):
+    body = ex._EPOCH.replace("w.astype(float)", "w").replace("w = w + lr * s_i * x_i", "w[:] = w + lr * s_i * x_i")
+    ex.check_perceptron_epoch(_function(ex.check_perceptron_epoch, body))
+    out = capsys.readouterr().out
+    assert out.startswith(f"[02.1] {HINT}") and "You changed the caller's w in place" in out, out
+    signs_in_place = ex._EPOCH.replace("s = 2 * y - 1", "y *= 2\ny -= 1\ns = y")  # the labels turned into signs
+    ex.check_perceptron_epoch(_function(ex.check_perceptron_epoch, signs_in_place))
+    out = capsys.readouterr().out
+    assert out.startswith(f"[02.1] {HINT}") and "Your function changed the caller's y in place" in out, out
+
+
+def test_02_2_other_thresholds_pass_and_a_network_without_its_hidden_layer_does_not(capsys):
+    e = ex.check_xor_by_hand
+    h = "h = np.c_[neuron(X, [1, 1], -0.45), neuron(X, [-2, -2], 3.1)]\n"
+    bodies = [
+        h + "return h, neuron(h, [0.6, 0.6], -1)",  # other lines and weights, the same network
+        h + "return h, (X[:, 0] > 0.5) ^ (X[:, 1] > 0.5)",  # out computed from X, not from h
+        "h = np.c_[neuron(X, [1, 1], -0.5), ~((X[:, 0] > 0.5) & (X[:, 1] > 0.5))]\nreturn h, neuron(h, [1, 1], -1.5)",
+        "h = np.c_[neuron(X, [1, 1], -0.5), neuron(X, [-1, -1], 1.98)]\nreturn h, neuron(h, [1, 1], -1.5)",
+        "h = np.c_[neuron(X, [1, 1], -0.5), neuron(X, [-1, -1], 2.5)]\nreturn h, neuron(h, [1, 1], -1.5)",
+    ]
+    for body in bodies:
+        e(_function(e, body))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"[02.2] {CORRECT}"), out[0]
+    assert "Your out is not computed from your hidden layer: at (" in out[1], out[1]
+    assert "h[:, 1] (your NAND unit) is not one step neuron" in out[2], out[2]
+    assert "h[:, 1] (your NAND unit) is wrong at" in out[3] and "h[:, 0]" not in out[3], out[3]
+    assert "On the four corners h[:, 1] (your NAND unit) gives 1 at (1, 1) where it should give 0" in out[4], out[4]
+    assert "h[:, 0]" not in out[4], out[4]
+    assert all(line.startswith(f"[02.2] {HINT}") for line in out[1:]), out
