@@ -6,6 +6,7 @@ import numpy as np
 from course_utils import linear as lin
 from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb01 as ex
+from course_utils.exercises.nb01 import training_loop
 
 
 def test_a_hard_coded_answer_fails(capsys):
@@ -158,7 +159,7 @@ def test_sgd_train_hints_for_what_no_typical_covers(capsys):
     ignores_order = ex.SGD_REFERENCE.replace(
         "B = order[start:start + batch_size]", "B = np.arange(len(X))[start:start + batch_size]"
     )
-    out = _verdict(ex.check_sgd_train, _defined(ex._sgd_cell(ignores_order), "sgd_train"), capsys)
+    out = _verdict(ex.check_sgd_train, _defined(training_loop._sgd_cell(ignores_order), "sgd_train"), capsys)
     assert HINT in out and "does not pick the batches" in out, out
     out = _verdict(ex.check_sgd_train, lambda X, y, w0, eta, b, e, rng, tol=1e-6: (w0, [1.0]), capsys)
     assert HINT in out and "history" in out, out
@@ -187,7 +188,7 @@ def test_sgd_reference_is_the_library_loop_and_its_claims_hold():
     np.testing.assert_allclose(w, lib.w, atol=1e-12)
     np.testing.assert_allclose(history, lib.losses[1:], atol=1e-12)
     # the check's convex problem: every order converges to w*, the loss falls every epoch, the rule stops it
-    case = ex._noise_free_regression()
+    case = training_loop._noise_free_regression()
     w_star = lin.closed_form(case.X, case.y)
     for seed in range(100):
         w, h = ex.sgd_train_reference(

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from course_utils import conv
 from course_utils.exercises import CORRECT, HINT, _outcome, _same
 from course_utils.exercises import nb04 as ex
+from course_utils.exercises.nb04 import common, convolution, pooling, whole_layer
 
 cross_correlate = ex.check_cross_correlate.function(ex.check_cross_correlate.reference)
 max_pool = ex.check_max_pool.function(ex.check_max_pool.reference)
@@ -48,7 +49,7 @@ def layer_channel_loop(x, w, b, stride=1, padding=0):  # the input channels summ
 
 
 def test_other_wrong_answers_get_a_specific_message(capsys):
-    shifted = ex.check_conv2d_loops.function(ex._conv_loops(at=" * stride + 1"))  # windows one pixel off
+    shifted = ex.check_conv2d_loops.function(convolution._conv_loops(at=" * stride + 1"))  # windows one pixel off
     for check, answer, message in [
         (ex.check_cross_correlate, lambda image, kernel: 2 * cross_correlate(image, kernel), "2 times the expected"),
         (ex.check_cross_correlate, lambda image, kernel: DECK_RESULT, "`cross_correlate(image (6, 8), kernel (3, 2))`"),
@@ -111,21 +112,24 @@ def test_a_window_past_the_edge_is_told_from_other_errors():
         ("operands could not be broadcast together with shapes (2,4,4,3) (4,)", False),  # out + b
         ("setting an array element with a sequence.", False),
     ]:
-        assert ex._window_past_the_edge(ValueError(message)) == past, message
-    assert not ex._window_past_the_edge(TypeError("operands could not be broadcast together with shapes (3,2) (3,3)"))
+        assert common.window_past_the_edge(ValueError(message)) == past, message
+    assert not common.window_past_the_edge(
+        TypeError("operands could not be broadcast together with shapes (3,2) (3,3)")
+    )
 
 
 def test_lists_tensors_numpy_ints_and_other_formulations_are_accepted(capsys):
     for check, answer in [
         (ex.check_cross_correlate, lambda image, kernel: cross_correlate(image, kernel).tolist()),
-        (ex.check_conv2d_loops, ex.check_conv2d_loops.function(ex._conv_loops())),  # the mistakes' template, unchanged
+        # the mistakes' template, unchanged
+        (ex.check_conv2d_loops, ex.check_conv2d_loops.function(convolution._conv_loops())),
         (ex.check_max_pool, lambda x, size: torch.from_numpy(max_pool(x, size))),
-        (ex.check_max_pool, ex.check_max_pool.function(ex._pool_loops())),
+        (ex.check_max_pool, ex.check_max_pool.function(pooling._pool_loops())),
         (ex.check_same_padding, lambda k, dilation: np.int64(dilation * (k - 1) // 2)),
         (ex.check_avg_pool_as_conv, lambda size: (torch.full((size, size), 1 / size**2, dtype=torch.float64), size)),
         (ex.check_avg_pool_as_conv, lambda size: ([[1 / size**2] * size] * size, np.int64(size))),
         (ex.check_avg_pool_as_conv, lambda size: [np.full((size, size), 1 / size**2), size]),
-        (ex.check_conv_layer, ex.check_conv_layer.function(ex._layer())),  # the mistakes' template: loops
+        (ex.check_conv_layer, ex.check_conv_layer.function(whole_layer._layer())),  # the mistakes' template: loops
         (ex.check_conv_layer, layer_einsum),
         (ex.check_conv_layer, layer_windows),
         (ex.check_conv_layer, layer_torch),
@@ -142,7 +146,7 @@ def test_the_notebook_runs_the_reference_layer_until_the_students_is_accepted(ca
     def stub(x, w, b, stride=1, padding=0):
         return None  # YOUR CODE HERE
 
-    wrong = ex.check_conv_layer.function(ex._layer(value=ex._SUM.replace(" + b[o]", "")))
+    wrong = ex.check_conv_layer.function(whole_layer._layer(value=whole_layer._SUM.replace(" + b[o]", "")))
     assert not ex.accepted(ex.check_conv_layer, stub) and not ex.accepted(ex.check_conv_layer, wrong)
     assert ex.accepted(ex.check_conv_layer, layer_einsum)
     assert capsys.readouterr().out == ""  # accepted() prints nothing

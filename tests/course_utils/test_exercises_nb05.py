@@ -11,6 +11,7 @@ from torch import nn
 from course_utils import models
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, quiz_feedback
 from course_utils.exercises import nb05 as ex
+from course_utils.exercises.nb05 import batchnorm
 
 CHECKS = {
     "05.1": ex.check_digit_cnn,
@@ -131,10 +132,10 @@ def test_batchnorm_reference_is_torch_layer(training):
         layer.running_var.uniform_(0.5, 2)
     mean, var = layer.running_mean.clone(), layer.running_var.clone()
     gamma, beta = layer.weight.detach().clone(), layer.bias.detach().clone()
-    y = ex._bn_reference(x, gamma, beta, mean, var, training, momentum=0.2, eps=1e-3)
+    y = batchnorm._bn_reference(x, gamma, beta, mean, var, training, momentum=0.2, eps=1e-3)
     assert torch.allclose(y, layer.train(training)(x))
     assert torch.allclose(mean, layer.running_mean) and torch.allclose(var, layer.running_var)
-    solution = ex.check_batchnorm_forward.function(ex._BN)  # the notebook's solution, written out
+    solution = ex.check_batchnorm_forward.function(batchnorm._BN)  # the notebook's solution, written out
     mean2, var2 = layer.running_mean.clone(), layer.running_var.clone()
     y2 = solution(x, gamma, beta, mean2, var2, training, momentum=0.2, eps=1e-3)
     assert torch.allclose(y2, layer(x)) and torch.allclose(mean2, layer.running_mean)

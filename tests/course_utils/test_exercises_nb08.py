@@ -13,6 +13,7 @@ import torch
 from course_utils import rl
 from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb08 as ex
+from course_utils.exercises.nb08 import value_based
 
 
 def _taken(logits, actions, returns, baseline):  # the loss of each step, not yet averaged
@@ -185,7 +186,7 @@ def test_the_sweep_repeated_is_value_iteration():
     for slippery in (False, True):
         lake = rl.make_frozen_lake(is_slippery=slippery)
         V_star, _, _ = rl.value_iteration(*rl.tabular_model(lake), gamma=0.95)
-        reached = ex._Iterated("", (lake.unwrapped.P, 0.95)).call(ex.check_value_iteration_sweep.solution)
+        reached = value_based._Iterated("", (lake.unwrapped.P, 0.95)).call(ex.check_value_iteration_sweep.solution)
         np.testing.assert_allclose(reached, V_star, atol=1e-10)
 
 

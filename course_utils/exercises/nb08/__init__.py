@@ -1,0 +1,47 @@
+"""Exercises and self-check questions of notebook 08 (reinforcement learning): 08.1 reward_to_go,
+08.5 value_iteration_sweep (one synchronous Bellman optimality backup on FrozenLake's model, and value iteration
+with it), 08.2 q_update (in place: :class:`~course_utils.exercises.nb08.value_based._InPlace`), 08.6
+epsilon_greedy (a check written as code: the rng it is given, then the action frequencies; its mistakes are whole
+cells in ``STEPWISE``), 08.3 reinforce_loss (checked through its value and gradients:
+:class:`~course_utils.exercises.nb08.policy_gradient._Backward`), 08.4 score_function_gradients. The declared ones
+have their typical mistakes as the code a student would write; the questions are in ``nb08.toml``.
+
+The values (08.5, 08.2) are in :mod:`~course_utils.exercises.nb08.value_based`, epsilon-greedy (08.6) in
+:mod:`~course_utils.exercises.nb08.epsilon_greedy`, the policy gradients (08.1, 08.3, 08.4) in
+:mod:`~course_utils.exercises.nb08.policy_gradient`, the notebook's names in
+:mod:`~course_utils.exercises.nb08.common`; this package is what the notebook imports.
+"""
+
+from __future__ import annotations
+
+from .. import accepted, quizzes, quizzes_of
+from .common import NOTEBOOK
+from .epsilon_greedy import STEPWISE, check_epsilon_greedy
+from .policy_gradient import check_reinforce_loss, check_reward_to_go, check_score_function_gradients
+from .value_based import check_q_update, check_value_iteration_sweep
+
+__all__ = [
+    "NOTEBOOK",
+    "EXERCISES",
+    "STEPWISE",
+    "QUIZZES",
+    "quiz",
+    "accepted",
+    "check_epsilon_greedy",
+    "check_q_update",
+    "check_reinforce_loss",
+    "check_reward_to_go",
+    "check_score_function_gradients",
+    "check_value_iteration_sweep",
+]
+
+EXERCISES = [
+    check_reward_to_go,
+    check_value_iteration_sweep,
+    check_q_update,
+    check_reinforce_loss,
+    check_score_function_gradients,
+]
+
+QUIZZES = quizzes_of(__name__)
+quiz = quizzes(QUIZZES)
