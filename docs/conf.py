@@ -37,6 +37,8 @@ html_static_path = ["_static", str(vendor.STATIC_DIR)]
 mathjax_path = "mathjax/tex-mml-chtml.js"
 nb_ipywidgets_js = {"require.js": {}, "course-widgets.js": {}, "widgets/embed-amd.js": {}}
 html_css_files = ["course-site.css"]  # progress bars in a narrow column
+# the search button's and the widget sliders' accessible names (found by the axe-core audit)
+html_js_files = ["course-a11y.js"]
 
 html_theme = "sphinx_book_theme"
 html_title = project

@@ -78,6 +78,15 @@ PACKAGES = (
     ),
 )
 STAMP = STATIC_DIR / "versions.json"
+# axe-core, the accessibility audit the site's browser test runs on every page: a test tool, kept
+# out of STATIC_DIR (the site does not ship it).
+AUDIT = Package(
+    "axe-core",
+    "4.14.1",
+    "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
+    "axe.min.js",
+    ("axe.min.js",),
+)
 
 
 def _wanted() -> dict[str, str]:
@@ -147,6 +156,17 @@ def _extract(package: Package, tarball: Path) -> int:
     if not count:
         raise RuntimeError(f"{tarball.name} held none of {package.files}")
     return count
+
+
+def audit_script() -> Path:
+    """axe-core's ``axe.min.js`` (pinned, checked), fetched from npm once into VENDOR_DIR/audit/."""
+    dest = VENDOR_DIR / "audit" / f"axe-{AUDIT.version}.min.js"
+    if not dest.exists():
+        VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(_npm_pack(AUDIT)) as tar, tar.extractfile("package/axe.min.js") as src:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(src.read())
+    return dest
 
 
 def vendor(force: bool = False) -> Path:

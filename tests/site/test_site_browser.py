@@ -2,13 +2,15 @@
 
 Every page of the course is opened with every request outside the local server blocked (and
 recorded: one is a failure, the site must work offline), and must show no console error, no
-failed request, every image loaded, every widget rendered and all math typeset. A worked
+failed request, every image loaded, every widget rendered, all math typeset, and no serious or
+critical accessibility violation by axe-core (every violation is written to a report). A worked
 solution is folded and opens on a click. Screenshots of the home page and two notebooks go to
 ``$COURSE_REPORTS/screenshots/site/`` (else a folder in /tmp).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +19,7 @@ from urllib.parse import urlsplit
 import assemble
 import executed
 import pytest
+import vendor
 
 pytestmark = pytest.mark.site
 
@@ -25,6 +28,7 @@ SCREENSHOTS = (
     if os.environ.get("COURSE_REPORTS")
     else Path(tempfile.gettempdir()) / "nn-course-screenshots" / "site"
 )
+AUDITS = SCREENSHOTS.parent.parent / "axe" / "site"  # axe-core's findings per page, as JSON
 NOTEBOOK_PAGES = [f"notebooks/{nb.stem}.html" for nb in sorted(executed.NOTEBOOKS.glob("*.ipynb"))]
 PAGES = (
     ["index.html"]
@@ -102,6 +106,20 @@ def visit(browser, site_server):
     visit.close()
 
 
+def audit(page, path: str) -> list[dict]:
+    """axe-core's violations on the open page (id, impact, how many elements, the first one), also
+    written to the report folder's ``axe/`` as JSON, one file per page."""
+    page.add_script_tag(path=str(vendor.audit_script()))
+    violations = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ["violations"]})).violations.map(v => ({
+            id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0].target.join(" "),
+        }))"""
+    )
+    AUDITS.mkdir(parents=True, exist_ok=True)
+    (AUDITS / (path.replace("/", "__") + ".json")).write_text(json.dumps(violations, indent=1))
+    return violations
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_page_works_offline(visit, path):
     page = visit.open(path)
@@ -125,8 +143,12 @@ def test_page_works_offline(visit, path):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"{SCREENSHOT_OF[path]}.png", full_page=path == "index.html")
 
+    violations = audit(page, path)
+
     assert visit.outside == [], f"{path} tried to load from outside the site: {visit.outside}"
     assert visit.errors == [], f"{path}: " + "\n".join(visit.errors)
+    grave = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not grave, f"{path}: axe-core reports serious or critical accessibility violations: {grave}"
     assert broken_images == [], f"{path}: images that did not load: {broken_images}"
     assert state["rendered"] >= state["views"] and state["widgetErrors"] == 0, f"{path}: widgets not rendered: {state}"
     assert state["mathErrors"] == 0 and (state["math"] == 0 or state["typeset"] > 0), f"{path}: math: {state}"
