@@ -5,12 +5,15 @@
 * :func:`char_nll`: a model's validation loss in nats per character, the state carried across chunks;
 * :func:`bigram_baseline`: the add-alpha-smoothed bigram model to beat;
 * sampling: :func:`temperature_probs`, :func:`sample_with_temperature`, :func:`next_char_logits`,
-  :func:`generate`.
+  :func:`generate`, and :func:`bigram_generate` from the baseline;
+* what a sample got right: :func:`words_of`, :func:`known_word_share`.
 
 The models themselves (:class:`course_utils.recurrent.CharModel`) are in :mod:`course_utils.recurrent`.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import torch
@@ -196,3 +199,37 @@ def generate(
         logits = step_logits[0, -1].double().cpu().numpy()
     model.train(was_training)
     return vocab.decode(out)
+
+
+def bigram_generate(
+    probs: np.ndarray, vocab: CharVocab, prompt: str, n_chars: int, temperature: float = 1.0, seed: int = 0
+) -> str:
+    """Continue ``prompt`` by ``n_chars`` characters from the bigram model ``probs`` (V, V) of
+    :func:`bigram_baseline`: each character is drawn from the row of the one before it, with log P as the logits
+    of :func:`sample_with_temperature` (so the same temperature means the same reshaping as for a network)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.shape != (len(vocab), len(vocab)) or not prompt or n_chars < 0:
+        raise ValueError(f"need P of shape ({len(vocab)}, {len(vocab)}), a prompt and n_chars >= 0")
+    rng = np.random.default_rng(seed)
+    logp, current, out = np.log(probs), vocab.index[prompt[-1]], []
+    for _ in range(n_chars):
+        current = sample_with_temperature(logp[current], temperature, rng)
+        out.append(current)
+    return vocab.decode(out)
+
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def words_of(text: str, min_len: int = 1) -> list[str]:
+    """The identifier-like words of ``text`` (a letter or _, then letters, digits, _), in order, of at
+    least ``min_len`` characters."""
+    return [w for w in _WORD.findall(text) if len(w) >= min_len]
+
+
+def known_word_share(sample: str, known, min_len: int = 3) -> float:
+    """The share of the words of ``sample`` (:func:`words_of`, at least ``min_len`` characters) that are in
+    ``known`` (e.g. the set of the training text's words): how many words a generated text spells right.
+    NaN when the sample has no such word."""
+    words = words_of(sample, min_len)
+    return float(np.mean([w in known for w in words])) if words else float("nan")

@@ -96,6 +96,15 @@ def test_input_gradient_norms_shapes_and_decay():
         recurrent.input_gradient_norms(rnn, torch.randn(2, 10, 2))
 
 
+def test_input_gradient_norms_equal_one_backward_pass_per_step():
+    torch.manual_seed(1)
+    lstm, X = nn.LSTM(3, 5, batch_first=True), torch.randn(1, 7, 3)
+    Xg = X.clone().requires_grad_(True)
+    out, _ = lstm(Xg)
+    one_by_one = [torch.autograd.grad(out[0, t].sum(), Xg, retain_graph=True)[0][0, 0].norm().item() for t in range(7)]
+    np.testing.assert_allclose(recurrent.input_gradient_norms(lstm, X), one_by_one, rtol=1e-5)
+
+
 # ---------------------------------------------------------------- pictures
 # The task shapes and the unrolled RNN are drawn by course_utils.diagrams.recurrent
 # (tests/course_utils/test_diagrams_recurrent.py).

@@ -138,3 +138,25 @@ def test_render_temperature_sampling():
         render_temperature_sampling(logits, chars, 0.0)
     with pytest.raises(ValueError):
         render_temperature_sampling(logits, chars, 1.0, top_k=0)
+
+
+def test_bigram_generate_follows_the_rows_and_is_reproducible():
+    vocab = text_tools.CharVocab("ab")
+    P = np.array([[0.0, 1.0], [1.0, 0.0]])  # after a always b, after b always a
+    with np.errstate(divide="ignore"):
+        assert text_tools.bigram_generate(P, vocab, "a", 5, temperature=0.8, seed=1) == "babab"
+    text = "abba abab baba"
+    vocab = text_tools.CharVocab(text)
+    _, P = text_tools.bigram_baseline(vocab.encode(text), vocab.encode(text), len(vocab))
+    a, b = (text_tools.bigram_generate(P, vocab, "a", 50, seed=4) for _ in range(2))
+    assert a == b and len(a) == 50 and set(a) <= set(text)
+    with pytest.raises(ValueError):
+        text_tools.bigram_generate(P[:2], vocab, "a", 5)
+
+
+def test_words_of_and_known_word_share():
+    sample = "def foo_1(x): return self.barr + 2x"
+    assert text_tools.words_of(sample) == ["def", "foo_1", "x", "return", "self", "barr", "x"]
+    assert text_tools.words_of(sample, 4) == ["foo_1", "return", "self", "barr"]
+    assert text_tools.known_word_share(sample, {"def", "return", "self"}) == 3 / 5
+    assert np.isnan(text_tools.known_word_share("a b (1)", {"a"}))
