@@ -288,6 +288,31 @@ class NotebookPage:
         page.on("pageerror", lambda e: self.console.append(f"uncaught: {e}"))
         page.on("crash", lambda _: self.console.append("the page crashed"))
 
+    # -- accessibility -------------------------------------------------------------------
+    def audit(self, name: str) -> tuple[list[dict], list[dict]]:
+        """axe-core's violations on the page: (JupyterLab's own, outside the notebook's outputs; the
+        course's, inside them), each ``{id, impact, nodes, first}``; both written to
+        ``<reports>/axe/lab/<name>.json``."""
+        sys.path.insert(0, str(REPO / "docs"))
+        import vendor
+
+        self.page.add_script_tag(path=str(vendor.audit_script()))
+        outputs = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
+        run = """async context => (await axe.run(context, {resultTypes: ["violations"]})).violations.map(v => ({
+            id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0].target.join(" "),
+        }))"""
+        lab = self.page.evaluate(run, {"exclude": [[".jp-OutputArea-output"]]})
+        inside = self.page.evaluate(run, {"include": [[outputs]]}) if self.page.locator(outputs).count() else []
+        # ipywidgets' slider (noUiSlider) gives its handle no accessible name even when the widget has a
+        # visible description (noUiSlider #1223): the widget library's, recorded apart from the course's
+        library = [v for v in inside if (v["id"], v["first"]) == ("aria-input-field-name", ".noUi-handle")]
+        course = [v for v in inside if v not in library]
+        folder = SCREENSHOTS.parent / "axe" / "lab"
+        folder.mkdir(parents=True, exist_ok=True)
+        found = {"lab": lab, "ipywidgets": library, "course outputs": course}
+        (folder / f"{name}.json").write_text(json.dumps(found, indent=1))
+        return lab, course
+
     # -- opening and running ------------------------------------------------------------
     def open(self, path: str, timeout: float = 120.0) -> None:
         """Open ``path`` (relative to the server root) in a fresh JupyterLab workspace and

@@ -6,7 +6,8 @@ in Debian's Chromium (driven by Playwright) and check what is on the screen:
 * ``make lab`` from a fresh clone serves ``/lab`` within the time the README promises, on the
   welcome notebook, with the student's tools (or the instructor's with ``ROLE=instructor``);
 * every ``notebooks/*.ipynb`` runs through Run > Run All Cells with no error on the
-  page, shows at least one image, every interactive widget redraws its output when
+  page, its outputs have no serious or critical accessibility violation (axe-core; JupyterLab's own
+  are recorded apart, in ``axe/lab/``), shows at least one image, every interactive widget redraws its output when
   its control is moved, and progress bars are widgets, not text;
 * a ``course_utils.training.fit`` run shows its progress bar as a widget;
 * nbgrader's Validate button rejects each released assignment stub and accepts the
@@ -171,6 +172,12 @@ def test_notebook_runs_in_the_browser(nb_page, notebook):
         e[:2000] for e in errors
     )
     assert not nb_page.unexecuted_cells(), f"cells that did not run: {nb_page.unexecuted_cells()}"
+    lab_own, course = nb_page.audit(notebook.stem)
+    print(f"{notebook.name}: axe-core: JupyterLab's own {len(lab_own)} violation(s), the outputs' {len(course)}")
+    unnamed = nb_page.page.locator(".jp-OutputArea-output .widget-slider:not(:has(.widget-label:not(:empty)))")
+    assert unnamed.count() == 0, f"{notebook.name}: a slider without a description (its visible label)"
+    grave = [v for v in course if v["impact"] in ("serious", "critical")]
+    assert not grave, f"{notebook.name}: the course's outputs have serious accessibility violations: {grave}"
     images = nb_page.rendered_images()
     assert images >= 1, f"{notebook.name} renders no image"
     no_alt = nb_page.images_without_alt()
