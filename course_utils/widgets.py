@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 
+from .diagrams import PALETTE
+
 
 def display_bundle(obj) -> dict:
     """``obj`` as a Jupyter ``display_data`` output (its mime bundle, as ``display(obj)``
@@ -350,7 +352,7 @@ def render_learning_rate(eta: float = 0.3, steps: int = 25, seed: int = 0):
     shout = "  Decrease your learning rate!" if regime == "diverging" else ""
     fig.suptitle(
         f"GD converges only for $\\eta < 2/\\lambda_{{max}}$ = {eta_max:.2f}.{shout}",
-        color="crimson" if shout else "black",
+        color=PALETTE["vermillion"] if shout else "black",
     )
     fig.tight_layout()
     fig.path, fig.regime = run.path, regime
@@ -387,7 +389,7 @@ def render_polynomial_fit(degree: int = 3, log10_l2: float = -12.0, n_train: int
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(grid, np.sin(np.pi * grid), "k--", lw=1, label=r"truth $\sin(\pi x)$")
     ax.plot(grid, features(grid) @ w, lw=2, label=f"degree {int(degree)} fit")
-    ax.scatter(x, y, s=20, color="crimson", zorder=3, label="training points")
+    ax.scatter(x, y, s=20, color=PALETTE["vermillion"], zorder=3, label="training points")
     penalty = "no penalty" if l2 == 0 else f"$\\lambda$ = {l2:.0e}"
     ax.set(
         title=f"Degree {int(degree)}, {penalty}: train MSE {train:.3f}, validation MSE {val:.3g}",

@@ -141,3 +141,52 @@ def test_importing_course_utils_changes_no_matplotlib_settings():
         "assert mpl.rcParams['axes.grid'] and mpl.rcParams['image.cmap'] == 'gray'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+TOL_MUTED = {"#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499"}
+NEUTRAL = {
+    "#777777",
+    "#D9D9D9",
+    "#DDDDDD",
+    "BLACK",
+    "WHITE",
+    "K",
+    "W",
+    "GRAY",
+    "GREY",
+    "LIGHTGRAY",
+    "LIGHTGREY",
+    "NONE",
+}
+
+
+def test_every_colour_the_course_draws_with_is_colour_blind_safe():
+    """Okabe & Ito's palette and Paul Tol's muted scheme are designed to stay distinct under the common
+    colour-vision deficiencies; greys carry no meaning by hue. Any other colour written in the course's
+    code (the package, the notebooks, the grader's report) is named here."""
+    import re
+    from pathlib import Path
+
+    from matplotlib.colors import is_color_like
+
+    from course_utils.diagrams import PALETTE
+    from course_utils.plots import CLASS_COLORS
+
+    assert set(PALETTE.values()) == OKABE_ITO
+    assert set(CLASS_COLORS) <= TOL_MUTED | NEUTRAL and len(set(CLASS_COLORS)) == len(CLASS_COLORS)
+    root = Path(__file__).resolve().parents[2]
+    files = [*root.glob("course_utils/**/*.py"), *root.glob("notebooks/*.ipynb"), root / "grader" / "practice.py"]
+    literal = re.compile(
+        r"""(?:colou?rs?|c|facecolor|edgecolor)\s*=\s*\\?["']([#\w]+)\\?["']|["'](#[0-9A-Fa-f]{6})["']"""
+    )
+    unsafe = {
+        (f.relative_to(root).as_posix(), value)
+        for f in files
+        for m in literal.finditer(f.read_text(encoding="utf-8"))
+        if (value := (m.group(1) or m.group(2)))
+        and is_color_like(value)  # not a column or label that happens to be passed as c=
+        and value.upper() not in OKABE_ITO | TOL_MUTED | NEUTRAL
+        and not re.fullmatch(r"C\d", value)  # the course style's cycle, which is Okabe-Ito
+    }
+    assert not unsafe, f"colours outside the colour-blind-safe palettes: {sorted(unsafe)}"

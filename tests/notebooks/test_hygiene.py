@@ -78,3 +78,24 @@ def test_markdown_has_no_mangled_latex(path):
             continue
         bad = CONTROL_CHARACTER.search(cell.source) or DOUBLED_BACKSLASH.search(cell.source)
         assert bad is None, f"markdown cell {i}: {cell.source[max(0, bad.start() - 30) : bad.end() + 10]!r}"
+
+
+HEADING = re.compile(r"^(#{1,6})\s+\S", re.M)
+FENCE_BLOCK = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_headings_form_an_outline(path):
+    """One H1, first; no level skipped on the way down (an H2 then an H4 leaves a screen-reader user
+    who jumps by headings without the level between). Code blocks in markdown are not headings."""
+    nb = nbformat.read(path, as_version=4)
+    levels = [
+        (i, len(m.group(1)))
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown" and "solution" not in cell.metadata.get("tags", [])
+        for m in HEADING.finditer(FENCE_BLOCK.sub("", cell.source))
+    ]
+    assert levels and levels[0][1] == 1, f"the first heading must be the H1 title: {levels[:1]}"
+    assert [lvl for _, lvl in levels].count(1) == 1, f"more than one H1: cells {[i for i, lvl in levels if lvl == 1]}"
+    skips = [(i, a, b) for (_, a), (i, b) in zip(levels, levels[1:]) if b > a + 1]
+    assert not skips, f"heading levels skipped (cell, from, to): {skips}"
