@@ -10,6 +10,7 @@ from course_utils import linear as lin
 from course_utils.activations import tiny_model_threads
 from course_utils.exercises import CORRECT, HINT, source
 from course_utils.exercises import nb02 as ex
+from course_utils.exercises.nb02 import perceptron, training
 
 
 def test_a_hard_coded_xor_table_is_caught(capsys):
@@ -93,7 +94,7 @@ def test_the_numpy_solution_of_02_6_is_the_autograd_reference_and_solves_xor():
 
 def _the_numpy_solution_is_the_autograd_reference_and_solves_xor():
     X, y = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), np.array([0.0, 1.0, 1.0, 0.0])
-    numpy_loop = _function(ex.check_train_xor, ex._TRAIN)
+    numpy_loop = _function(ex.check_train_xor, training._TRAIN)
     assert ex.check_train_xor.solution is ex.autograd_train_xor
     for steps in (1, 25, 1000):
         mine, ref = numpy_loop(*_start(), X, y, 2.0, steps), ex.autograd_train_xor(*_start(), X, y, 2.0, steps)
@@ -111,7 +112,7 @@ def _the_numpy_solution_is_the_autograd_reference_and_solves_xor():
 
 
 def test_02_6_accepts_other_correct_loops(capsys):
-    T = ex._TRAIN
+    T = training._TRAIN
     updates = "    W1, b1 = W1 - lr * dW1, b1 - lr * db1\n    W2, b2 = W2 - lr * dW2, b2 - lr * db2\n"
     in_place = "    W1 -= lr * dW1\n    b1 -= lr * db1\n    W2 -= lr * dW2\n    b2 -= lr * db2\n"
     copies = "N = len(X)\nW1, b1, W2, b2 = W1.copy(), b1.copy(), W2.copy(), b2.copy()\n"
@@ -147,14 +148,14 @@ def test_02_6_accepts_other_correct_loops(capsys):
 
 
 def test_02_6_other_mistakes_are_named_and_right_parts_are_not_blamed(capsys):
-    T = ex._TRAIN
+    T = training._TRAIN
     bodies = [
         T.replace("    W1, b1 = W1 - lr * dW1, b1 - lr * db1\n", "    W1 -= lr * dW1\n    b1 = b1 - lr * db1\n"),
         T.replace("range(steps)", "range(steps + 1)"),
         T.replace("b1 - lr * db1", "b1"),
         T.replace("-np.mean(", "-np.sum("),
         T.replace("return W1, b1, W2, b2, np.array(losses)", "return W1, b1, W2, b2"),
-        ex._NO_HIDDEN.replace("/ N", "/ len(y)").replace("lr * X.T", "0.5 * lr * X.T"),  # not the typical one
+        training._NO_HIDDEN.replace("/ N", "/ len(y)").replace("lr * X.T", "0.5 * lr * X.T"),  # not the typical one
         T.replace("return W1, b1, W2, b2, np.array(losses)", "return W1, b1, W2, b2, None"),
     ]
     for body in bodies:
@@ -166,16 +167,18 @@ def test_02_6_other_mistakes_are_named_and_right_parts_are_not_blamed(capsys):
     assert "W1, W2, b2, losses right; b1 wrong: look at db1 = dz1.sum(axis=0)" in out[2]
     assert "W1, b1, W2, b2 right; losses wrong: the weights are right" in out[3]
     assert "return the tuple (W1, b1, W2, b2, losses)" in out[4]
-    assert ex._NO_HIDDEN_LAYER in out[5]
+    assert training._NO_HIDDEN_LAYER in out[5]
     assert "losses came back as None" in out[6]
 
 
 def test_02_1_in_place_on_part_of_w_is_called_out(capsys):
-    body = ex._EPOCH.replace("w.astype(float)", "w").replace("w = w + lr * s_i * x_i", "w[:] = w + lr * s_i * x_i")
+    body = perceptron._EPOCH.replace("w.astype(float)", "w").replace(
+        "w = w + lr * s_i * x_i", "w[:] = w + lr * s_i * x_i"
+    )
     ex.check_perceptron_epoch(_function(ex.check_perceptron_epoch, body))
     out = capsys.readouterr().out
     assert out.startswith(f"[02.1] {HINT}") and "You changed the caller's w in place" in out, out
-    signs_in_place = ex._EPOCH.replace("s = 2 * y - 1", "y *= 2\ny -= 1\ns = y")  # the labels turned into signs
+    signs_in_place = perceptron._EPOCH.replace("s = 2 * y - 1", "y *= 2\ny -= 1\ns = y")  # the labels turned into signs
     ex.check_perceptron_epoch(_function(ex.check_perceptron_epoch, signs_in_place))
     out = capsys.readouterr().out
     assert out.startswith(f"[02.1] {HINT}") and "Your function changed the caller's y in place" in out, out

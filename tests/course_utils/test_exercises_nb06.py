@@ -11,12 +11,13 @@ from torch import nn
 
 from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb06 as ex
+from course_utils.exercises.nb06 import rnn as vanilla_rnn
 from course_utils.training import count_parameters
 
 rnn_step = ex.check_rnn_step.function(ex.check_rnn_step.reference)
 lstm_update = ex.check_lstm_update.function(ex.check_lstm_update.reference)
 rnn_unroll = ex.check_rnn_unroll.solution
-bptt_loop = ex.check_rnn_bptt.function(ex._BPTT_LOOP)  # the solution's NumPy loop
+bptt_loop = ex.check_rnn_bptt.function(vanilla_rnn._BPTT_LOOP)  # the solution's NumPy loop
 
 
 def verdict(check, fn, capsys) -> str:
