@@ -87,13 +87,21 @@ def _owner(uid: int) -> str:
         return str(uid)
 
 
-def collect(records: str | Path, check_owner: bool = False) -> dict[str, list[dict]]:
-    """Each student's events: ``records/<student>/**/progress.jsonl`` (see the module's docstring)."""
+def collect(records: str | Path, check_owner: bool = False, students: list[str] | None = None) -> dict[str, list[dict]]:
+    """Each student's events: ``records/<student>/**/progress.jsonl`` (see the module's docstring), for
+    every folder there or only ``students`` (the class list: a home folder holds other users too)."""
     root = Path(records)
     if not root.is_dir():
         raise SystemExit(f"practice: {root} is not a folder of students' folders")
     found = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+    if students is not None:
+        missing = sorted(set(students) - {f.name for f in folders})
+        if missing:
+            warnings.warn(f"no folder in {root} for: {', '.join(missing)} (counted with no record)", stacklevel=2)
+        found = {name: [] for name in missing}
+        folders = [f for f in folders if f.name in students]
+    for folder in folders:
         files = [p for p in _walk(folder) if p.name == "progress.jsonl"]
         found[folder.name] = [e for p in files for e in _read_record(folder.name, p, check_owner)]
     return found
@@ -219,10 +227,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--names", action="store_true", help="real names instead of stable pseudonyms")
     p.add_argument("--salt", default="nn-course", help="the pseudonyms' salt (keep it secret to keep them opaque)")
     p.add_argument("--check-owner", action="store_true", help="skip a record its student does not own (homes)")
+    p.add_argument("--students", help="the class list, comma-separated (default: every folder in RECORDS)")
     args = p.parse_args(argv)
+    students = [s.strip() for s in args.students.split(",") if s.strip()] if args.students else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        records = collect(args.records, args.check_owner)
+        records = collect(args.records, args.check_owner, students)
     for w in caught:
         print(f"practice: warning: {w.message}", file=sys.stderr)
     out = private_file(args.output)

@@ -90,3 +90,11 @@ def test_pseudonyms_are_stable_and_differ_per_salt():
 def test_a_missing_folder_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="is not a folder of students' folders"):
         practice.collect(tmp_path / "nowhere")
+
+
+def test_the_class_list_picks_the_students_and_counts_the_missing(homes):
+    with pytest.warns(UserWarning, match="no folder .* for: zoe"):
+        records = practice.collect(homes, students=["alice", "bob", "zoe"])
+    assert sorted(records) == ["alice", "bob", "zoe"] and records["zoe"] == []
+    stats, _ = practice.analyse(records)
+    assert (stats[0].exercise, stats[0].attempted, stats[0].solved) == ("01.2", 2, 2)
