@@ -81,11 +81,18 @@ def gan_step(
     opt_D.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_D.step()
-    d_on_fake = D(packed(fake))
-    g_loss = F.binary_cross_entropy_with_logits(d_on_fake, torch.ones_like(d_on_fake))
-    opt_G.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_G.step()
+    frozen = [p for p in D.parameters() if p.requires_grad]
+    for p in frozen:  # G's step needs gradients through D, not for D's weights: skip computing those
+        p.requires_grad_(False)
+    try:
+        d_on_fake = D(packed(fake))
+        g_loss = F.binary_cross_entropy_with_logits(d_on_fake, torch.ones_like(d_on_fake))
+        opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        opt_G.step()
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
     return d_loss.item(), g_loss.item()
 
 
