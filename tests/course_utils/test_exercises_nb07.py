@@ -8,6 +8,7 @@ import torch.nn.functional as F
 
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, accepted
 from course_utils.exercises import nb07 as ex
+from course_utils.exercises.nb07 import autoencoders, common
 
 gan_losses = ex.check_gan_losses.function(ex.check_gan_losses.reference)
 
@@ -58,7 +59,7 @@ def test_the_confirmations_and_self_checks_claims():
 
 def _ae_cell(*edits):
     """The class and train_step of 07.2's solution cell with the edits (old, new) a student makes."""
-    return ex._cell(ex._edited(ex._AE, *edits))
+    return autoencoders._cell(common.edited(autoencoders._AE, *edits))
 
 
 _STEP = "    optimizer.zero_grad()\n    x_hat = model(x)\n    loss = F.mse_loss(x_hat, x)\n"
@@ -98,7 +99,11 @@ def test_autoencoder_accepts_equivalent_answers(edits, capsys):
 
 def test_autoencoder_stub_partial_answers_and_other_mistakes(capsys):
     scope = dict(ex.NOTEBOOK)
-    stub = ex._AE.replace(ex._ENCODER, "None").replace(ex._DECODER, "None").replace("    optimizer.zero_grad()\n", "")
+    stub = (
+        autoencoders._AE.replace(autoencoders._ENCODER, "None")
+        .replace(autoencoders._DECODER, "None")
+        .replace("    optimizer.zero_grad()\n", "")
+    )
     stub = stub[: stub.index("def train_step")] + "def train_step(model, x, optimizer):\n    return None\n"
     exec(stub, scope)  # noqa: S102
     reference_class, reference_step = ex.check_autoencoder.solution
@@ -123,5 +128,5 @@ def test_autoencoder_stub_partial_answers_and_other_mistakes(capsys):
 def test_autoencoder_typical_mistakes_through_the_notebooks_call(capsys):
     """The notebook passes the class and train_step (the declared test passes the class alone)."""
     for typical in ex.STEPWISE["07.2"][1]:
-        ex.check_autoencoder(*ex._cell(typical.body))
+        ex.check_autoencoder(*autoencoders._cell(typical.body))
         assert typical.hint in capsys.readouterr().out, typical.body
