@@ -10,6 +10,7 @@ its alt text (``fig.alt_text``; :func:`show` displays it as an ``<img alt=...>``
 * :mod:`.recurrent` - an unrolled RNN and an LSTM cell (06)
 * :mod:`.gan`       - the GAN's two-player loop (07)
 * :mod:`.rl`        - the agent-environment loop and where deep RL leads (08)
+* :mod:`.style`     - style transfer's losses and the gradient to the pixels (09)
 * :mod:`.learning`  - the supervised learning loop (01)
 
 This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`arrow`, the

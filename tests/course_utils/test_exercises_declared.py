@@ -8,12 +8,15 @@ tested in ``test_exercises_nbNN.py``."""
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, Exercise
 
-MODULES = [importlib.import_module(f"course_utils.exercises.nb{n:02d}") for n in range(1, 9)]
+EXERCISES_DIR = Path(__file__).resolve().parents[2] / "course_utils" / "exercises"
+NUMBERS = sorted({p.stem[2:4] for p in EXERCISES_DIR.glob("nb[0-9][0-9]*") if p.suffix in ("", ".py")})
+MODULES = [importlib.import_module(f"course_utils.exercises.nb{n}") for n in NUMBERS]
 DECLARED = [(module, ex) for module in MODULES for ex in getattr(module, "EXERCISES", [])]
 TYPICAL = [(module, ex, k) for module, ex in DECLARED for k in range(len(ex.typical))]
 QUIZZES = [(module, qid) for module in MODULES for qid in module.QUIZZES]

@@ -1,0 +1,52 @@
+"""Exercises and self-check questions of notebook 09 (neural style transfer).
+
+* 09.1 ``gram_matrix``: the Gram matrices of a batch of feature maps, (B, C, C), averaged over positions;
+* 09.2 ``content_loss``: the mean squared difference of two feature maps;
+* 09.3 ``style_loss``: the weighted sum over layers of the mean squared difference of Gram matrices;
+* 09.4 ``total_variation``: the mean squared difference of vertical and of horizontal neighbours;
+* 09.5 ``transfer_step``: one optimisation step on the pixels (zero, backward, step, clamp in place);
+* 09.6 ``style_transfer``: the whole loop of Gatys et al. from the pieces above, which the notebook then runs.
+
+All six are declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs, the reference,
+and each typical mistake as the code a student would write, with its hint. The losses (09.2-09.4) must be
+differentiable 0-d tensors. 09.3 and 09.6 call the student's own pieces from the notebook: when their answer
+is wrong and a piece it calls is not accepted yet, the hint says which piece to fix first. The references are
+:mod:`course_utils.style`'s; the self-check questions are in ``nb09.toml``. The pieces (09.1-09.4) are in
+:mod:`.pieces`, the step and the loop (09.5, 09.6) in :mod:`.loop`, the shared checking code in :mod:`.common`.
+"""
+
+from __future__ import annotations
+
+from .. import accepted, quizzes, quizzes_of
+from .common import NOTEBOOK
+from .loop import LOOP, LOOP_SIGNATURE, check_style_transfer, check_transfer_step
+from .pieces import STYLE, check_content_loss, check_gram_matrix, check_style_loss, check_total_variation
+
+__all__ = [
+    "NOTEBOOK",
+    "EXERCISES",
+    "LOOP",
+    "LOOP_SIGNATURE",
+    "STYLE",
+    "accepted",
+    "check_gram_matrix",
+    "check_content_loss",
+    "check_style_loss",
+    "check_total_variation",
+    "check_transfer_step",
+    "check_style_transfer",
+    "quiz",
+    "QUIZZES",
+]
+
+EXERCISES = [
+    check_gram_matrix,
+    check_content_loss,
+    check_style_loss,
+    check_total_variation,
+    check_transfer_step,
+    check_style_transfer,
+]
+
+QUIZZES = quizzes_of(__name__)
+quiz = quizzes(QUIZZES)

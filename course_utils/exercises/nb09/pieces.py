@@ -1,0 +1,254 @@
+"""Notebook 09's pieces: 09.1 the Gram matrix, 09.2 the content loss, 09.3 the style loss over layers and 09.4
+the total variation."""
+
+from __future__ import annotations
+
+import torch
+
+from ... import style
+from .. import Case, Exercise, Typical
+from .common import NOTEBOOK, Loss, UsesPieces, edited, explain_loss, generator
+
+# ----------------------------------------------------------------------------- 09.1 the Gram matrix
+
+
+def _feature_cases():
+    gen = generator(1)
+    return [
+        Case(
+            "on a batch of 2 images, 4 channels at 5 x 6 positions",
+            (torch.rand(2, 4, 5, 6, generator=gen, dtype=torch.float64),),
+        ),
+        Case(
+            "on one image, 3 channels at 7 x 4 positions", (torch.rand(1, 3, 7, 4, generator=gen, dtype=torch.float64),)
+        ),
+    ]
+
+
+_GRAM = (
+    "b, c, h, w = features.shape\nflat = features.reshape(b, c, h * w)\nreturn flat @ flat.transpose(1, 2) / (h * w)"
+)
+_POSITIONS = (
+    "Your matrix is (B, H*W, H*W): it compares positions with positions. The Gram matrix compares CHANNELS: "
+    "G = flat @ flat.transpose(1, 2), (B, C, C), with flat = features.reshape(b, c, h * w)."
+)
+_NO_BATCH = (
+    "You dropped the batch axis: every image of the batch gets its own (C, C) Gram matrix, so the result is "
+    "(B, C, C). Reshape to (b, c, h * w) and multiply image by image: flat @ flat.transpose(1, 2)."
+)
+
+check_gram_matrix = Exercise(
+    "09.1",
+    "def gram_matrix(features):",
+    todo="Write gram_matrix(features): (B, C, H, W) -> (B, C, C), averaged over the H*W positions.",
+    cases=_feature_cases,
+    reference=_GRAM,
+    typical=[
+        Typical(
+            edited(_GRAM, (" / (h * w)", "")),
+            "Your Gram matrix is H*W times too big: divide by the number of positions h * w, so that the "
+            "entries are averages and images of different sizes compare.",
+        ),
+        Typical(
+            edited(_GRAM, ("(h * w)", "(c * h * w)")),
+            "You divided by c * h * w: G[i, j] is the mean of F_i * F_j over the h * w POSITIONS only; dividing "
+            "by the channels as well shrinks the style loss of wide layers.",
+        ),
+        Typical(edited(_GRAM, ("flat @ flat.transpose(1, 2)", "flat.transpose(1, 2) @ flat")), _POSITIONS),
+        Typical(
+            edited(
+                _GRAM,
+                ("reshape(b, c, h * w)", "reshape(b, h * w, c)"),
+                ("flat @ flat.transpose(1, 2)", "flat.transpose(1, 2) @ flat"),
+            ),
+            "reshape(b, h * w, c) does not move the channels last: it cuts the memory, which holds channel after "
+            "channel, into rows that mix channels and positions. Keep the channels first, features.reshape(b, c, "
+            "h * w), or permute before reshaping.",
+        ),
+        Typical(
+            edited(_GRAM, ("reshape(b, c, h * w)", "reshape(c, -1)"), ("flat.transpose(1, 2)", "flat.T")), _NO_BATCH
+        ),
+    ],
+    confirmation="G[b, i, j] averages F_i * F_j over all positions: which channels fire TOGETHER, wherever they "
+    "fire. Where things are is averaged away, which is why it describes texture and style, not layout.",
+    namespace=NOTEBOOK,
+    result="G",
+    shape_hints=lambda case: {
+        (
+            case.args[0].shape[0],
+            case.args[0].shape[2] * case.args[0].shape[3],
+            case.args[0].shape[2] * case.args[0].shape[3],
+        ): _POSITIONS,
+        (case.args[0].shape[1], case.args[0].shape[1]): _NO_BATCH,
+    },
+)
+
+# ----------------------------------------------------------------------------- 09.2 the content loss
+
+
+def _content_cases():
+    gen = generator(2)
+    features = torch.rand(1, 6, 4, 5, generator=gen, dtype=torch.float64).requires_grad_()
+    target = torch.rand(1, 6, 4, 5, generator=gen, dtype=torch.float64)
+    return [Case("", (features, target))]
+
+
+check_content_loss = Loss(
+    "09.2",
+    "def content_loss(features, target):",
+    todo="Write content_loss(features, target): the mean squared difference of the two feature maps.",
+    cases=_content_cases,
+    reference="return ((features - target) ** 2).mean()",
+    typical=[
+        Typical(
+            "return ((features - target) ** 2).sum()",
+            "You summed the squared differences: that is B*C*H*W times the mean, so the content weight would "
+            "depend on the layer's size. Take the mean.",
+        ),
+        Typical(
+            "return (features - target).mean()",
+            "You averaged the differences without squaring them: positive and negative differences cancel, and "
+            "the loss can be negative. Square them first.",
+        ),
+        Typical(
+            "return (features - target).abs().mean()",
+            "That is the mean ABSOLUTE difference (an L1 loss); the content loss is the mean SQUARED difference.",
+        ),
+        Typical(
+            "return 0.5 * ((features - target) ** 2).sum()",
+            "That is Gatys et al.'s 1/2 * sum; here the content loss is the MEAN squared difference, so that the "
+            "weights in the notebook do not depend on the size of the image or the layer.",
+        ),
+    ],
+    confirmation="the content loss compares feature maps position by position: it keeps WHERE things are, at the "
+    "resolution of the layer you pick.",
+    namespace=NOTEBOOK,
+    result="the content loss",
+    explain=explain_loss,
+)
+
+# ----------------------------------------------------------------------------- 09.3 the style loss over layers
+
+
+def _style_cases():
+    gen = generator(3)
+    shapes = [(1, 3, 6, 6), (1, 5, 3, 3), (1, 4, 2, 2)]
+    features = [torch.rand(*s, generator=gen, dtype=torch.float64).requires_grad_() for s in shapes]
+    grams = [style.gram_matrix(torch.rand(*s, generator=gen, dtype=torch.float64)) for s in shapes]
+    return [Case("with weights [0.5, 0.3, 0.2]", (features, grams, [0.5, 0.3, 0.2]))]
+
+
+STYLE = (
+    "loss = 0\n"
+    "for f, a, w in zip(features, target_grams, weights):\n"
+    "    loss = loss + w * ((gram_matrix(f) - a) ** 2).mean()\n"
+    "return loss"
+)
+
+
+class _StyleLoss(UsesPieces, Loss):
+    """09.3: the student's own ``gram_matrix`` may be the culprit, and the loss must be differentiable."""
+
+
+check_style_loss = _StyleLoss(
+    "09.3",
+    "def style_loss(features, target_grams, weights):",
+    todo="Write style_loss(features, target_grams, weights): sum over layers of w_l * mean((G(F_l) - A_l)^2).",
+    cases=_style_cases,
+    reference=STYLE,
+    typical=[
+        Typical(
+            edited(STYLE, ("loss + w * ", "loss + ")),
+            "You left out the weights: multiply each layer's term by its w_l, which says how much that layer's "
+            "style counts.",
+        ),
+        Typical(
+            edited(STYLE, ("loss = loss + w", "loss = w")),
+            "Your loss is only the LAST layer's term: `loss = w * ...` overwrites it at every layer; add each "
+            "layer's term to it, loss = loss + w * ...",
+        ),
+        Typical(
+            edited(STYLE, ("return loss", "return loss / len(weights)")),
+            "You divided the sum by the number of layers: the weights already say how much each layer counts "
+            "(they add up to 1 in the notebook), so just add the weighted terms.",
+        ),
+        Typical(
+            edited(STYLE, ("(gram_matrix(f) - a)", "(gram_matrix(f) - gram_matrix(a))")),
+            "target_grams are Gram matrices already, (B, C, C): compare gram_matrix(f) with a directly, without "
+            "taking the Gram matrix of a Gram matrix.",
+        ),
+        Typical(
+            edited(STYLE, ("(gram_matrix(f) - a) ** 2", "gram_matrix(f - a) ** 2")),
+            "You took the Gram matrix of f - a; the style loss compares the image's Gram matrix with the style's: "
+            "(gram_matrix(f) - a) ** 2.",
+        ),
+    ],
+    confirmation="each layer's Gram matrix describes the style at that layer's scale (3 pixels wide at layer 0, "
+    "tens of pixels deeper), and the weights mix the scales.",
+    namespace=NOTEBOOK,
+    result="the style loss",
+    explain=explain_loss,
+)
+
+# ----------------------------------------------------------------------------- 09.4 total variation
+
+
+def _image_cases():
+    gen = generator(4)
+    return [
+        Case("on a 3 x 5 x 7 image", (torch.rand(1, 3, 5, 7, generator=gen, dtype=torch.float64).requires_grad_(),)),
+        Case(
+            "on a batch of 2 images 3 x 4 x 4",
+            (torch.rand(2, 3, 4, 4, generator=gen, dtype=torch.float64).requires_grad_(),),
+        ),
+    ]
+
+
+_TV = (
+    "dy = image[:, :, 1:, :] - image[:, :, :-1, :]\n"
+    "dx = image[:, :, :, 1:] - image[:, :, :, :-1]\n"
+    "return (dy ** 2).mean() + (dx ** 2).mean()"
+)
+
+check_total_variation = Loss(
+    "09.4",
+    "def total_variation(image):",
+    todo="Write total_variation(image): mean squared difference of vertical neighbours + of horizontal ones.",
+    cases=_image_cases,
+    reference=_TV,
+    typical=[
+        Typical(
+            edited(_TV, (" + (dx ** 2).mean()", "")),
+            "Only vertical neighbours count in yours (dim 2, rows): add the mean squared difference of horizontal "
+            "neighbours, along dim 3, too.",
+        ),
+        Typical(
+            edited(_TV, ("(dy ** 2).mean() + ", "")),
+            "Only horizontal neighbours count in yours (dim 3, columns): add the mean squared difference of "
+            "vertical neighbours, along dim 2, too.",
+        ),
+        Typical(
+            edited(
+                _TV,
+                ("image[:, :, 1:, :] - image[:, :, :-1, :]", "image[:, 1:, :, :] - image[:, :-1, :, :]"),
+                ("image[:, :, :, 1:] - image[:, :, :, :-1]", "image[:, :, 1:, :] - image[:, :, :-1, :]"),
+            ),
+            "Your differences run along dims 1 and 2, but dim 1 is the colour channel: neighbouring PIXELS are "
+            "along dims 2 (rows) and 3 (columns) of (B, 3, H, W).",
+        ),
+        Typical(
+            edited(_TV, ("(dy ** 2).mean() + (dx ** 2).mean()", "dy.abs().mean() + dx.abs().mean()")),
+            "You used absolute differences (the L1 total variation); the stub asks for the mean SQUARED "
+            "differences, which smooth gently instead of making flat patches.",
+        ),
+        Typical(
+            edited(_TV, ("(dy ** 2).mean() + (dx ** 2).mean()", "(dy ** 2).sum() + (dx ** 2).sum()")),
+            "You summed the squared differences: the sum grows with the image's size; take the mean of each.",
+        ),
+    ],
+    confirmation="the total variation is small for smooth images and large for pixel noise: a small weight on it "
+    "removes the high-frequency speckle that pixel optimisation tends to leave.",
+    namespace=NOTEBOOK,
+    result="the total variation",
+    explain=explain_loss,
+)
