@@ -22,6 +22,9 @@ environment ``$HUB_COURSE_ENV``). Then:
   default) and the course folder is given a clone's mode 0755 before the instructor's first
   command, which must make it private by itself (``grader/privacy.py``); each student can still
   read the feedback fetched from the exchange;
+* the students practise exercise 01.2 in the browser (alice solves it, bob makes the 1/N mistake
+  twice and then solves it, carol runs the stub, dave steps uphill), and the instructor's practice
+  report (``python -m grader.practice`` on their homes) shows exactly those counts;
 * the hub started without a proxy error (JupyterHub's ports are free ones, not the fixed 8081 and
   8001), and no student was asked about Jupyter news.
 
@@ -41,9 +44,11 @@ import os
 import pwd
 import re
 import shutil
+import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import hubdriver as hd
 import labdriver as ld
@@ -190,7 +195,7 @@ def fill_in(hub, user: str, answers: dict[str, str]) -> None:
 
 def validate(page, user: str) -> str:
     page.goto(page.url.split("/lab")[0] + f"/lab/tree/{ASSIGNMENT}/{ASSIGNMENT}.ipynb")
-    page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=120_000)
+    page.locator(".jp-NotebookPanel:visible .jp-Notebook").first.wait_for(timeout=120_000)
     page.locator(".jp-NotebookPanel:visible .validate-button").first.click()
     dialog = page.locator(".nbgrader-SuccessDialog, .nbgrader-ErrorDialog")
     dialog.first.wait_for(timeout=600_000)
@@ -231,6 +236,42 @@ def fetch_feedback(page, hub, user: str, name: str) -> str:
     page.wait_for_load_state()
     shot(page, f"{name}-5-feedback-page")
     return pages[-1].read_text()
+
+
+PRACTICE = "notebooks/01_linear_models.ipynb"  # each student's own copy, made at their first login
+
+
+def expose_lab_to_the_test(hub, user: str) -> None:
+    """``window.jupyterapp`` in ``user``'s JupyterLab (what the test drives cells with), from their own
+    Jupyter config folder: the hub's configuration stays as a class has it."""
+    folder = hub.home(user) / ".jupyter"
+    folder.mkdir(exist_ok=True)
+    (folder / "jupyter_server_config.json").write_text('{"LabApp": {"expose_app_in_browser": true}}')
+    pw = pwd.getpwnam(user)
+    for path in (folder, folder / "jupyter_server_config.json"):
+        os.chown(path, pw.pw_uid, pw.pw_gid)
+
+
+def practise(page, hub, user: str, answers: list[str], name: str) -> list[str]:
+    """In ``user``'s JupyterLab: run the set-up, then for each answer (None: the stub as it is) type it into
+    the student's cell and run it and its check; the checks' verdicts."""
+    course = nbformat.read(ld.REPO / PRACTICE, as_version=4)
+    setup = next(i for i, c in enumerate(course.cells) if c.cell_type == "code")
+    student = next(i for i, c in enumerate(course.cells) if c.metadata.get("exercise") == "01.2")
+    nb = ld.NotebookPage(page, SimpleNamespace(url=f"{hub.url}/user/{user}", token=""))
+    nb.open(PRACTICE)
+    nb.run_cell(setup)
+    verdicts = []
+    for k, answer in enumerate(answers):
+        if answer is not None:
+            nb.type_into_cell(student, answer)
+        nb.run_cell(student)
+        nb.run_cell(student + 1)
+        verdicts.append(nb.cell_output_text(student + 1))
+        nb.screenshot(f"hub/hub-practice-{name}-{k + 1}")
+    page.goto(f"{hub.url}/user/{user}/lab?reset")  # a fresh workspace: the notebook's tab closed
+    page.locator("#jp-main-dock-panel").wait_for()
+    return verdicts
 
 
 def export_scores(hub) -> dict[str, dict]:
@@ -276,12 +317,37 @@ def test_a_class_on_the_hub(hub, browser):
     # -- the students log in: the Assignment List, no formgrader
     pages = {}
     for s in (alice, bob, carol, dave):
+        expose_lab_to_the_test(hub, s)
         with step(f"{s}: log in, server starts"):
             pages[s] = login(browser, hub, s)
         items = nbgrader_menu(pages[s])
         assert "Assignment List" in items and "Formgrader" not in items, f"{s}'s Nbgrader menu: {items}"
         assert pages[s].request.get(f"{hub.url}/user/{s}/formgrader").status == 404
     shot(pages[alice], "student-lab")
+
+    # -- practice in notebook 01's exercise 01.2, each in the browser: alice solves it; bob makes the 1/N
+    # mistake twice, then solves it; carol runs the check on the stub only; dave steps uphill once
+    from course_utils.exercises import CORRECT, NOT_ATTEMPTED, source
+    from course_utils.exercises.nb01 import check_gd_step as gd
+
+    solution = source(gd.signature, gd.reference)
+    (n_times,) = [t for t in gd.typical if "N times too big" in t.hint]
+    (uphill,) = [t for t in gd.typical if t.body.startswith("return w + eta")]
+    plans = {
+        alice: [solution],
+        bob: [n_times.source(gd.signature), None, solution],
+        carol: [None],
+        dave: [uphill.source(gd.signature)],
+    }
+    with step("students: practise exercise 01.2 in the browser"):
+        for s, answers in plans.items():
+            verdicts = practise(pages[s], hub, s, answers, s.removeprefix(PREFIX))
+            print(f"[hub] {s} practised: {[v.strip()[:60] for v in verdicts]}")
+            assert (CORRECT in verdicts[-1]) == (s in (alice, bob)), verdicts
+            if s == bob:
+                assert n_times.hint in verdicts[0] and NOT_ATTEMPTED not in verdicts[1], verdicts
+            if s == carol:
+                assert NOT_ATTEMPTED in verdicts[0], verdicts
 
     # -- alice right, bob with two bugs, carol late, dave nothing
     with step("alice: fetch, solve, validate, submit"):
@@ -362,3 +428,36 @@ def test_a_class_on_the_hub(hub, browser):
     # nor through the hub: bob's server is not hers
     assert pages[alice].request.get(f"{hub.url}/user/{bob}/api/contents", max_redirects=0).status != 200
     shot(pages[alice], "alice-end")
+
+    # -- the instructor's report of the class's practice, from the students' homes
+    homes = hub.home(alice).parent
+    report = hub.course.parent / "practice-report.html"
+    done = subprocess.run(
+        [
+            str(hd.COURSE_ENV / "bin" / "python"),
+            "-m",
+            "grader.practice",
+            str(homes),
+            "--check-owner",
+            "--students",
+            ",".join((alice, bob, carol, dave)),
+            "-o",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    page = report.read_text()
+    from grader.practice import pseudonym
+
+    row = "<tr><th scope='row'>01.2</th><td>3/4</td><td>2/4</td><td>2</td>"  # alice 1 try, bob 3: median 2
+    assert row in page, f"{done.stdout}{done.stderr}\n{page[:3000]}"
+    assert f"<td>{n_times.name} (2), {uphill.name} (1)</td>" in page, page[:3000]
+    assert f"<th scope='row'>{pseudonym(carol, 'nn-course')}</th><td>0</td><td>0</td>" in page
+    assert alice not in page  # pseudonyms by default
+    view = browser.new_page(viewport={"width": 1100, "height": 900})
+    view.set_content(page)
+    shot(view, "instructor-practice-report")
+    view.close()
