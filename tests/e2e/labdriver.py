@@ -300,12 +300,13 @@ class NotebookPage:
         outputs = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output"
         run = """async context => (await axe.run(context, {resultTypes: ["violations"]})).violations.map(v => ({
             id: v.id, impact: v.impact, nodes: v.nodes.length, first: v.nodes[0].target.join(" "),
+            sliderHandles: v.nodes.filter(n => n.html.includes("noUi-handle")).length,
         }))"""
         lab = self.page.evaluate(run, {"exclude": [[".jp-OutputArea-output"]]})
         inside = self.page.evaluate(run, {"include": [[outputs]]}) if self.page.locator(outputs).count() else []
         # ipywidgets' slider (noUiSlider) gives its handle no accessible name even when the widget has a
         # visible description (noUiSlider #1223): the widget library's, recorded apart from the course's
-        library = [v for v in inside if (v["id"], v["first"]) == ("aria-input-field-name", ".noUi-handle")]
+        library = [v for v in inside if v["id"] == "aria-input-field-name" and v["sliderHandles"] == v["nodes"]]
         course = [v for v in inside if v not in library]
         folder = SCREENSHOTS.parent / "axe" / "lab"
         folder.mkdir(parents=True, exist_ok=True)

@@ -93,3 +93,17 @@ def test_secret_lines_leave_out_what_students_see_anyway():
         visible |= {leaks.normalize(line) for line in before_marker.splitlines()}  # signature, docstring
     assert not secrets & visible
     assert all(len(line) >= leaks.MIN_LINE and not line.startswith("#") for line in secrets)
+
+
+def test_a_secret_line_inside_a_course_notebooks_line_is_public(tmp_path, a_secret):
+    """A line of a reference solution that a course notebook shows with a comment after it (or
+    inside a docstring) is public: the site may show it."""
+    course = tmp_path / "course.ipynb"
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"x = 1\n    {a_secret}   # why")]), course
+    )
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text(f"<pre>{a_secret}</pre>")
+    assert leaks.find_leaks(site, SOURCES, [course]) == []
+    assert leaks.find_leaks(site, SOURCES, []) != []
