@@ -83,6 +83,7 @@ CHECKOUT_FILES = (
     "requirements",
     "course_utils",
     "grader",
+    "classroom",
     "assignments",
     "lab",
 )
