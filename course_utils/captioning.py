@@ -1,4 +1,4 @@
-"""Image captioning with soft attention, in miniature (notebook 10).
+"""Image captioning with soft attention, in miniature (notebook 11).
 
 * **Scenes**: one or two shapes (circle, square, triangle; red, green, blue; small or large) on a
   ``SIZE`` x ``SIZE`` canvas, each with the one caption a small grammar gives it, e.g.

@@ -387,6 +387,24 @@ def _to_numpy(a) -> np.ndarray:
     return np.asarray(a)
 
 
+def mosaic(images, ncols: int) -> np.ndarray:
+    """Tile images side by side into one image, ``ncols`` per row, with 1-pixel NaN gaps (drawn blank).
+
+    images: (N, h, w), numpy or torch. Returns (rows * (h + 1) - 1, ncols * (w + 1) - 1) float, rows =
+    ceil(N / ncols); cells past the N-th tile stay NaN. One ``imshow`` of it draws many small images
+    much faster than one axes per image.
+    """
+    images = _to_numpy(images).astype(float)
+    if images.ndim != 3 or ncols < 1:
+        raise ValueError(f"mosaic wants images (N, h, w) and ncols >= 1, got shape {images.shape} and ncols={ncols}")
+    n, h, w = images.shape
+    out = np.full((-(-n // ncols) * (h + 1) - 1, ncols * (w + 1) - 1), np.nan)
+    for k, image in enumerate(images):
+        r, c = divmod(k, ncols)
+        out[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = image
+    return out
+
+
 def plot_embedding(Z, y, *, title: str = "2-D codes", xlabel: str = "$z_1$", ylabel: str = "$z_2$", ax=None):
     """Scatter 2-D points (codes, projections, samples) coloured by integer class.
 

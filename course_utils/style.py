@@ -1,4 +1,4 @@
-"""Neural style transfer (notebook 09): Gatys, Ecker & Bethge (2015) with features that need no download.
+"""Neural style transfer (notebook 10): Gatys, Ecker & Bethge (2015) with features that need no download.
 
 Gatys et al. optimise the pixels of an image ``x`` so that the feature maps of a CNN match a content image's
 at one deep layer and the *Gram matrices* of the feature maps (which channels fire together, wherever they

@@ -1,4 +1,4 @@
-"""Diagram of notebook 10: soft attention in a captioning decoder, and the same mechanism in translation.
+"""Diagram of notebook 11: soft attention in a captioning decoder, and the same mechanism in translation.
 
 :func:`attention_bridge` returns a matplotlib ``Figure`` with a title and ``fig.alt_text``; show it with
 :func:`course_utils.diagrams.show`. Encoder outputs are green, attention weights orange, the decoder blue,

@@ -1,4 +1,4 @@
-"""Reinforcement learning (notebook 08): the agent-environment loop, and where deep RL goes from there."""
+"""Reinforcement learning (notebook 09): the agent-environment loop, and where deep RL goes from there."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Style transfer's loss (notebook 09): three images through one frozen CNN, two targets, gradients to the pixels."""
+"""Style transfer's loss (notebook 10): three images through one frozen CNN, two targets, gradients to the pixels."""
 
 from __future__ import annotations
 

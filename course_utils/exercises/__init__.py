@@ -94,6 +94,8 @@ __all__ = [
     "Typical",
     "Exercise",
     "source",
+    "edited",
+    "flat",
     "parts",
     "Quiz",
     "quiz",
@@ -318,6 +320,21 @@ class Typical:
 def source(signature: str, body: str) -> str:
     """A function's code from its ``def`` line and its body (indented here)."""
     return signature + "\n" + "".join(f"    {line}\n" for line in textwrap.dedent(body).strip().splitlines())
+
+
+def edited(code: str, *edits: tuple[str, str]) -> str:
+    """``code`` with the edits ``(old, new)`` a student makes: how a typical mistake is written from the
+    reference's code. Each ``old`` must be there (a reference that changed fails loudly, not silently)."""
+    for old, new in edits:
+        if old not in code:
+            raise ValueError(f"the edit's old text is not in the code: {old!r}")
+        code = code.replace(old, new)
+    return code
+
+
+def flat(module) -> np.ndarray:
+    """All of a torch module's parameters as one flat numpy array (a copy): compares two models at once."""
+    return np.concatenate([p.detach().cpu().reshape(-1).numpy() for p in module.parameters()]).copy()
 
 
 def _outcome(fn: Callable, case: Case, quiet: bool):

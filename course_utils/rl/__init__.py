@@ -1,4 +1,4 @@
-"""Reinforcement learning with gymnasium (notebook 08): tabular methods and a policy gradient.
+"""Reinforcement learning with gymnasium (notebook 09): tabular methods and a policy gradient.
 
 Everything runs offline: gymnasium's toy-text (FrozenLake) and classic-control (CartPole)
 environments need no download and, as used here, no display.

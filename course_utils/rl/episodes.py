@@ -1,5 +1,5 @@
 """CartPole-v1: the vectorised environment, evaluating a policy, and showing its episodes drawn from
-the state with matplotlib (no ``env.render()``, no display server; notebook 08).
+the state with matplotlib (no ``env.render()``, no display server; notebook 09).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A policy gradient on CartPole-v1: REINFORCE with a baseline, and the variance it cuts (notebook 08).
+"""A policy gradient on CartPole-v1: REINFORCE with a baseline, and the variance it cuts (notebook 09).
 
 :func:`mlp` (policy and value networks), :func:`rollout` (a batch of whole episodes from a
 vectorised environment), :func:`reward_to_go`, :func:`reinforce_loss`, :func:`reinforce_step`,

@@ -1,4 +1,4 @@
-"""Tabular reinforcement learning on FrozenLake: the exact solution and Q-learning (notebook 08).
+"""Tabular reinforcement learning on FrozenLake: the exact solution and Q-learning (notebook 09).
 
 :func:`tabular_model` reads FrozenLake's transition table, :func:`value_iteration` solves it exactly,
 :func:`q_update` / :func:`epsilon_greedy` / :func:`q_learning` learn it from experience,

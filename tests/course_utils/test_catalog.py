@@ -19,7 +19,7 @@ def test_every_course_notebook_is_in_the_table():
     table = table_of_contents(NOTEBOOKS)
     numbers = sorted(p.name[:2] for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if not p.name.startswith("00_"))
     assert numbers and [line.split(" | ")[0].strip("| ") for line in table.splitlines()[2:]] == numbers
-    assert "| 08 | Reinforcement learning |" in table
+    assert "| 09 | Reinforcement learning |" in table and "| 08 | Generative adversarial networks |" in table
 
 
 def test_a_new_notebook_appears_and_other_files_do_not(tmp_path):

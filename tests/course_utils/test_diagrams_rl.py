@@ -1,4 +1,4 @@
-"""The agent-environment loop and the deep-RL map of notebook 08."""
+"""The agent-environment loop and the deep-RL map of notebook 09."""
 
 import matplotlib
 import matplotlib.pyplot as plt

@@ -1,4 +1,4 @@
-"""The style transfer diagram of notebook 09."""
+"""The style transfer diagram of notebook 10."""
 
 import matplotlib
 import matplotlib.pyplot as plt

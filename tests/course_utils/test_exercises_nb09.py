@@ -1,120 +1,202 @@
-"""Notebook 09's exercises beyond their declarations (tested in test_exercises_declared.py): what the checks
-accept or refuse besides the typical mistakes, the hints about the student's own pieces, and the claims the
-confirmations and self-checks make."""
+"""Notebook 09's exercises beyond their declarations (test_exercises_declared.py): other right answers are accepted,
+hard-coded and malformed answers get their hints, each typical mistake's hint is given for that mistake only, and
+the claims the self-checks, the checks and the notebook's prose make are true."""
+
+import contextlib
+import io
+import random
 
 import numpy as np
+import pytest
 import torch
-import torch.nn.functional as F
 
-from course_utils import style as st
-from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
+from course_utils import rl
+from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb09 as ex
-from course_utils.exercises.nb09.common import edited
+from course_utils.exercises.nb09 import value_based
 
 
-def _cell(code: str, **names):
-    """The functions a student's cell ``code`` defines, in the notebook's namespace (plus ``names``)."""
-    scope = {**ex.NOTEBOOK, **names}
-    exec(code, scope)  # noqa: S102 - the test's own code
-    return scope
+def _taken(logits, actions, returns, baseline):  # the loss of each step, not yet averaged
+    return -(torch.log_softmax(logits, 1)[torch.arange(len(actions)), actions] * (returns - baseline).detach())
 
 
-def _lines(capsys):
-    return capsys.readouterr().out.splitlines()
+@pytest.mark.parametrize(
+    "check, answer, said",
+    [
+        (ex.check_reward_to_go, lambda r, g: list(rl.reward_to_go(r, g)), CORRECT),  # a list of the right numbers
+        (ex.check_reinforce_loss, rl.reinforce_loss, CORRECT),  # .gather instead of indexing
+        (ex.check_score_function_gradients, lambda *a: torch.tensor(rl.score_function_gradients(*a)), CORRECT),
+        (ex.check_reward_to_go, lambda r, g: np.ones(len(r)), HINT),  # hard-coded
+        (ex.check_reward_to_go, lambda r, g: np.r_[rl.reward_to_go(r, g), 0.0], "drop the extra entry after the end"),
+        (ex.check_q_update, lambda *args: 0.5, "return the whole table Q (S, A), updated in place."),
+        (ex.check_reinforce_loss, lambda *a: rl.reinforce_loss(*a).item(), "return a torch tensor (so that .backward"),
+        (ex.check_reinforce_loss, _taken, "the loss must be one number, got shape (8,): take the mean over the batch"),
+        (ex.check_reinforce_loss, lambda *a: rl.reinforce_loss(*a).detach(), "the loss has no gradient"),
+        (ex.check_reinforce_loss, lambda *a: rl.reinforce_loss(*a) + 1.0, "the gradient is right but the value"),
+        (ex.check_reinforce_loss, lambda *a: 2 * rl.reinforce_loss(*a), "`d loss / d logits (on a batch of 8)`"),
+    ],
+)
+def test_other_answers(capsys, check, answer, said):
+    check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{check.eid}] {CORRECT if said == CORRECT else HINT}") and said in out, out
 
 
-def test_accepted_alternatives(capsys):
-    ex.check_gram_matrix(lambda f: torch.einsum("bchw,bdhw->bcd", f, f) / (f.shape[2] * f.shape[3]))
-    ex.check_gram_matrix(lambda f: torch.bmm(f.flatten(2), f.flatten(2).permute(0, 2, 1)) / f[0, 0].numel())
-    ex.check_gram_matrix(lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)).numpy() / f[0, 0].numel())
-    ex.check_gram_matrix(  # channels last first, then the right reshape
-        lambda f: (lambda g: g.transpose(1, 2) @ g / g.shape[1])(
-            f.permute(0, 2, 3, 1).reshape(f.shape[0], -1, f.shape[1])
-        )
-    )
-    ex.check_content_loss(F.mse_loss)
-    ex.check_content_loss(lambda f, t: (f - t).pow(2).sum() / f.numel())
-    ex.check_style_loss(lambda fs, gs, ws: sum(w * F.mse_loss(st.gram_matrix(f), g) for f, g, w in zip(fs, gs, ws)))
-    ex.check_total_variation(lambda x: torch.diff(x, dim=2).pow(2).mean() + torch.diff(x, dim=3).pow(2).mean())
-    step = _cell(
-        "def transfer_step(image, optimizer, loss_fn):\n"
-        "    optimizer.zero_grad(set_to_none=False)\n"
-        "    loss = loss_fn(image)\n    loss.backward()\n    optimizer.step()\n"
-        "    image.data.clamp_(min=0.0, max=1.0)\n    return loss\n"  # the tensor, and .data instead of no_grad
-    )["transfer_step"]
-    ex.check_transfer_step(step)
-    loop = edited(
-        ex.LOOP,
-        (
-            "losses = [transfer_step(image, optimizer, loss_fn) for _ in range(steps)]",
-            "losses = []\nfor step in range(steps):\n    losses.append(transfer_step(image, optimizer, loss_fn))",
+def test_the_self_checks_claims():
+    # 09.q2: rewards 1, 1, 1 with gamma = 0.9 give G_0 = 2.71
+    assert ex.QUIZZES["09.q2"].answer == pytest.approx(rl.reward_to_go([1.0, 1.0, 1.0], 0.9)[0])
+    # 09.q3 and 09.4's confirmation: onehot(a) - pi has mean zero under pi, so a baseline adds no bias
+    theta = np.array([0.3, -1.2, 2.0, 0.0])
+    rows = rl.score_function_gradients(theta, np.arange(4), np.full(4, 7.0), 0.0)
+    np.testing.assert_allclose(np.exp(theta) / np.exp(theta).sum() @ rows, 0.0, atol=1e-12)
+    assert ex.QUIZZES["09.q3"].answer == "b"
+
+
+# ------------------------------------------------------------------------ 09.5, 09.6 and the in-place promise of 09.2
+
+
+def _sweep_with_arrays(V, P, gamma):  # Q table first, a list back, (1 - done) instead of a test
+    Q = np.zeros((len(V), len(P[0])))
+    for s in range(len(V)):
+        for a in range(len(P[s])):
+            Q[s, a] = sum(p * (r + gamma * V[s2] * (1 - done)) for p, s2, r, done in P[s][a])
+    return list(Q.max(axis=1))
+
+
+def _sweep_on_a_copy(V, P, gamma):  # a copy of V filled from the OLD V: still synchronous
+    V_new = V.copy()
+    for s in P:
+        V_new[s] = max(sum(p * (r + (not done) * gamma * V[s2]) for p, s2, r, done in P[s][a]) for a in P[s])
+    return torch.tensor(V_new)
+
+
+def _eps_uniform(Q_row, epsilon, rng):  # rng.uniform, rng.choice over the range, np.int64 back, isclose ties
+    if rng.uniform(0, 1) < epsilon:
+        return rng.choice(len(Q_row))
+    return rng.choice(np.flatnonzero(np.isclose(Q_row, np.max(Q_row))))
+
+
+def _eps_index(Q_row, epsilon, rng):  # greedy first, exploring decided after; ties by an index draw
+    best = np.flatnonzero(Q_row == Q_row.max())
+    greedy = best[rng.integers(len(best))]
+    return int(rng.integers(len(Q_row))) if rng.random() < epsilon else int(greedy)
+
+
+def _eps_forgot_return(Q_row, epsilon, rng):
+    if rng.random() < epsilon:
+        int(rng.integers(len(Q_row)))
+    else:
+        return int(rng.choice(np.flatnonzero(Q_row == Q_row.max())))
+
+
+def _q_blend(Q, s, a, r, s_next, terminated, truncated, alpha, gamma):  # (1 - alpha) Q + alpha target, in place
+    target = r if terminated else r + gamma * np.max(Q[s_next])
+    Q[s, a] = (1 - alpha) * Q[s, a] + alpha * target
+    return Q
+
+
+@pytest.mark.parametrize(
+    "check, answer, said",
+    [
+        (ex.check_value_iteration_sweep, _sweep_with_arrays, CORRECT),
+        (ex.check_value_iteration_sweep, _sweep_on_a_copy, CORRECT),
+        (ex.check_value_iteration_sweep, lambda V, P, g: np.zeros((len(V), 4)), "one value per state"),
+        (ex.check_value_iteration_sweep, lambda V, P, g: V, "`V_new after one sweep from a random V on the slip"),
+        (ex.check_epsilon_greedy, rl.epsilon_greedy, CORRECT),
+        (ex.check_epsilon_greedy, _eps_uniform, CORRECT),
+        (ex.check_epsilon_greedy, _eps_index, CORRECT),
+        (ex.check_epsilon_greedy, _eps_forgot_return, "some calls returned None: every path"),
+        (ex.check_epsilon_greedy, lambda Q, e, rng: -1 if rng.random() < 2 else 0, "the action -1 is not one of 0..3"),
+        (ex.check_epsilon_greedy, lambda Q, e, rng: [int(rng.integers(4))], "return one action, an int"),
+        (ex.check_epsilon_greedy, lambda Q, e, rng: rng.integers(4) + 0.5, "return an int action"),
+        (ex.check_epsilon_greedy, lambda Q, e, rng: int(rng.integers(4)), "expected about [0.075, 0.775"),
+        (  # ties to the LAST best action: the unique-best row is right, so only the ties are blamed
+            ex.check_epsilon_greedy,
+            lambda Q, e, rng: int(rng.integers(4)) if rng.random() < e else int(3 - np.argmax(Q[::-1])),
+            "actions 1 and 2 tie for the best",
         ),
-        (
-            "image = content.clone().requires_grad_(True)",
-            "image = content.detach().clone()\nimage.requires_grad = True",
+        (ex.check_q_update, _q_blend, CORRECT),
+        (ex.check_q_update, lambda *args: rl.q_update(*args).copy(), CORRECT),  # in place, a copy returned: fine
+        (ex.check_q_update, lambda *args: [rl.q_update(*args), None][1], "updated Q in place but returned None"),
+        (  # the policy factor's sign flipped: the hint blames neither factor in particular
+            ex.check_score_function_gradients,
+            lambda th, a, r, b: (np.exp(th) / np.exp(th).sum() - np.eye(len(th))[a]) * (r - b)[:, None],
+            "One of the two differences is the wrong way round",
         ),
-        ("return image.detach(), losses", "return image, torch.tensor(losses)"),
-    )
-    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, loop))
-    out = _lines(capsys)
-    assert len(out) == 10 and all(CORRECT in line for line in out), out
+        (  # the advantage's sign flipped, the leading minus right: the same neutral hint
+            ex.check_reinforce_loss,
+            lambda lo, a, G, b: -(torch.log_softmax(lo, 1)[torch.arange(len(a)), a] * (b - G).detach()).mean(),
+            "Either the leading minus is missing or the advantage is written b - G",
+        ),
+    ],
+)
+def test_more_answers(capsys, check, answer, said):
+    check(answer)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[{check.eid}] {CORRECT if said == CORRECT else HINT}") and said in out, out
 
 
-def test_wrong_answers_get_specific_hints(capsys):
-    ex.check_gram_matrix(lambda f: torch.zeros(f.shape[0], f.shape[1], f.shape[1]))
-    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean().item())  # right value, no backward
-    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean(dim=(2, 3)))  # one per channel
-    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean().detach())
-    ex.check_total_variation(lambda x: x.sum() * 0)  # differentiable, wrong value
-    ex.check_transfer_step(lambda image, opt, loss_fn: 0.0)  # does nothing
-    ex.check_style_transfer(lambda *a, **k: (a[0], [0.0]))
-    out = _lines(capsys)
-    assert len(out) == 7 and all(HINT in line for line in out), out
-    assert "`G" in out[0] or "G " in out[0]
-    assert "0-d torch tensor" in out[1] and "float" in out[1]
-    assert "shape (1, 6)" in out[2] and "through autograd" in out[3]
-    assert "total variation" in out[4]
-    assert "pixels differ" in out[5]
-    assert "one number per step" in out[6]
+def _outputs():
+    """Every typical mistake of the notebook, (eid, its hint, what its check printed)."""
+    rows = []
+    for declared in ex.EXERCISES:
+        for typical in declared.typical:
+            namespace = dict(declared.namespace)
+            exec(typical.source(declared.signature), namespace)  # noqa: S102 - the course's own mistakes
+            rows.append((declared.eid, typical.hint, _printed(declared, namespace[declared.name])))
+    for eid, (name, typicals) in ex.STEPWISE.items():
+        (check,) = [f for n, f in vars(ex).items() if n.startswith("check_") and getattr(f, "eid", None) == eid]
+        for typical in typicals:
+            namespace = dict(ex.NOTEBOOK)
+            exec(typical.body, namespace)  # noqa: S102
+            rows.append((eid, typical.hint, _printed(check, namespace[name])))
+    return rows
 
 
-def _defined(signature: str, body: str, **names):
-    """The function of ``signature`` with ``body``, defined in a notebook scope where ``names`` are the student's."""
-    scope = _cell(signature + "\n" + "".join(f"    {line}\n" for line in body.splitlines()), **names)
-    return scope[signature.split("def ", 1)[1].split("(", 1)[0]]
+def _printed(check, fn) -> str:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        check(fn)
+    return out.getvalue()
 
 
-def test_a_wrong_piece_is_named_before_the_answer_that_calls_it(capsys):
-    unscaled = ex.check_gram_matrix.function(ex.check_gram_matrix.typical[0].body)  # 09.1's missing 1 / (h w)
-    ex.check_style_loss(_defined(ex.check_style_loss.signature, ex.STYLE, gram_matrix=unscaled))
-    # the same right style_loss with a right gram_matrix of the student's own is accepted
-    einsum_gram = lambda f: torch.einsum("bchw,bdhw->bcd", f, f) / (f.shape[2] * f.shape[3])
-    ex.check_style_loss(_defined(ex.check_style_loss.signature, ex.STYLE, gram_matrix=einsum_gram))
-    # the whole loop, right, but it calls the student's content_loss, still the stub
-    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, ex.LOOP, content_loss=lambda features, target: None))
-    out = _lines(capsys)
-    assert HINT in out[0] and "calls your gram_matrix" in out[0], out[0]
-    assert CORRECT in out[1], out[1]
-    assert HINT in out[2] and "calls your content_loss" in out[2], out[2]
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_each_hint_is_given_for_its_own_mistake_only():
+    rows = _outputs()
+    for k, (eid, hint, out) in enumerate(rows):
+        assert out.startswith(f"[{eid}] {HINT}") and hint in out, (hint, out)
+        others = [h for j, (e, h, _) in enumerate(rows) if e == eid and j != k and h in out]
+        assert not others, (out, others)
 
 
-def test_stubs_and_partial_answers(capsys):
-    ex.check_style_transfer(lambda *a, **k: None)
-    ex.check_transfer_step(lambda image, opt, loss_fn: None)
-    out = _lines(capsys)
-    assert all(NOT_ATTEMPTED in line for line in out), out
+def test_epsilon_greedy_check_leaves_the_global_generators_as_they_were():
+    np.random.seed(5)
+    random.seed(5)
+    before = np.random.get_state()[1].copy(), random.getstate()
+    namespace = dict(ex.NOTEBOOK)
+    exec(ex.STEPWISE["09.6"][1][0].body, namespace)  # noqa: S102 - the mistake that draws from np.random
+    with contextlib.redirect_stdout(io.StringIO()):
+        ex.check_epsilon_greedy(namespace["epsilon_greedy"])
+    assert np.array_equal(np.random.get_state()[1], before[0]) and random.getstate() == before[1]
+    assert ex.check_epsilon_greedy.solution is rl.epsilon_greedy
 
 
-def test_the_confirmations_and_self_checks_claims():
-    # 09.q2: a 64-channel Gram matrix holds 64 * 65 / 2 = 2080 different numbers (it is symmetric)
-    G = st.gram_matrix(torch.rand(1, 64, 16, 16))[0]
-    assert torch.allclose(G, G.T) and ex.QUIZZES["09.q2"].answer == 64 * 65 // 2
-    # 09.3's confirmation: layer 0 sees 3 pixels, deeper layers tens of pixels
-    assert st.receptive_fields(4)[0] == 3 and st.receptive_fields(4)[-1] >= 20
-    # 09.5's case pushes some pixels out of [0, 1] without the clamp, so a missing clamp is seen
-    no_clamp = ex.check_transfer_step.function(ex.check_transfer_step.typical[2].body)
-    _, image = ex.check_transfer_step.cases()[0].call(no_clamp)
-    assert image.min() < 0 and image.max() > 1
-    # 09.q3: the filters are frozen: only the pixels change
-    assert not any(p.requires_grad for p in st.RandomFeatures().parameters())
-    assert np.isclose(ex.QUIZZES["09.q2"].tolerance, 0.5)
+def test_the_sweep_repeated_is_value_iteration():
+    # 09.5's fixed-point case compares with what the reference sweep reaches: that is rl.value_iteration's V*
+    for slippery in (False, True):
+        lake = rl.make_frozen_lake(is_slippery=slippery)
+        V_star, _, _ = rl.value_iteration(*rl.tabular_model(lake), gamma=0.95)
+        reached = value_based._Iterated("", (lake.unwrapped.P, 0.95)).call(ex.check_value_iteration_sweep.solution)
+        np.testing.assert_allclose(reached, V_star, atol=1e-10)
+
+
+def test_dividing_the_advantages_by_sigma_only_rescales_the_gradient_estimates():
+    # the notebook's claim on rl.reinforce_step's standardisation, on an untrained policy
+    torch.manual_seed(0)
+    policy = rl.mlp(hidden=8)
+    batch = rl.rollout(rl.make_cartpole_vec(8), policy, np.random.default_rng(0))
+    G = rl.reward_to_go(batch.rewards, 0.99)
+    sigma = G[batch.mask].std()
+    plain = rl.gradient_samples(policy, batch, np.zeros_like(G))
+    scaled = rl.gradient_samples(policy, batch, np.where(batch.mask, G - G / sigma, 0.0))
+    np.testing.assert_allclose(scaled, plain / sigma, rtol=1e-4, atol=1e-6 * np.abs(plain / sigma).max())

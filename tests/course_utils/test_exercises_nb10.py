@@ -1,83 +1,119 @@
-"""Notebook 10's exercises: what is particular (correct alternatives accepted); the generic checks of every
-declared exercise are in test_exercises_declared.py."""
+"""Notebook 10's exercises beyond their declarations (tested in test_exercises_declared.py): what the checks
+accept or refuse besides the typical mistakes, the hints about the student's own pieces, and the claims the
+confirmations and self-checks make."""
 
-from __future__ import annotations
+import numpy as np
+import torch
+import torch.nn.functional as F
 
-import pytest
-
-from course_utils.exercises import CORRECT, HINT, source
+from course_utils import style as st
+from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, edited
 from course_utils.exercises import nb10 as ex
 
-ALTERNATIVES = {
-    "10.1": [
-        "scores = torch.tanh(torch.einsum('bld,ad->bla', features, W_f) + (h @ W_h.T).unsqueeze(1)) @ v\n"
-        "return F.softmax(scores, dim=-1)",
-        "e = torch.tanh(features @ W_f.T + (h @ W_h.T)[:, None, :]) @ v\n"
-        "e = torch.exp(e - e.max(dim=1, keepdim=True).values)\n"
-        "return e / e.sum(dim=1, keepdim=True)",
-        "import numpy as np\nf, hh, Wf, Wh, vv = (t.numpy() for t in (features, h, W_f, W_h, v))\n"
-        "e = np.tanh(f @ Wf.T + (hh @ Wh.T)[:, None, :]) @ vv\np = np.exp(e)\nreturn p / p.sum(axis=1, keepdims=True)",
-    ],
-    "10.2": [
-        "return torch.einsum('bl,bld->bd', alpha, features)",
-        "return torch.bmm(alpha[:, None, :], features)[:, 0]",
-        "return (alpha.unsqueeze(-1) * features).sum(1)",
-    ],
-    "10.3": [
-        "alpha, context = dec.attend(features, h)\nx = torch.cat((dec.embed(word), context), -1)\n"
-        "h, c = dec.lstm(x, (h, c))\nreturn dec.out(torch.cat((h, context), -1)), h, c, alpha",
-    ],
-    "10.4": [
-        "h, c = dec.init_state(features)\nword = torch.full((len(features),), start_id, dtype=torch.long)\n"
-        "words = torch.zeros(len(features), max_len, dtype=torch.long)\nalphas = []\n"
-        "for t in range(max_len):\n    logits, h, c, a = dec.step(word, h, c, features)\n"
-        "    word = torch.argmax(logits, -1)\n    words[:, t] = word\n    alphas.append(a)\n"
-        "return words, torch.stack(alphas, 1)",
-    ],
-    "10.5": [
-        "return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=pad_id)",
-        "return F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=pad_id)",
-        "mask = targets != pad_id\nreturn F.cross_entropy(logits[mask], targets[mask])",
-    ],
-    "10.6": [
-        "h, c = dec.init_state(features)\nlogits, alphas = [], []\nfor t in range(captions.size(1) - 1):\n"
-        "    o, h, c, a = dec.step(captions[:, t], h, c, features)\n"
-        "    logits.append(o[:, None])\n    alphas.append(a[:, None])\n"
-        "return torch.cat(logits, 1), torch.cat(alphas, 1)",
-    ],
-}
+
+def _cell(code: str, **names):
+    """The functions a student's cell ``code`` defines, in the notebook's namespace (plus ``names``)."""
+    scope = {**ex.NOTEBOOK, **names}
+    exec(code, scope)  # noqa: S102 - the test's own code
+    return scope
 
 
-@pytest.mark.parametrize("eid, k", [(e, k) for e, bodies in ALTERNATIVES.items() for k in range(len(bodies))])
-def test_correct_alternatives_are_accepted(eid, k, capsys):
-    (exercise,) = [e for e in ex.EXERCISES if e.eid == eid]
-    namespace = dict(ex.NOTEBOOK)
-    exec(source(exercise.signature, ALTERNATIVES[eid][k]), namespace)  # noqa: S102
-    exercise.check(namespace[exercise.name])
-    out = capsys.readouterr().out
-    assert out.startswith(f"[{eid}] {CORRECT}"), out
-    assert ex.accepted(exercise, namespace[exercise.name])
+def _lines(capsys):
+    return capsys.readouterr().out.splitlines()
 
 
-def test_a_wrong_answer_outside_the_typical_mistakes_says_where():
-    namespace = dict(ex.NOTEBOOK)
-    exec("def context_vector(features, alpha):\n    return 2 * (alpha[:, :, None] * features).sum(1)\n", namespace)  # noqa: S102
-    assert not ex.accepted(ex.check_context_vector, namespace["context_vector"])
-    ex.check_context_vector(namespace["context_vector"])
+def test_accepted_alternatives(capsys):
+    ex.check_gram_matrix(lambda f: torch.einsum("bchw,bdhw->bcd", f, f) / (f.shape[2] * f.shape[3]))
+    ex.check_gram_matrix(lambda f: torch.bmm(f.flatten(2), f.flatten(2).permute(0, 2, 1)) / f[0, 0].numel())
+    ex.check_gram_matrix(lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)).numpy() / f[0, 0].numel())
+    ex.check_gram_matrix(  # channels last first, then the right reshape
+        lambda f: (lambda g: g.transpose(1, 2) @ g / g.shape[1])(
+            f.permute(0, 2, 3, 1).reshape(f.shape[0], -1, f.shape[1])
+        )
+    )
+    ex.check_content_loss(F.mse_loss)
+    ex.check_content_loss(lambda f, t: (f - t).pow(2).sum() / f.numel())
+    ex.check_style_loss(lambda fs, gs, ws: sum(w * F.mse_loss(st.gram_matrix(f), g) for f, g, w in zip(fs, gs, ws)))
+    ex.check_total_variation(lambda x: torch.diff(x, dim=2).pow(2).mean() + torch.diff(x, dim=3).pow(2).mean())
+    step = _cell(
+        "def transfer_step(image, optimizer, loss_fn):\n"
+        "    optimizer.zero_grad(set_to_none=False)\n"
+        "    loss = loss_fn(image)\n    loss.backward()\n    optimizer.step()\n"
+        "    image.data.clamp_(min=0.0, max=1.0)\n    return loss\n"  # the tensor, and .data instead of no_grad
+    )["transfer_step"]
+    ex.check_transfer_step(step)
+    loop = edited(
+        ex.LOOP,
+        (
+            "losses = [transfer_step(image, optimizer, loss_fn) for _ in range(steps)]",
+            "losses = []\nfor step in range(steps):\n    losses.append(transfer_step(image, optimizer, loss_fn))",
+        ),
+        (
+            "image = content.clone().requires_grad_(True)",
+            "image = content.detach().clone()\nimage.requires_grad = True",
+        ),
+        ("return image.detach(), losses", "return image, torch.tensor(losses)"),
+    )
+    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, loop))
+    out = _lines(capsys)
+    assert len(out) == 10 and all(CORRECT in line for line in out), out
 
 
-def test_the_notebook_builds_the_model_from_the_pieces(capsys):
-    from course_utils import captioning as cap
+def test_wrong_answers_get_specific_hints(capsys):
+    ex.check_gram_matrix(lambda f: torch.zeros(f.shape[0], f.shape[1], f.shape[1]))
+    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean().item())  # right value, no backward
+    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean(dim=(2, 3)))  # one per channel
+    ex.check_content_loss(lambda f, t: ((f - t) ** 2).mean().detach())
+    ex.check_total_variation(lambda x: x.sum() * 0)  # differentiable, wrong value
+    ex.check_transfer_step(lambda image, opt, loss_fn: 0.0)  # does nothing
+    ex.check_style_transfer(lambda *a, **k: (a[0], [0.0]))
+    out = _lines(capsys)
+    assert len(out) == 7 and all(HINT in line for line in out), out
+    assert "`G" in out[0] or "G " in out[0]
+    assert "0-d torch tensor" in out[1] and "float" in out[1]
+    assert "shape (1, 6)" in out[2] and "through autograd" in out[3]
+    assert "total variation" in out[4]
+    assert "pixels differ" in out[5]
+    assert "one number per step" in out[6]
 
-    calls = []
 
-    def weights(*args):
-        calls.append("w")
-        return cap.attention_weights(*args)
+def _defined(signature: str, body: str, **names):
+    """The function of ``signature`` with ``body``, defined in a notebook scope where ``names`` are the student's."""
+    scope = _cell(signature + "\n" + "".join(f"    {line}\n" for line in body.splitlines()), **names)
+    return scope[signature.split("def ", 1)[1].split("(", 1)[0]]
 
-    model = cap.build(seed=0, pieces=dict(weights_fn=weights))
-    scenes = cap.make_scenes(2, seed=0)
-    model(scenes.images, scenes.captions)
-    assert calls, "the decoder must call the attention function it was built with"
-    ex.check_masked_loss(lambda *a: 1 / 0)
-    assert capsys.readouterr().out.startswith(f"[10.5] {HINT}")
+
+def test_a_wrong_piece_is_named_before_the_answer_that_calls_it(capsys):
+    unscaled = ex.check_gram_matrix.function(ex.check_gram_matrix.typical[0].body)  # 10.1's missing 1 / (h w)
+    ex.check_style_loss(_defined(ex.check_style_loss.signature, ex.STYLE, gram_matrix=unscaled))
+    # the same right style_loss with a right gram_matrix of the student's own is accepted
+    einsum_gram = lambda f: torch.einsum("bchw,bdhw->bcd", f, f) / (f.shape[2] * f.shape[3])
+    ex.check_style_loss(_defined(ex.check_style_loss.signature, ex.STYLE, gram_matrix=einsum_gram))
+    # the whole loop, right, but it calls the student's content_loss, still the stub
+    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, ex.LOOP, content_loss=lambda features, target: None))
+    out = _lines(capsys)
+    assert HINT in out[0] and "calls your gram_matrix" in out[0], out[0]
+    assert CORRECT in out[1], out[1]
+    assert HINT in out[2] and "calls your content_loss" in out[2], out[2]
+
+
+def test_stubs_and_partial_answers(capsys):
+    ex.check_style_transfer(lambda *a, **k: None)
+    ex.check_transfer_step(lambda image, opt, loss_fn: None)
+    out = _lines(capsys)
+    assert all(NOT_ATTEMPTED in line for line in out), out
+
+
+def test_the_confirmations_and_self_checks_claims():
+    # 10.q2: a 64-channel Gram matrix holds 64 * 65 / 2 = 2080 different numbers (it is symmetric)
+    G = st.gram_matrix(torch.rand(1, 64, 16, 16))[0]
+    assert torch.allclose(G, G.T) and ex.QUIZZES["10.q2"].answer == 64 * 65 // 2
+    # 10.3's confirmation: layer 0 sees 3 pixels, deeper layers tens of pixels
+    assert st.receptive_fields(4)[0] == 3 and st.receptive_fields(4)[-1] >= 20
+    # 10.5's case pushes some pixels out of [0, 1] without the clamp, so a missing clamp is seen
+    no_clamp = ex.check_transfer_step.function(ex.check_transfer_step.typical[2].body)
+    _, image = ex.check_transfer_step.cases()[0].call(no_clamp)
+    assert image.min() < 0 and image.max() > 1
+    # 10.q3: the filters are frozen: only the pixels change
+    assert not any(p.requires_grad for p in st.RandomFeatures().parameters())
+    assert np.isclose(ex.QUIZZES["10.q2"].tolerance, 0.5)

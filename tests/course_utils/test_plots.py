@@ -190,3 +190,15 @@ def test_every_colour_the_course_draws_with_is_colour_blind_safe():
         and not re.fullmatch(r"C\d", value)  # the course style's cycle, which is Okabe-Ito
     }
     assert not unsafe, f"colours outside the colour-blind-safe palettes: {sorted(unsafe)}"
+
+
+def test_mosaic_places_each_tile_with_blank_gaps():
+    images = torch.arange(5 * 2 * 3, dtype=torch.float32).reshape(5, 2, 3)  # five 2x3 tiles
+    out = plots.mosaic(images, ncols=2)
+    assert out.shape == (3 * 3 - 1, 2 * 4 - 1)  # 3 rows of tiles, 2 columns, 1-pixel gaps
+    np.testing.assert_array_equal(out[0:2, 0:3], images[0].numpy())
+    np.testing.assert_array_equal(out[0:2, 4:7], images[1].numpy())
+    np.testing.assert_array_equal(out[6:8, 0:3], images[4].numpy())
+    assert np.isnan(out[2]).all() and np.isnan(out[:, 3]).all() and np.isnan(out[6:8, 4:7]).all()
+    with pytest.raises(ValueError, match=r"\(N, h, w\)"):
+        plots.mosaic(np.zeros((4, 4)), ncols=2)

@@ -1,4 +1,4 @@
-"""course_utils.style: the random feature network, the images, the losses and the transfer loop of notebook 09."""
+"""course_utils.style: the random feature network, the images, the losses and the transfer loop of notebook 10."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from course_utils import style as st
-from course_utils.exercises import nb09
+from course_utils.exercises import nb10
 
 
 def _images(size=16, seed=0):
@@ -105,7 +105,7 @@ def test_the_module_loop_is_the_exercise_reference():
     content, art = content.double(), art.double()
     kwargs = dict(content_weight=2.0, style_weight=30.0, tv_weight=0.5, content_layer=1, style_layers=(0, 2), steps=5)
     a, la = st.style_transfer(content, art, net, lr=0.05, **kwargs)
-    b, lb = nb09.check_style_transfer.solution(content, art, net, lr=0.05, **kwargs)
+    b, lb = nb10.check_style_transfer.solution(content, art, net, lr=0.05, **kwargs)
     assert torch.allclose(a, b) and np.allclose(la, lb)
 
 

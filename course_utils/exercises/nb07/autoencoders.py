@@ -22,10 +22,12 @@ from .. import (
     Typical,
     compare,
     compare_scalar,
+    edited,
     exercise,
+    flat,
     parts,
 )
-from .common import NOTEBOOK, edited, flat
+from .common import NOTEBOOK
 
 # ----------------------------------------------------------------------------- 07.1 PCA
 

@@ -1,47 +1,42 @@
-"""Exercises and self-check questions of notebook 08 (reinforcement learning): 08.1 reward_to_go,
-08.5 value_iteration_sweep (one synchronous Bellman optimality backup on FrozenLake's model, and value iteration
-with it), 08.2 q_update (in place: :class:`~course_utils.exercises.nb08.value_based._InPlace`), 08.6
-epsilon_greedy (a check written as code: the rng it is given, then the action frequencies; its mistakes are whole
-cells in ``STEPWISE``), 08.3 reinforce_loss (checked through its value and gradients:
-:class:`~course_utils.exercises.nb08.policy_gradient._Backward`), 08.4 score_function_gradients. The declared ones
-have their typical mistakes as the code a student would write; the questions are in ``nb08.toml``.
+"""Exercises and self-check questions of notebook 08 (generative adversarial networks).
 
-The values (08.5, 08.2) are in :mod:`~course_utils.exercises.nb08.value_based`, epsilon-greedy (08.6) in
-:mod:`~course_utils.exercises.nb08.epsilon_greedy`, the policy gradients (08.1, 08.3, 08.4) in
-:mod:`~course_utils.exercises.nb08.policy_gradient`, the notebook's names in
-:mod:`~course_utils.exercises.nb08.common`; this package is what the notebook imports.
+* 08.1 ``optimal_discriminator``: D*(x) = p_data(x) / (p_data(x) + p_g(x)) from given densities;
+* 08.2 ``gan_losses``: the discriminator loss and the non-saturating generator loss from logits;
+* 08.3 ``one_gan_step``: one round of the game with two optimisers (detach, zero_grad, step);
+* 08.4 ``count_modes``: samples near each mode of the ring and the number of covered modes.
+
+08.1, 08.2 and 08.4 are declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs, the
+reference, and each typical mistake as the code a student would write, with its hint (08.2's losses must
+also be differentiable 0-d tensors). 08.3 is checked step by step: where D's backward pass reached, then the
+parameters after the round; its typical mistakes are whole cells in :data:`STEPWISE`, and the check
+reproduces each one to recognise it. The exercises are in :mod:`~course_utils.exercises.nb08.gans`, the
+self-check questions in ``nb08.toml``; this package is what the notebook imports.
 """
 
 from __future__ import annotations
 
 from .. import accepted, quizzes, quizzes_of
+from . import gans
 from .common import NOTEBOOK
-from .epsilon_greedy import STEPWISE, check_epsilon_greedy
-from .policy_gradient import check_reinforce_loss, check_reward_to_go, check_score_function_gradients
-from .value_based import check_q_update, check_value_iteration_sweep
+from .gans import check_count_modes, check_gan_losses, check_one_gan_step, check_optimal_discriminator
 
 __all__ = [
     "NOTEBOOK",
     "EXERCISES",
     "STEPWISE",
-    "QUIZZES",
-    "quiz",
     "accepted",
-    "check_epsilon_greedy",
-    "check_q_update",
-    "check_reinforce_loss",
-    "check_reward_to_go",
-    "check_score_function_gradients",
-    "check_value_iteration_sweep",
+    "check_optimal_discriminator",
+    "check_gan_losses",
+    "check_one_gan_step",
+    "check_count_modes",
+    "quiz",
+    "QUIZZES",
 ]
 
-EXERCISES = [
-    check_reward_to_go,
-    check_value_iteration_sweep,
-    check_q_update,
-    check_reinforce_loss,
-    check_score_function_gradients,
-]
+# eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)]), in order
+STEPWISE = dict(sorted(gans.STEPWISE.items()))
+
+EXERCISES = [check_optimal_discriminator, check_gan_losses, check_count_modes]
 
 QUIZZES = quizzes_of(__name__)
 quiz = quizzes(QUIZZES)

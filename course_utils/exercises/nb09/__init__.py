@@ -1,51 +1,46 @@
-"""Exercises and self-check questions of notebook 09 (neural style transfer).
+"""Exercises and self-check questions of notebook 09 (reinforcement learning): 09.1 reward_to_go,
+09.5 value_iteration_sweep (one synchronous Bellman optimality backup on FrozenLake's model, and value iteration
+with it), 09.2 q_update (in place: :class:`~course_utils.exercises.nb09.value_based._InPlace`), 09.6
+epsilon_greedy (a check written as code: the rng it is given, then the action frequencies; its mistakes are whole
+cells in ``STEPWISE``), 09.3 reinforce_loss (checked through its value and gradients:
+:class:`~course_utils.exercises.nb09.policy_gradient._Backward`), 09.4 score_function_gradients. The declared ones
+have their typical mistakes as the code a student would write; the questions are in ``nb09.toml``.
 
-* 09.1 ``gram_matrix``: the Gram matrices of a batch of feature maps, (B, C, C), averaged over positions;
-* 09.2 ``content_loss``: the mean squared difference of two feature maps;
-* 09.3 ``style_loss``: the weighted sum over layers of the mean squared difference of Gram matrices;
-* 09.4 ``total_variation``: the mean squared difference of vertical and of horizontal neighbours;
-* 09.5 ``transfer_step``: one optimisation step on the pixels (zero, backward, step, clamp in place);
-* 09.6 ``style_transfer``: the whole loop of Gatys et al. from the pieces above, which the notebook then runs.
-
-All six are declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs, the reference,
-and each typical mistake as the code a student would write, with its hint. The losses (09.2-09.4) must be
-differentiable 0-d tensors. 09.3 and 09.6 call the student's own pieces from the notebook: when their answer
-is wrong and a piece it calls is not accepted yet, the hint says which piece to fix first. The references are
-:mod:`course_utils.style`'s; the self-check questions are in ``nb09.toml``. The pieces (09.1-09.4) are in
-:mod:`.pieces`, the step and the loop (09.5, 09.6) in :mod:`.loop`, the shared checking code in :mod:`.common`.
+The values (09.5, 09.2) are in :mod:`~course_utils.exercises.nb09.value_based`, epsilon-greedy (09.6) in
+:mod:`~course_utils.exercises.nb09.epsilon_greedy`, the policy gradients (09.1, 09.3, 09.4) in
+:mod:`~course_utils.exercises.nb09.policy_gradient`, the notebook's names in
+:mod:`~course_utils.exercises.nb09.common`; this package is what the notebook imports.
 """
 
 from __future__ import annotations
 
 from .. import accepted, quizzes, quizzes_of
 from .common import NOTEBOOK
-from .loop import LOOP, LOOP_SIGNATURE, check_style_transfer, check_transfer_step
-from .pieces import STYLE, check_content_loss, check_gram_matrix, check_style_loss, check_total_variation
+from .epsilon_greedy import STEPWISE, check_epsilon_greedy
+from .policy_gradient import check_reinforce_loss, check_reward_to_go, check_score_function_gradients
+from .value_based import check_q_update, check_value_iteration_sweep
 
 __all__ = [
     "NOTEBOOK",
     "EXERCISES",
-    "LOOP",
-    "LOOP_SIGNATURE",
-    "STYLE",
-    "accepted",
-    "check_gram_matrix",
-    "check_content_loss",
-    "check_style_loss",
-    "check_total_variation",
-    "check_transfer_step",
-    "check_style_transfer",
-    "quiz",
+    "STEPWISE",
     "QUIZZES",
+    "quiz",
+    "accepted",
+    "check_epsilon_greedy",
+    "check_q_update",
+    "check_reinforce_loss",
+    "check_reward_to_go",
+    "check_score_function_gradients",
+    "check_value_iteration_sweep",
 ]
 
 EXERCISES = [
-    check_gram_matrix,
-    check_content_loss,
-    check_style_loss,
-    check_total_variation,
-    check_transfer_step,
-    check_style_transfer,
+    check_reward_to_go,
+    check_value_iteration_sweep,
+    check_q_update,
+    check_reinforce_loss,
+    check_score_function_gradients,
 ]
 
 QUIZZES = quizzes_of(__name__)

@@ -1,31 +1,109 @@
-"""What notebook 10's cells have (``NOTEBOOK``) and the small inputs the checks build."""
+"""What notebook 10's cells have (``NOTEBOOK``) and what its checks share: losses that must be differentiable
+0-d tensors (:class:`Loss`), and answers that call the student's earlier pieces (:class:`UsesPieces`)."""
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
-from torch.nn import functional as F
 
-from ... import captioning as cap
+from ... import style
+from .. import Exercise, Mistake, accepted, compare_scalar
 
-NOTEBOOK = {"np": np, "torch": torch, "nn": nn, "F": F, "cap": cap}  # the notebook's names
+NOTEBOOK = {
+    "np": np,
+    "torch": torch,
+    "nn": nn,
+    "F": F,
+    "gram_matrix": style.gram_matrix,
+    "content_loss": style.content_loss,
+    "style_loss": style.style_loss,
+    "total_variation": style.total_variation,
+    "transfer_step": style.transfer_step,
+}
 
-# the checks' shapes: all different, so that a wrong axis or a transpose shows
-B, L, D, H, A, E, V = 3, 5, 4, 6, 7, 2, 9
+
+def generator(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
 
 
-def tensor(rng: np.random.Generator, *shape, scale: float = 1.0) -> torch.Tensor:
-    return torch.as_tensor(rng.normal(0, scale, shape))
+class Loss(Exercise):
+    """A loss must be a differentiable 0-d tensor before its value counts (a float from ``.item()`` has the
+    right value but no ``.backward()``)."""
+
+    def diagnose(self, fn):
+        return super().diagnose(None if fn is None else lambda *a: _differentiable(self.name, fn(*a)))
 
 
-def small_decoder(seed: int) -> cap.AttentionDecoder:
-    """A random float64 decoder with the check's shapes (feature size D, vocabulary V, state H, embedding E,
-    attention A) and the reference pieces; big embeddings, so that the word fed in matters."""
-    torch.manual_seed(seed)
-    dec = cap.AttentionDecoder(D, vocab_size=V, hidden=H, embed=E, attn=A).double()
-    with torch.no_grad():
-        dec.embed.weight.mul_(3.0)
-        dec.out.weight.mul_(3.0)
-        dec.W_f.weight.mul_(2.0)
-    return dec.eval()
+def explain_loss(where: str, got, expected, hints, exercise: Exercise) -> None:
+    """A loss that is a differentiable 0-d tensor but has the wrong value: by how much (the reference's loss is
+    compared without its graph)."""
+    compare_scalar(where, got, float(expected.detach()), rtol=exercise.rtol, atol=exercise.atol)
+
+
+def _differentiable(name: str, loss):
+    if loss is None:
+        return None
+    if not isinstance(loss, torch.Tensor):
+        raise Mistake(
+            f"{name} should return a 0-d torch tensor (so that loss.backward() works), got {type(loss).__name__}: "
+            "do not call .item(), float() or numpy inside the loss."
+        )
+    if loss.numel() != 1:
+        raise Mistake(f"{name} returned shape {tuple(loss.shape)}: the loss is one number, average it.")
+    if not loss.requires_grad:
+        raise Mistake(
+            f"{name}'s value does not depend on its inputs through autograd: compute it with torch operations on "
+            "the tensors passed in (no .detach(), no numpy, no torch.tensor(...) around a result)."
+        )
+    return loss
+
+
+# which earlier exercise checks each piece a later exercise may call
+_PIECES = {
+    "gram_matrix": "check_gram_matrix",
+    "content_loss": "check_content_loss",
+    "style_loss": "check_style_loss",
+    "total_variation": "check_total_variation",
+    "transfer_step": "check_transfer_step",
+}
+
+
+def _names(code) -> set[str]:
+    """The global names ``code`` (a code object) and the functions defined inside it use."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if hasattr(const, "co_names"):
+            names |= _names(const)
+    return names
+
+
+class UsesPieces(Exercise):
+    """An exercise whose answer calls the student's earlier pieces (``gram_matrix``, ...): when the answer is
+    not accepted and a piece it calls is not accepted either, the hint says to fix that piece first."""
+
+    def diagnose(self, fn):
+        try:
+            return super().diagnose(fn)
+        except Mistake as m:
+            pending = self.pending(fn)
+            if not pending:
+                raise
+            raise Mistake(
+                f"{self.name} calls your {', '.join(pending)}, which its exercise does not accept yet: fix "
+                f"{'it' if len(pending) == 1 else 'them'} first and run {self.name}'s check again (what differs "
+                f"now: {m})"
+            ) from None
+
+    def pending(self, fn) -> list[str]:
+        scope, used = getattr(fn, "__globals__", {}), _names(getattr(fn, "__code__", compile("", "", "exec")))
+        found = []
+        for name, check in _PIECES.items():
+            piece = scope.get(name)
+            if name in used and piece is not None and piece is not NOTEBOOK[name] and name != self.name:
+                if not accepted(getattr(importlib.import_module(__package__), check), piece):
+                    found.append(name)
+        return found

@@ -1,4 +1,4 @@
-"""Notebook 08's exploration: 08.6 epsilon-greedy, a check written as code, its mistakes in ``STEPWISE``."""
+"""Notebook 09's exploration: 09.6 epsilon-greedy, a check written as code, its mistakes in ``STEPWISE``."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import torch
 from ... import rl
 from .. import Mistake, Typical, attempt, exercise
 
-# ----------------------------------------------------------------------------- 08.6 epsilon-greedy action selection
+# ----------------------------------------------------------------------------- 09.6 epsilon-greedy action selection
 
 _UNIQUE = (np.array([0.1, 0.7, -0.3, 0.2]), 0.3)  # one best action (1): greedy with probability 1 - eps + eps/A
 _TIES = (np.array([0.5, 0.9, 0.9, 0.1]), 0.2)  # actions 1 and 2 tie for the best
@@ -147,7 +147,7 @@ def _off(freq: np.ndarray, probs: np.ndarray, n: int) -> str:
 
 
 @exercise(
-    "08.6",
+    "09.6",
     todo="Write epsilon_greedy(Q_row, epsilon, rng): with probability epsilon a uniformly random action of all A, "
     "otherwise a greedy one (ties broken at random); every random number from rng.",
 )
@@ -234,7 +234,7 @@ def _eps(old: str, new: str) -> str:
 
 
 STEPWISE = {  # eid: (the name the student's cell defines, [Typical(the whole cell, its hint)])
-    "08.6": (
+    "09.6": (
         "epsilon_greedy",
         [
             Typical(

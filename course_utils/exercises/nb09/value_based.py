@@ -1,4 +1,4 @@
-"""Notebook 08's values: 08.5 one sweep of value iteration on FrozenLake's model, 08.2 the Q-learning update."""
+"""Notebook 09's values: 09.5 one sweep of value iteration on FrozenLake's model, 09.2 the Q-learning update."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from ... import rl
 from .. import Case, Exercise, Mistake, Typical
 from .common import NOTEBOOK, explain_array
 
-# ----------------------------------------------------------------------------- 08.5 one sweep of value iteration
+# ----------------------------------------------------------------------------- 09.5 one sweep of value iteration
 
 
 def _lake_model(slippery: bool) -> dict:
@@ -106,7 +106,7 @@ class _SweepExercise(Exercise):
 
 
 check_value_iteration_sweep = _SweepExercise(
-    "08.5",
+    "09.5",
     "def value_iteration_sweep(V, P, gamma):",
     todo="Write value_iteration_sweep(V, P, gamma): a NEW array V_new with V_new[s] = max over a of the sum over "
     "(p, s_next, r, done) in P[s][a] of p * (r + gamma * V[s_next]), the gamma * V[s_next] term only when not done; "
@@ -185,7 +185,7 @@ check_value_iteration_sweep = _SweepExercise(
     on_error={KeyError: _DICT, lambda e: isinstance(e, ValueError) and "unpack" in str(e): _LIST},
 )
 
-# ----------------------------------------------------------------------------- 08.2 Q-learning update
+# ----------------------------------------------------------------------------- 09.2 Q-learning update
 
 _STEP = "Q[s, a] += alpha * (target - Q[s, a])\nreturn Q"
 
@@ -225,7 +225,7 @@ def _q_cases():
 
 
 check_q_update = Exercise(
-    "08.2",
+    "09.2",
     "def q_update(Q, s, a, r, s_next, terminated, truncated, alpha, gamma):",
     todo="Write q_update(Q, s, a, r, s_next, terminated, truncated, alpha, gamma): move Q[s, a] a step alpha "
     "towards r + gamma * max(Q[s_next]) (just r if terminated), in place, and return Q.",

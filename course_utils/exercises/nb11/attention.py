@@ -1,4 +1,4 @@
-"""10.1 ``attention_weights``, 10.2 ``context_vector``, 10.3 ``decoder_step``: soft attention and one step."""
+"""11.1 ``attention_weights``, 11.2 ``context_vector``, 11.3 ``decoder_step``: soft attention and one step."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from .. import Case, Exercise, Typical, parts
 from .common import NOTEBOOK, A, B, D, H, L, V, small_decoder, tensor
 
-# ----------------------------------------------------------------------------- 10.1 the attention weights
+# ----------------------------------------------------------------------------- 11.1 the attention weights
 
 
 def _weights_args(seed: int):
@@ -19,7 +19,7 @@ def _weights_args(seed: int):
 _SCORES = "scores = torch.tanh(features @ W_f.T + (h @ W_h.T)[:, None, :]) @ v\n"
 
 check_attention_weights = Exercise(
-    "10.1",
+    "11.1",
     "def attention_weights(features, h, W_f, W_h, v):",
     todo="Write attention_weights: e[b, l] = v . tanh(W_f f[b, l] + W_h h[b]), then a softmax over the "
     "locations l; return alpha, shape (B, L).",
@@ -62,7 +62,7 @@ check_attention_weights = Exercise(
     shape_hints={(B, L, 1): "squeeze the last axis: alpha is (B, L).", (B, L, A): "multiply by v to get one score."},
 )
 
-# ----------------------------------------------------------------------------- 10.2 the context vector
+# ----------------------------------------------------------------------------- 11.2 the context vector
 
 
 def _context_args(seed: int):
@@ -71,7 +71,7 @@ def _context_args(seed: int):
 
 
 check_context_vector = Exercise(
-    "10.2",
+    "11.2",
     "def context_vector(features, alpha):",
     todo="Write context_vector: for each image, the sum over the locations of alpha[b, l] * features[b, l]; "
     "shape (B, D).",
@@ -110,7 +110,7 @@ check_context_vector = Exercise(
     shape_hints={(B, L): "you summed over the wrong axis: sum over the locations (dim 1)."},
 )
 
-# ----------------------------------------------------------------------------- 10.3 one decoder step
+# ----------------------------------------------------------------------------- 11.3 one decoder step
 
 
 def _step_args(seed: int):
@@ -130,7 +130,7 @@ def _step(
 
 
 check_decoder_step = Exercise(
-    "10.3",
+    "11.3",
     "def decoder_step(dec, word, h, c, features):",
     todo="Write decoder_step: attend with the previous state h, feed [embedding of word; context] to "
     "dec.lstm, read the logits from [new h; context] with dec.out; return (logits, h, c, alpha).",

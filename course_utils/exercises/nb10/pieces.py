@@ -1,4 +1,4 @@
-"""Notebook 09's pieces: 09.1 the Gram matrix, 09.2 the content loss, 09.3 the style loss over layers and 09.4
+"""Notebook 10's pieces: 10.1 the Gram matrix, 10.2 the content loss, 10.3 the style loss over layers and 10.4
 the total variation."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 
 from ... import style
-from .. import Case, Exercise, Typical
-from .common import NOTEBOOK, Loss, UsesPieces, edited, explain_loss, generator
+from .. import Case, Exercise, Typical, edited
+from .common import NOTEBOOK, Loss, UsesPieces, explain_loss, generator
 
-# ----------------------------------------------------------------------------- 09.1 the Gram matrix
+# ----------------------------------------------------------------------------- 10.1 the Gram matrix
 
 
 def _feature_cases():
@@ -38,7 +38,7 @@ _NO_BATCH = (
 )
 
 check_gram_matrix = Exercise(
-    "09.1",
+    "10.1",
     "def gram_matrix(features):",
     todo="Write gram_matrix(features): (B, C, H, W) -> (B, C, C), averaged over the H*W positions.",
     cases=_feature_cases,
@@ -83,7 +83,7 @@ check_gram_matrix = Exercise(
     },
 )
 
-# ----------------------------------------------------------------------------- 09.2 the content loss
+# ----------------------------------------------------------------------------- 10.2 the content loss
 
 
 def _content_cases():
@@ -94,7 +94,7 @@ def _content_cases():
 
 
 check_content_loss = Loss(
-    "09.2",
+    "10.2",
     "def content_loss(features, target):",
     todo="Write content_loss(features, target): the mean squared difference of the two feature maps.",
     cases=_content_cases,
@@ -127,7 +127,7 @@ check_content_loss = Loss(
     explain=explain_loss,
 )
 
-# ----------------------------------------------------------------------------- 09.3 the style loss over layers
+# ----------------------------------------------------------------------------- 10.3 the style loss over layers
 
 
 def _style_cases():
@@ -147,11 +147,11 @@ STYLE = (
 
 
 class _StyleLoss(UsesPieces, Loss):
-    """09.3: the student's own ``gram_matrix`` may be the culprit, and the loss must be differentiable."""
+    """10.3: the student's own ``gram_matrix`` may be the culprit, and the loss must be differentiable."""
 
 
 check_style_loss = _StyleLoss(
-    "09.3",
+    "10.3",
     "def style_loss(features, target_grams, weights):",
     todo="Write style_loss(features, target_grams, weights): sum over layers of w_l * mean((G(F_l) - A_l)^2).",
     cases=_style_cases,
@@ -190,7 +190,7 @@ check_style_loss = _StyleLoss(
     explain=explain_loss,
 )
 
-# ----------------------------------------------------------------------------- 09.4 total variation
+# ----------------------------------------------------------------------------- 10.4 total variation
 
 
 def _image_cases():
@@ -211,7 +211,7 @@ _TV = (
 )
 
 check_total_variation = Loss(
-    "09.4",
+    "10.4",
     "def total_variation(image):",
     todo="Write total_variation(image): mean squared difference of vertical neighbours + of horizontal ones.",
     cases=_image_cases,

@@ -1,4 +1,4 @@
-"""Notebook 07's GANs: 07.3 the optimal D, 07.4 the two losses, 07.5 one round (step by step), 07.6 mode counting."""
+"""Notebook 08's GANs: 08.1 the optimal D, 08.2 the two losses, 08.3 one round (step by step), 08.4 mode counting."""
 
 from __future__ import annotations
 
@@ -15,12 +15,14 @@ from .. import (
     attempt,
     compare,
     compare_scalar,
+    edited,
     exercise,
+    flat,
     parts,
 )
-from .common import NOTEBOOK, edited, flat
+from .common import NOTEBOOK
 
-# ----------------------------------------------------------------------------- 07.3 optimal D
+# ----------------------------------------------------------------------------- 08.1 optimal D
 
 
 def _densities_cases():
@@ -31,7 +33,7 @@ def _densities_cases():
 
 
 check_optimal_discriminator = Exercise(
-    "07.3",
+    "08.1",
     "def optimal_discriminator(p_data, p_g):",
     todo="Write optimal_discriminator(p_data, p_g): the best D for these two densities.",
     cases=_densities_cases,
@@ -54,7 +56,7 @@ check_optimal_discriminator = Exercise(
     result="D*",
 )
 
-# ----------------------------------------------------------------------------- 07.4 the two losses
+# ----------------------------------------------------------------------------- 08.2 the two losses
 
 
 def _logits_cases():
@@ -85,7 +87,7 @@ def _differentiable(out):
 
 
 class _Losses(Exercise):
-    """07.4: the losses must be differentiable tensors before their values count (see :func:`_differentiable`)."""
+    """08.2: the losses must be differentiable tensors before their values count (see :func:`_differentiable`)."""
 
     def diagnose(self, fn):
         return super().diagnose(None if fn is None else lambda *logits: _differentiable(fn(*logits)))
@@ -99,7 +101,7 @@ _LOSSES = (
 _DOUBLE = "applied the sigmoid and then binary_cross_entropy_with_logits, which applies it again: pass the raw logits."
 
 check_gan_losses = _Losses(
-    "07.4",
+    "08.2",
     "def gan_losses(d_real, d_fake):",
     todo="Write gan_losses(d_real, d_fake): the D loss and the non-saturating G loss.",
     cases=_logits_cases,
@@ -144,7 +146,7 @@ check_gan_losses = _Losses(
     explain=parts("d_loss", "g_loss", missing="Return the two losses (d_loss, g_loss), two 0-d tensors."),
 )
 
-# ----------------------------------------------------------------------------- 07.5 one round (step by step)
+# ----------------------------------------------------------------------------- 08.3 one round (step by step)
 
 _ROUND = """def one_gan_step(G, D, opt_G, opt_D, real, z):
     fake = G(z)
@@ -215,7 +217,7 @@ _ROUND_MISTAKES = [  # the solution's cell as a student edits it: the check repr
     ),
     Typical(edited(_ROUND, ("), g_loss.item()", ") + g_loss.item()")), _PAIR),
 ]
-STEPWISE = {"07.5": ("one_gan_step", _ROUND_MISTAKES)}
+STEPWISE = {"08.3": ("one_gan_step", _ROUND_MISTAKES)}
 
 
 @keeps_global_rng
@@ -248,7 +250,7 @@ def _new_grad(p) -> bool:
     return p.grad is not None and p.grad.abs().sum() > 0 and not torch.equal(p.grad, torch.full_like(p, 0.5))
 
 
-@exercise("07.5", todo="Write one_gan_step(G, D, opt_G, opt_D, real, z): a D step, then a G step.")
+@exercise("08.3", todo="Write one_gan_step(G, D, opt_G, opt_D, real, z): a D step, then a G step.")
 def check_one_gan_step(one_gan_step) -> str:
     """Checks ``one_gan_step(G, D, opt_G, opt_D, real (B, 2), z (B, 3)) -> (d_loss, g_loss)`` floats,
     on a tiny G and D with SGD: where D's backward pass reached, then the parameters after the round."""
@@ -285,7 +287,7 @@ def check_one_gan_step(one_gan_step) -> str:
     )
 
 
-# ----------------------------------------------------------------------------- 07.6 mode counting
+# ----------------------------------------------------------------------------- 08.4 mode counting
 
 
 def _ring_cases():
@@ -308,7 +310,7 @@ counts = np.bincount(nearest[near], minlength=len(centers))
 _FAIR = "0.5 * len(samples) / len(centers)"
 
 check_count_modes = Exercise(
-    "07.6",
+    "08.4",
     "def count_modes(samples, centers, radius):",
     todo="Write count_modes(samples, centers, radius): samples near each centre, modes covered.",
     cases=_ring_cases,

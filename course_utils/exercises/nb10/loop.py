@@ -1,4 +1,4 @@
-"""Notebook 09's optimisation: 09.5 one step on the pixels and 09.6 the whole transfer loop."""
+"""Notebook 10's optimisation: 10.5 one step on the pixels and 10.6 the whole transfer loop."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import torch
 
 from ... import style
-from .. import Case, Exercise, Mistake, Typical, as_array, compare
-from .common import NOTEBOOK, UsesPieces, edited, generator
+from .. import Case, Exercise, Mistake, Typical, as_array, compare, edited
+from .common import NOTEBOOK, UsesPieces, generator
 
-# ----------------------------------------------------------------------------- 09.5 one step on the pixels
+# ----------------------------------------------------------------------------- 10.5 one step on the pixels
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ _STEP = (
 )
 
 check_transfer_step = Exercise(
-    "09.5",
+    "10.5",
     "def transfer_step(image, optimizer, loss_fn):",
     todo="Write transfer_step(image, optimizer, loss_fn): zero, backward, step, clamp the pixels in place.",
     cases=lambda: [_StepCase("after one step", ())],
@@ -113,7 +113,7 @@ def _explain_step(got, expected) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- 09.6 the whole transfer
+# ----------------------------------------------------------------------------- 10.6 the whole transfer
 
 
 LOOP = """with torch.no_grad():
@@ -150,7 +150,7 @@ def _loop_cases():
 
 
 check_style_transfer = UsesPieces(
-    "09.6",
+    "10.6",
     LOOP_SIGNATURE,
     todo="Write style_transfer(...): targets, the image from the content, Adam on its pixels, the loop.",
     cases=_loop_cases,

@@ -1,4 +1,4 @@
-"""Notebook 08's policy gradients: 08.1 reward-to-go, 08.3 the REINFORCE loss, 08.4 score-function gradients."""
+"""Notebook 09's policy gradients: 09.1 reward-to-go, 09.3 the REINFORCE loss, 09.4 score-function gradients."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import torch
 from .. import Case, Exercise, Mistake, Typical, compare
 from .common import NOTEBOOK, explain_array
 
-# ----------------------------------------------------------------------------- 08.1 reward-to-go
+# ----------------------------------------------------------------------------- 09.1 reward-to-go
 
 _BACKWARDS = "G = np.zeros(len(rewards))\nrunning = 0.0\nfor t in reversed(range(len(rewards))):\n"
 
 check_reward_to_go = Exercise(
-    "08.1",
+    "09.1",
     "def reward_to_go(rewards, gamma):",
     todo="Write reward_to_go(rewards, gamma): G[t] = rewards[t] + gamma * G[t + 1], "
     "computed backwards from the last step (G after the end is 0).",
@@ -62,7 +62,7 @@ check_reward_to_go = Exercise(
 )
 
 
-# ----------------------------------------------------------------------------- 08.3 REINFORCE loss
+# ----------------------------------------------------------------------------- 09.3 REINFORCE loss
 
 
 class _Backward(Case):
@@ -112,7 +112,7 @@ _LOG_PI = "log_pi = torch.log_softmax(logits, dim=1)[torch.arange(len(actions)),
 _DETACHED = "(returns - baseline).detach()"
 
 check_reinforce_loss = Exercise(
-    "08.3",
+    "09.3",
     "def reinforce_loss(logits, actions, returns, baseline):",
     todo="Write reinforce_loss(logits, actions, returns, baseline): the scalar -mean(log pi(a_t | s_t) * (G_t - b_t)), "
     "with log pi from log_softmax and the advantage detached.",
@@ -151,7 +151,7 @@ check_reinforce_loss = Exercise(
     explain=_explain_loss,
 )
 
-# ----------------------------------------------------------------------------- 08.4 the bandit's gradient estimates
+# ----------------------------------------------------------------------------- 09.4 the bandit's gradient estimates
 
 _PI = "pi = np.exp(theta - theta.max())\npi = pi / pi.sum()\nonehot = np.eye(len(theta))[actions]\n"
 _NOT_MEAN = "return one gradient per sample, an (n, K) array, not their mean."
@@ -164,7 +164,7 @@ def _bandit_cases(K=4, n=6):
 
 
 check_score_function_gradients = Exercise(
-    "08.4",
+    "09.4",
     "def score_function_gradients(theta, actions, rewards, b):",
     todo="Write score_function_gradients(theta, actions, rewards, b): an (n, K) array whose "
     "row i is (onehot(actions[i]) - softmax(theta)) * (rewards[i] - b).",

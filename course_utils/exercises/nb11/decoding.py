@@ -1,4 +1,4 @@
-"""10.4 ``greedy_decode``, 10.5 ``masked_loss``, 10.6 ``teacher_forced`` (the decoder assembled for training)."""
+"""11.4 ``greedy_decode``, 11.5 ``masked_loss``, 11.6 ``teacher_forced`` (the decoder assembled for training)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .common import NOTEBOOK, B, L, V, small_decoder, tensor
 
 T = 6  # caption length in the checks (with <start> and padding)
 
-# ----------------------------------------------------------------------------- 10.4 greedy decoding
+# ----------------------------------------------------------------------------- 11.4 greedy decoding
 
 
 def _greedy_args(seed: int, max_len: int):
@@ -32,7 +32,7 @@ def _greedy(
 
 
 check_greedy_decode = Exercise(
-    "10.4",
+    "11.4",
     "def greedy_decode(dec, features, start_id, max_len):",
     todo="Write greedy_decode: start from dec.init_state(features) and the word start_id; max_len times, call "
     "dec.step, keep the most likely word and feed it back in; return (words (B, max_len), alphas (B, max_len, L)).",
@@ -69,7 +69,7 @@ check_greedy_decode = Exercise(
     explain=parts("words", "alphas"),
 )
 
-# ----------------------------------------------------------------------------- 10.5 the masked loss
+# ----------------------------------------------------------------------------- 11.5 the masked loss
 
 
 def _loss_args(seed: int, pad_id: int):
@@ -87,7 +87,7 @@ _NLL = "nll = -torch.log_softmax(logits, dim=-1).gather(2, targets[:, :, None])[
 _MASK = "mask = (targets != pad_id).to(logits.dtype)\n"
 
 check_masked_loss = Exercise(
-    "10.5",
+    "11.5",
     "def masked_loss(logits, targets, pad_id):",
     todo="Write masked_loss: the cross-entropy of every position, then the mean over the positions whose target "
     "is not pad_id.",
@@ -126,7 +126,7 @@ check_masked_loss = Exercise(
     result="the loss",
 )
 
-# ----------------------------------------------------------------------------- 10.6 teacher forcing
+# ----------------------------------------------------------------------------- 11.6 teacher forcing
 
 
 def _forced_args(seed: int):
@@ -149,7 +149,7 @@ def _forced(
 
 
 check_teacher_forced = Exercise(
-    "10.6",
+    "11.6",
     "def teacher_forced(dec, features, captions):",
     todo="Write teacher_forced: from dec.init_state(features), for t = 0..T-2 call dec.step with the TRUE word "
     "captions[:, t]; return (logits (B, T-1, V), alphas (B, T-1, L)).",
