@@ -14,7 +14,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -24,9 +26,11 @@ import pytest
 NOTEBOOK_BUDGET_S = float(os.environ.get("NOTEBOOK_BUDGET_S", "60"))
 # The checks the tests run record practice events (course_utils.progress): into a file of this run,
 # never into the developer's own record (the notebooks' kernels inherit this environment).
-os.environ.setdefault(
-    "COURSE_PROGRESS_FILE", os.path.join(tempfile.mkdtemp(prefix="course-progress-"), "progress.jsonl")
-)
+# The process that makes the folder removes it when it exits (xdist's workers inherit the variable).
+if "COURSE_PROGRESS_FILE" not in os.environ:
+    _progress_dir = tempfile.mkdtemp(prefix="course-progress-")
+    os.environ["COURSE_PROGRESS_FILE"] = os.path.join(_progress_dir, "progress.jsonl")
+    atexit.register(shutil.rmtree, _progress_dir, ignore_errors=True)
 # The report file: NOTEBOOK_REPORT, else notebook-times.md in COURSE_REPORTS (the Makefile's test
 # targets set it to reports/), else none: a plain pytest run writes nothing into the checkout.
 _REPORTS = os.environ.get("COURSE_REPORTS")

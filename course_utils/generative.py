@@ -1,4 +1,4 @@
-"""Generative models: the GAN training step and loop, mode counting, latent interpolation.
+"""Generative models: the GAN training step and loop, mode counting, latent interpolation; the VAE's pieces.
 
 The GAN (Goodfellow et al. 2014) is a two-player game between a generator G,
 which maps noise z ~ N(0, I) to samples, and a discriminator D, which outputs
@@ -6,7 +6,7 @@ the logit of "this sample is real":
 
     min_G max_D  E_x[log D(x)] + E_z[log(1 - D(G(z)))]
 
-:func:`gan_step` makes one move of each player; :func:`train_gan` repeats it
+:func:`gan_step` makes one move of each player (:func:`gan_round` with the noise given); :func:`train_gan` repeats it
 with the course's progress bar (:func:`course_utils.training.progress_bar`) and keeps
 snapshots of the generator's samples. (The alternating two-player steps are not the
 one-model loop of :func:`course_utils.training.fit`, so the GAN keeps its own loop.)
@@ -14,7 +14,7 @@ one-model loop of :func:`course_utils.training.fit`, so the GAN keeps its own lo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +48,9 @@ def gan_step(
 ) -> tuple[float, float]:
     """One round of the minimax game: a discriminator step, then a generator step.
 
+    Draws the noise z ~ N(0, I), (B, latent_dim), from torch's global generator and plays
+    :func:`gan_round` with it.
+
     Discriminator: minimise BCE(D(real), real_label) + BCE(D(G(z)), 0), i.e. maximise
     log D(x) + log(1 - D(G(z))). ``real_label`` < 1 is one-sided label smoothing.
     Generator: the "non-saturating" form of the game, minimise BCE(D(G(z)), 1) =
@@ -66,13 +69,42 @@ def gan_step(
     Returns:
         (d_loss, g_loss) as floats.
     """
+    _check_round(len(real), real_label, pack)
+    z = torch.randn(len(real), latent_dim, device=real.device)
+    return gan_round(G, D, opt_G, opt_D, real, z, real_label=real_label, pack=pack)
+
+
+def _check_round(b: int, real_label: float, pack: int) -> None:
     if not 0.5 < real_label <= 1.0:
         raise ValueError(f"real_label must be in (0.5, 1], got {real_label!r}")
-    b = len(real)
     if int(pack) != pack or pack < 1 or b % pack:
         raise ValueError(f"pack must be a positive integer dividing the batch size {b}, got {pack!r}")
+
+
+def gan_round(
+    G: nn.Module,
+    D: nn.Module,
+    opt_G: torch.optim.Optimizer,
+    opt_D: torch.optim.Optimizer,
+    real: torch.Tensor,
+    z: torch.Tensor,
+    real_label: float = 1.0,
+    pack: int = 1,
+) -> tuple[float, float]:
+    """The round of :func:`gan_step` with the noise given: ``z`` (B, latent_dim), one vector per fake.
+
+    With its defaults it has the signature of notebook 08's exercise ``one_gan_step(G, D, opt_G, opt_D,
+    real, z)`` and gives the same result; it only skips computing D's weight gradients in the generator's
+    step (they are never used), which saves time.
+
+    Returns:
+        (d_loss, g_loss) as floats.
+    """
+    b = len(real)
+    _check_round(b, real_label, pack)
+    if len(z) != b:
+        raise ValueError(f"need one latent vector per real sample, got {len(z)} for {b}")
     packed = lambda x: x.reshape(b // pack, -1) if pack > 1 else x  # noqa: E731
-    z = torch.randn(b, latent_dim, device=real.device)
     fake = G(z)
     d_real, d_fake = D(packed(real)), D(packed(fake.detach()))
     d_loss = F.binary_cross_entropy_with_logits(
@@ -126,6 +158,7 @@ def train_gan(
     seed: int = 0,
     progress: bool = True,
     desc: str = "GAN",
+    step: Callable | None = None,
 ) -> GANHistory:
     """Train a GAN with Adam for ``steps`` rounds of :func:`gan_step` on minibatches of ``data``.
 
@@ -135,6 +168,11 @@ def train_gan(
         G, D: generator (B, latent_dim) -> (B, ...) and discriminator (B, ...) -> (B, 1).
         data: (N, ...) real examples; minibatches of ``batch_size`` are drawn with replacement.
         real_label, pack: passed to :func:`gan_step`.
+        step: a function ``step(G, D, opt_G, opt_D, real, z) -> (d_loss, g_loss)`` that plays one round with
+            the noise ``z`` (B, latent_dim) given (e.g. the student's ``one_gan_step`` of notebook 08, or
+            :func:`gan_round`), used instead of :func:`gan_step`; the noise is drawn exactly as
+            :func:`gan_step` draws it, so ``step=gan_round`` gives the same run. Needs ``pack=1`` and
+            ``real_label=1.0`` (packing and label smoothing are :func:`gan_step`'s).
         snapshot_at: steps (0 = before training, ``steps`` = the end) at which to record
             G's output for one fixed latent batch of ``n_snapshot`` vectors.
         seed: seeds the minibatch sampler and the snapshot latents.
@@ -146,6 +184,10 @@ def train_gan(
         raise ValueError(f"need steps >= 1 and batch_size >= 1, got {steps}, {batch_size}")
     if any(not 0 <= s <= steps for s in snapshot_at):
         raise ValueError(f"snapshot steps must lie in [0, {steps}], got {list(snapshot_at)}")
+    if step is not None and (pack != 1 or real_label != 1.0):
+        raise ValueError(
+            f"a step function plays plain rounds: need pack=1 and real_label=1.0, got {pack}, {real_label}"
+        )
     device = torch.device(device) if device is not None else default_device()
     G.to(device)
     D.to(device)
@@ -159,24 +201,28 @@ def train_gan(
     history = GANHistory()
     wanted = set(int(s) for s in snapshot_at)
 
-    def snapshot(step):
-        if step in wanted:
+    def snapshot(k):
+        if k in wanted:
             G.eval()
             with torch.no_grad():
-                history.snapshots[step] = G(z_fixed).cpu()
+                history.snapshots[k] = G(z_fixed).cpu()
             G.train()
 
     snapshot(0)
     bar = progress_bar(range(1, int(steps) + 1), desc=desc, unit="step", progress=progress, mininterval=0.5)
-    for step in bar:
+    for k in bar:
         idx = torch.randint(0, len(data), (batch_size,), generator=gen).to(device)
-        d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)
+        if step is None:
+            d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)
+        else:  # the same noise gan_step would draw
+            z = torch.randn(batch_size, latent_dim, device=device)
+            d_loss, g_loss = (float(loss) for loss in step(G, D, opt_G, opt_D, data[idx], z))
         history.d_loss.append(d_loss)
         history.g_loss.append(g_loss)
         for s in scheds:
             s.step()
-        snapshot(step)
-        if step % 100 == 0:
+        snapshot(k)
+        if k % 100 == 0:
             bar.set_postfix({"D loss": f"{d_loss:.3f}", "G loss": f"{g_loss:.3f}"}, refresh=False)
     bar.close()
     return history
@@ -249,3 +295,115 @@ def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, t, method: str = "li
         so = torch.sin(omega)
         return (torch.sin((1 - ts) * omega) * z0 + torch.sin(ts * omega) * z1) / so
     raise ValueError(f"method must be 'linear' or 'slerp', got {method!r}")
+
+
+# ------------------------------------------------------------------------- the variational autoencoder (notebook 07)
+#
+# The encoder of a VAE outputs, per sample, the mean mu and the log-variance logvar = log sigma^2 of a diagonal
+# Gaussian q(z | x) = N(mu, diag sigma^2) over the code; the prior is p(z) = N(0, I). The loss per batch is the
+# reconstruction term plus beta times KL(q(z | x) || p(z)), each summed over its dimensions and averaged over the
+# batch.
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A draw z ~ N(mu, diag exp(logvar)) written as z = mu + exp(logvar / 2) * eps, eps ~ N(0, I).
+
+    The randomness is an input (eps), so z is a differentiable function of mu and logvar.
+
+    Args:
+        mu, logvar: (B, d) means and log-variances.
+        generator: draws eps (torch's global generator when None).
+
+    Returns:
+        (B, d) codes.
+    """
+    eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype).to(mu.device)
+    return mu + torch.exp(logvar / 2) * eps
+
+
+def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, diag sigma^2) || N(0, I)) = 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2), in closed form.
+
+    Args:
+        mu, logvar: (B, d) means and log-variances (logvar = log sigma^2).
+
+    Returns:
+        A 0-d tensor: the sum over the d code dimensions, averaged over the B samples.
+    """
+    return 0.5 * (mu**2 + logvar.exp() - 1 - logvar).sum(dim=1).mean()
+
+
+def kl_monte_carlo(
+    mu: torch.Tensor, logvar: torch.Tensor, n_samples: int = 1000, generator: torch.Generator | None = None
+) -> tuple[float, float]:
+    """A Monte Carlo estimate of the quantity :func:`kl_to_standard_normal` computes, and its standard error.
+
+    For each of the B rows, ``n_samples`` codes z ~ q = N(mu, diag sigma^2) are drawn and log q(z) - log p(z) with
+    p = N(0, I) is averaged (the definition KL(q || p) = E_q[log q(z) - log p(z)]); the B estimates are averaged.
+
+    Args:
+        mu, logvar: (B, d) means and log-variances.
+        n_samples: draws per row (>= 2).
+        generator: draws the codes (torch's global generator when None).
+
+    Returns:
+        (estimate, standard error of the estimate) as floats.
+    """
+    if int(n_samples) != n_samples or n_samples < 2:
+        raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
+    mu, logvar = mu.detach().double().cpu(), logvar.detach().double().cpu()
+    eps = torch.randn((int(n_samples), *mu.shape), generator=generator, dtype=torch.float64)  # (S, B, d)
+    z = mu + torch.exp(logvar / 2) * eps
+    log_q = -0.5 * (eps**2 + logvar + np.log(2 * np.pi)).sum(dim=-1)  # (S, B): (z - mu) / sigma = eps
+    log_p = -0.5 * (z**2 + np.log(2 * np.pi)).sum(dim=-1)
+    terms = (log_q - log_p).mean(dim=1)  # (S,): each draw's estimate of the batch mean
+    return float(terms.mean()), float(terms.std() / np.sqrt(len(terms)))
+
+
+def vae_loss(
+    x: torch.Tensor, logits: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, beta: float = 1.0
+) -> torch.Tensor:
+    """The VAE's loss on a batch: reconstruction + beta * KL, each summed over its dimensions, averaged over the batch.
+
+    The reconstruction term is the binary cross-entropy between the pixels x in [0, 1] and the decoder's logits
+    (a Bernoulli decoder, as Kingma & Welling's for MNIST); the KL term is :func:`kl_to_standard_normal`.
+
+    Args:
+        x: (B, D) inputs in [0, 1].  logits: (B, D) the decoder's outputs before the sigmoid.
+        mu, logvar: (B, d) the encoder's means and log-variances.  beta: the KL weight (>= 0).
+
+    Returns:
+        A 0-d tensor (differentiable).
+    """
+    reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+    return reconstruction + beta * kl_to_standard_normal(mu, logvar)
+
+
+class DigitVAE(nn.Module):
+    """A small VAE: x (B, n_in) -> hidden (B, n_hidden) -> mu, logvar (B, n_code) -> z -> logits (B, n_in).
+
+    ``sample`` draws z from mu and logvar (default :func:`reparameterize`; a notebook passes the student's).
+    ``forward`` returns (logits, mu, logvar); ``decode`` returns logits, ``generate`` pixel values in (0, 1).
+    """
+
+    def __init__(self, n_in: int = 64, n_hidden: int = 128, n_code: int = 2, sample=None):
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(n_in, n_hidden), nn.ReLU())
+        self.to_mu = nn.Linear(n_hidden, n_code)
+        self.to_logvar = nn.Linear(n_hidden, n_code)
+        self.decoder = nn.Sequential(nn.Linear(n_code, n_hidden), nn.ReLU(), nn.Linear(n_hidden, n_in))
+        self.sample = sample or reparameterize
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.hidden(x)
+        return self.to_mu(h), self.to_logvar(h)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(z))
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        return self.decode(self.sample(mu, logvar)), mu, logvar

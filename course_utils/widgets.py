@@ -504,7 +504,14 @@ def render_digit_transform(model, images, index: int = 0, dx: float = 0.0, dy: f
 
 
 def render_latent_interpolation(
-    generator, z0, z1, t: float = 0.5, n_strip: int = 9, method: str = "linear", image_shape: tuple = (8, 8)
+    generator,
+    z0,
+    z1,
+    t: float = 0.5,
+    n_strip: int = 9,
+    method: str = "linear",
+    image_shape: tuple = (8, 8),
+    path=None,
 ):
     """Walk through a generator's latent space from z0 to z1.
 
@@ -515,6 +522,9 @@ def render_latent_interpolation(
         generator: maps (B, latent_dim) to (B, prod(image_shape)) or (B, 1, H, W) images.
         z0, z1: (latent_dim,) latent vectors.  t: position in [0, 1].
         method: ``"linear"`` or ``"slerp"`` (see :func:`course_utils.generative.interpolate_latents`).
+        path: a function ``path(z0, z1, ts) -> (len(ts), latent_dim)`` (``ts`` a 1-D tensor of positions)
+            that computes the points instead of ``interpolate_latents(z0, z1, ts, method)``, e.g. a
+            student's slerp; ``method`` then only names the path in the title.
 
     Returns:
         The figure; ``fig.image`` is the (H, W) image at ``t``, ``fig.strip`` the (n_strip, H, W) strip.
@@ -528,7 +538,13 @@ def render_latent_interpolation(
         raise ValueError(f"n_strip must be an integer >= 2, got {n_strip!r}")
     ts = np.r_[np.linspace(0, 1, int(n_strip)), t]
     param = next(generator.parameters())
-    z = interpolate_latents(z0.to(param.device), z1.to(param.device), ts, method)
+    z0, z1 = z0.to(param.device), z1.to(param.device)
+    if path is None:
+        z = interpolate_latents(z0, z1, ts, method)
+    else:
+        z = torch.as_tensor(path(z0, z1, torch.as_tensor(ts, dtype=z0.dtype, device=z0.device)), dtype=z0.dtype)
+        if tuple(z.shape) != (len(ts), len(z0)):
+            raise ValueError(f"path must return ({len(ts)}, {len(z0)}) points, got {tuple(z.shape)}")
     was_training = generator.training
     generator.eval()
     with torch.no_grad():

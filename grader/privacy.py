@@ -34,10 +34,22 @@ import stat
 import sys
 from pathlib import Path
 
-__all__ = ["CourseNotPrivate", "make_private", "private_file", "SECRET_FILES", "STAFF_GROUP_VARIABLE"]
+__all__ = ["CourseNotPrivate", "make_private", "private_file", "SECRET_FILES", "GENERATED", "STAFF_GROUP_VARIABLE"]
 
 STAFF_GROUP_VARIABLE = "COURSE_STAFF_GROUP"
 SECRET_FILES = ("gradebook.db", "*.csv", "batch_grade/*/*.csv")  # every student's grades
+# what nbgrader, the grader and Python write in the course folder: a fresh copy of the course leaves them out
+GENERATED = (
+    "release",
+    "submitted",
+    "autograded",
+    "feedback",
+    "gradebook.db",
+    "*.csv",
+    "batch_grade",
+    "__pycache__",
+    ".ipynb_checkpoints",
+)
 
 
 class CourseNotPrivate(RuntimeError):

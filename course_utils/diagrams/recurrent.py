@@ -50,38 +50,19 @@ def _chain(
     """x (bottom) -> h (middle) -> y (top) for each step, the states linked left to right."""
     labels = labels or {}
     y_x, y_h, y_y = levels
+
+    def node(kind: str, t: int, y: float) -> None:  # kind "x", "h" or "y" at step t, labelled $kind_{t+1}$
+        label = labels.get((kind, t), f"${kind}_{t + 1}$")
+        box(ax, (x0 + t * dx, y), label, width=width, height=height, color=COLORS[kind], fontsize=fontsize)
+
     for t in range(n_steps):
         cx = x0 + t * dx
-        box(
-            ax,
-            (cx, y_h),
-            labels.get(("h", t), f"$h_{t + 1}$"),
-            width=width,
-            height=height,
-            color=COLORS["h"],
-            fontsize=fontsize,
-        )
+        node("h", t, y_h)
         if t in inputs:
-            box(
-                ax,
-                (cx, y_x),
-                labels.get(("x", t), f"$x_{t + 1}$"),
-                width=width,
-                height=height,
-                color=COLORS["x"],
-                fontsize=fontsize,
-            )
+            node("x", t, y_x)
             arrow(ax, (cx, y_x + height / 2), (cx, y_h - height / 2), "$W_x$" if weights else "", offset=(0.25, -0.1))
         if t in outputs:
-            box(
-                ax,
-                (cx, y_y),
-                labels.get(("y", t), f"$y_{t + 1}$"),
-                width=width,
-                height=height,
-                color=COLORS["y"],
-                fontsize=fontsize,
-            )
+            node("y", t, y_y)
             arrow(ax, (cx, y_h + height / 2), (cx, y_y - height / 2), "$W_y$" if weights else "", offset=(0.25, -0.1))
         if t + 1 < n_steps:
             arrow(ax, (cx + width / 2, y_h), (cx + dx - width / 2, y_h), "$W_h$" if weights else "", offset=(0.0, 0.05))

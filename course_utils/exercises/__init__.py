@@ -102,6 +102,7 @@ __all__ = [
     "quiz_feedback",
     "quizzes",
     "quizzes_of",
+    "notebook_quizzes",
 ]
 
 
@@ -162,6 +163,13 @@ def _stepwise_name(eid: str, message: str) -> str:
         return ""
     typicals = getattr(module, "STEPWISE", {}).get(eid, (None, []))[1]
     return next((t.name for t in typicals if t.hint in message), "")
+
+
+def notebook_quizzes(module: str) -> tuple[dict[str, Quiz], Callable]:
+    """``QUIZZES, quiz`` of the notebook's package ``module`` (``course_utils.exercises.nbNN``): its self-check
+    questions, read from ``nbNN.toml`` (:func:`quizzes_of`), and the ``quiz(qid, answer=None)`` that asks them."""
+    registry = quizzes_of(module)
+    return registry, quizzes(registry)
 
 
 def accepted(check: Callable, *args, **kwargs) -> bool:

@@ -30,21 +30,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from grader.privacy import make_private
+from grader.privacy import GENERATED, make_private
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 MARK = "nnhub class user (deploy/hub/run_hub.py)"  # the GECOS field of every user made here
-GENERATED = (
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-    "*.csv",
-    "__pycache__",
-    ".ipynb_checkpoints",
-)
 
 
 def log(msg: str) -> None:

@@ -63,6 +63,7 @@ from privacy_probe import grade_files, loose_grade_files, probe_command, secret_
 from test_nbgrader_course import Mutant, apply_mutant, solution_sources, submission
 
 from grader.feedback import find_leaks, html_text, secret_lines
+from grader.privacy import GENERATED
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED_ENV = Path(os.environ.get("COURSE_SHARED_ENV", "/opt/nn-course-test"))
@@ -86,17 +87,6 @@ CHECKOUT_FILES = (
     "classroom",
     "assignments",
     "lab",
-)
-GENERATED = (
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-    "grades.csv",
-    "batch_grade",
-    "__pycache__",
-    ".ipynb_checkpoints",
 )
 
 pytestmark = [

@@ -33,20 +33,12 @@ import nbformat
 import numpy as np
 import pytest
 
+from grader.privacy import GENERATED
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
 ASSIGNMENTS = ("backprop", "convolution")
-GENERATED = (
-    "release",
-    "submitted",
-    "autograded",
-    "feedback",
-    "gradebook.db",
-    "grades.csv",
-    "__pycache__",
-    ".ipynb_checkpoints",
-)
 # Written only when COURSE_REPORTS names a folder (the Makefile's test targets: reports/).
 REPORT = Path(os.environ["COURSE_REPORTS"]) / "assignment-grading.md" if os.environ.get("COURSE_REPORTS") else None
 

@@ -92,3 +92,71 @@ def test_autoencoder_typical_mistakes_through_the_notebooks_call(capsys):
     for typical in ex.STEPWISE["07.2"][1]:
         ex.check_autoencoder(*autoencoders._cell(typical.body))
         assert typical.hint in capsys.readouterr().out, typical.body
+
+
+# ----------------------------------------------------------------------------- 07.3-07.5 the VAE's pieces
+
+
+def _as(exercise, body):
+    return exercise.function(body)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return mu + torch.exp(0.5 * logvar) * torch.randn(*mu.shape, generator=generator)",
+        "return mu + torch.sqrt(torch.exp(logvar)) * torch.normal(0.0, 1.0, size=mu.shape, generator=generator)",
+        "eps = torch.empty_like(mu).normal_(generator=generator)\nreturn logvar.mul(0.5).exp() * eps + mu",
+    ],
+)
+def test_reparameterize_accepts_equivalent_answers(body, capsys):
+    ex.check_reparameterize(_as(ex.check_reparameterize, body))
+    assert capsys.readouterr().out.startswith(f"[07.3] {CORRECT}")
+
+
+def test_reparameterize_own_generator_and_extra_global_draws(capsys):
+    before = torch.random.get_rng_state()
+    ex.check_reparameterize(
+        _as(
+            ex.check_reparameterize,
+            "g = torch.Generator().manual_seed(0)\n"
+            "return mu + torch.exp(logvar / 2) * torch.randn(mu.shape, generator=g)",
+        )
+    )
+    ex.check_reparameterize(
+        _as(
+            ex.check_reparameterize,
+            "torch.rand(1)\nreturn mu + torch.exp(logvar / 2) * torch.randn(mu.shape, generator=generator)",
+        )
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert HINT in out[0] and "generator passed in" in out[0], out[0]
+    assert HINT in out[1] and "also drew from torch's global generator" in out[1], out[1]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).sum(1).mean()",
+        "return -0.5 * torch.mean(torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=1))",
+        "return float(0.5 * (mu ** 2 + torch.exp(logvar) - 1 - logvar).sum() / len(mu))",
+    ],
+)
+def test_kl_accepts_equivalent_answers(body, capsys):
+    ex.check_kl_to_standard_normal(_as(ex.check_kl_to_standard_normal, body))
+    assert capsys.readouterr().out.startswith(f"[07.4] {CORRECT}")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "p = torch.sigmoid(logits)\nrec = F.binary_cross_entropy(p, x, reduction='sum') / x.shape[0]\n"
+        "return rec + beta * 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1).mean()",
+        "rec = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(dim=1).mean()\n"
+        "kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=1).mean()\nreturn rec + beta * kl",
+    ],
+)
+def test_vae_loss_accepts_equivalent_answers(body, capsys):
+    ex.check_vae_loss(_as(ex.check_vae_loss, body))
+    assert capsys.readouterr().out.startswith(f"[07.5] {CORRECT}")

@@ -5,6 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from course_utils import generative
 from course_utils.exercises import CORRECT, HINT
 from course_utils.exercises import nb08 as ex
 
@@ -48,3 +49,77 @@ def test_the_confirmations_and_self_checks_claims():
     z0, z1 = torch.randn(2, 20000, 16, generator=torch.Generator().manual_seed(0))
     assert abs(float(((z0 + z1) / 2).norm(dim=1).mean()) - np.sqrt(8.0)) < 0.1
     assert ex.QUIZZES["08.q3"].answer == np.sqrt(8.0)
+
+
+def test_slerp_alternatives_are_accepted(capsys):
+    def with_acos(z0, z1, t):  # cosine_similarity and acos, t as a column by unsqueeze
+        omega = torch.acos(F.cosine_similarity(z0, z1, dim=0))
+        t = t.unsqueeze(1)
+        return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+
+    def in_numpy(z0, z1, t):  # numpy on the tensors' values, an array back
+        a, b, t = z0.numpy(), z1.numpy(), np.asarray(t)[:, None]
+        omega = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+        return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+    def one_by_one(z0, z1, t):  # a loop over the positions, the rows stacked
+        omega = torch.arccos((z0 / z0.norm()) @ (z1 / z1.norm()))
+        return torch.stack(
+            [(torch.sin((1 - s) * omega) * z0 + torch.sin(s * omega) * z1) / torch.sin(omega) for s in t]
+        )
+
+    def reference(z0, z1, t):  # course_utils' own
+        return generative.interpolate_latents(z0, z1, t.numpy(), "slerp")
+
+    for answer in (with_acos, in_numpy, one_by_one, reference):
+        ex.check_slerp(answer)
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 4 and all(CORRECT in line for line in out), out
+    assert ex.accepted(ex.check_slerp, with_acos) and not ex.accepted(ex.check_slerp, lambda z0, z1, t: None)
+
+
+def test_slerp_wrong_answers_get_words(capsys):
+    solution = ex.check_slerp.solution
+    ex.check_slerp(lambda z0, z1, t: solution(z0, z1, t).T)  # (d, k)
+    ex.check_slerp(lambda z0, z1, t: solution(z0, z1, t)[:, 0])  # (k,)
+    ex.check_slerp(lambda z0, z1, t: solution(z0, z1, t.clamp(0.1, 0.9)))  # wrong only at the end points
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and all(HINT in line for line in out), out
+    assert "transposed" in out[0] and "one row of d numbers per position" in out[1]
+    assert "Rows 0, 6 of the 7 rows (one per position t) are wrong" in out[2] and "norms" in out[2], out[2]
+
+
+def test_the_whole_round_is_what_the_ring_gan_plays():
+    # the reference the notebook trains with until the student's round is accepted passes the check
+    assert ex.check_one_gan_step.solution is generative.gan_round
+    assert ex.accepted(ex.check_one_gan_step, generative.gan_round)
+
+    def with_logsigmoid(G, D, opt_G, opt_D, real, z):  # another correct round: -log sigmoid, both zeroed first
+        opt_D.zero_grad()
+        opt_G.zero_grad()
+        fake = G(z)
+        d_loss = -F.logsigmoid(D(real)).mean() - F.logsigmoid(-D(fake.detach())).mean()
+        d_loss.backward()
+        opt_D.step()
+        g_loss = -F.logsigmoid(D(fake)).mean()
+        opt_G.zero_grad()
+        g_loss.backward()
+        opt_G.step()
+        return d_loss.item(), g_loss.item()
+
+    assert ex.accepted(ex.check_one_gan_step, with_logsigmoid)
+    assert not ex.accepted(ex.check_one_gan_step, lambda *args: None)
+
+
+def test_the_slerp_claims():
+    # 08.5's confirmation: slerp is interpolate_latents' slerp, and keeps the norm when the end points share it
+    for case in ex.check_slerp.cases():
+        z0, z1, t = case.args
+        torch.testing.assert_close(
+            ex.check_slerp.solution(z0, z1, t), generative.interpolate_latents(z0, z1, t.numpy(), "slerp")
+        )
+    z0, z1 = torch.randn(2, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    z1 = z1 * z0.norm() / z1.norm()
+    path = ex.check_slerp.solution(z0, z1, torch.linspace(0, 1, 11, dtype=torch.float64))
+    torch.testing.assert_close(path.norm(dim=1), torch.full((11,), float(z0.norm()), dtype=torch.float64))
+    torch.testing.assert_close(path[[0, -1]], torch.stack([z0, z1]))

@@ -38,3 +38,23 @@ def test_plot_embedding():
     with pytest.raises(ValueError):
         plots.plot_embedding(np.random.rand(20, 3), np.arange(20))
     plt.close("all")
+
+
+def test_render_latent_interpolation_draws_a_given_path():
+    from course_utils.generative import interpolate_latents
+
+    G = models.mlp_generator(4, 64, (8,), "sigmoid")
+    z0, z1 = torch.randn(2, 4, generator=torch.Generator().manual_seed(0))
+    seen = []
+
+    def slerp(a, b, ts):  # e.g. a student's slerp: (len(ts), latent_dim) from a 1-D tensor of positions
+        seen.append(ts)
+        return interpolate_latents(a, b, ts.numpy(), "slerp")
+
+    fig = widgets.render_latent_interpolation(G, z0, z1, t=0.3, n_strip=5, method="slerp", path=slerp)
+    ref = widgets.render_latent_interpolation(G, z0, z1, t=0.3, n_strip=5, method="slerp")
+    assert isinstance(seen[0], torch.Tensor) and seen[0].shape == (6,)
+    assert np.allclose(fig.strip, ref.strip, atol=1e-6) and np.allclose(fig.image, ref.image, atol=1e-6)
+    with pytest.raises(ValueError):
+        widgets.render_latent_interpolation(G, z0, z1, path=lambda a, b, ts: torch.zeros(len(ts), 3))
+    plt.close("all")

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from labdriver import REPO, free_port
+from labdriver import REPO, free_port, log_tail
 
 RUN_HUB = REPO / "deploy" / "hub" / "run_hub.py"
 COURSE_ENV = Path(os.environ.get("HUB_COURSE_ENV", "/opt/nn-course-hub"))
@@ -132,10 +132,7 @@ class ClassHub:
         return self.as_user(self.instructor, command, cwd=self.course, check=check)
 
     def log_tail(self, chars: int = 6000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log_path, chars)
 
     def stop(self) -> list[str]:
         """SIGTERM to run_hub.py (it stops the hub and removes its users); what is left behind."""

@@ -185,6 +185,14 @@ def stop_process_tree(proc: subprocess.Popen, grace: float = 20.0) -> list[str]:
     return [f"pid {p.pid} ({' '.join(p.cmdline()[:3])})" for p in alive if p.is_running()]
 
 
+def log_tail(path: Path, chars: int = 6000) -> str:
+    """The last ``chars`` characters of a server's log (empty while it has none)."""
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError:
+        return ""
+
+
 class LabServer:
     """A JupyterLab on 127.0.0.1 serving ``root`` (also its working directory, where
     nbgrader's Validate handler reads ``nbgrader_config.py``)."""
@@ -250,10 +258,7 @@ class LabServer:
             pass
 
     def log_tail(self, chars: int = 6000) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-chars:]
-        except OSError:
-            return ""
+        return log_tail(self.log_path, chars)
 
     def stop(self) -> list[str]:
         """Shut the server down (kernels first); returns processes that survived it."""

@@ -262,36 +262,28 @@ def test_nbgrader_validate_button(nb_page, lab, released_assignments, assignment
     assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
 
 
-EXERCISE_NOTEBOOK, EXERCISE_ID = "01_linear_models.ipynb", "01.2"
+def cell_of(nb, eid: str, tag: str) -> int:
+    """The index of exercise ``eid``'s cell tagged ``tag`` (exercise, check, solution) in the notebook ``nb``."""
+    return next(
+        i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []) and c.metadata.get("exercise") == eid
+    )
 
 
-def test_a_student_does_an_exercise(nb_page):
-    """Exercise 01.2 (one gradient-descent step) worked in JupyterLab, cell by cell, with a
-    screenshot of each verdict: the stub, a typical mistake, the solution."""
+def solution_of(nb, eid: str) -> str:
+    """The code of exercise ``eid``'s worked solution (its markdown cell's fenced python block)."""
+    return re.search(r"```python\n(.*?)```", nb.cells[cell_of(nb, eid, "solution")].source, re.S).group(1)
+
+
+def stub_mistake_solution(nb_page, eid: str, student: int, mistake: str, hint: str, solution: str) -> None:
+    """Exercise ``eid`` as a student works it, with a screenshot of each verdict: cell ``student`` run as the
+    stub, then with a typical ``mistake`` typed in (its ``hint`` expected), then with the ``solution``;
+    each time the check below it is run and says the expected verdict."""
     from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
-    from course_utils.exercises.nb01 import EXERCISES
 
-    nb = nbformat.read(ld.REPO / "notebooks" / EXERCISE_NOTEBOOK, as_version=4)
-    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-    student = next(
-        i
-        for i, c in enumerate(nb.cells)
-        if "exercise" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID
-    )
-    solution = next(
-        c for c in nb.cells if "solution" in c.metadata.get("tags", []) and c.metadata.get("exercise") == EXERCISE_ID
-    )
-    solution_code = re.search(r"```python\n(.*?)```", solution.source, re.S).group(1)
-    (declared,) = [ex for ex in EXERCISES if ex.eid == EXERCISE_ID]
-    mistake, hint = declared.typical[0].source(declared.signature), declared.typical[0].hint
-
-    nb_page.open(f"notebooks/{EXERCISE_NOTEBOOK}")
-    nb_page.run_cell(first_code)  # the imports, as a student starts
-    shots = []
     for step, code, expected in (
         ("stub", None, NOT_ATTEMPTED),
         ("mistake", mistake, hint),
-        ("solution", solution_code, CORRECT),
+        ("solution", solution, CORRECT),
     ):
         if code is not None:
             nb_page.type_into_cell(student, code)
@@ -299,11 +291,30 @@ def test_a_student_does_an_exercise(nb_page):
         nb_page.run_cell(student + 1)
         verdict = nb_page.cell_output_text(student + 1)
         nb_page.select_cell(student + 1)
-        shots.append(nb_page.screenshot(f"exercise-{EXERCISE_ID}-{step}"))
-        print(f"exercise {EXERCISE_ID}, {step}: {verdict.strip()[:200]}")
-        assert expected in verdict, f"after typing the {step}, the check said {verdict!r}"
+        nb_page.screenshot(f"exercise-{eid}-{step}")
+        print(f"exercise {eid}, {step}: {verdict.strip()[:200]}")
+        assert verdict.startswith(f"[{eid}]") and expected in verdict, f"after the {step}, {eid} said {verdict!r}"
         if step == "mistake":
             assert HINT in verdict
+
+
+EXERCISE_NOTEBOOK, EXERCISE_ID = "01_linear_models.ipynb", "01.2"
+
+
+def test_a_student_does_an_exercise(nb_page):
+    """Exercise 01.2 (one gradient-descent step) worked in JupyterLab, cell by cell, with a
+    screenshot of each verdict: the stub, a typical mistake, the solution."""
+    from course_utils.exercises.nb01 import EXERCISES
+
+    nb = nbformat.read(ld.REPO / "notebooks" / EXERCISE_NOTEBOOK, as_version=4)
+    first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+    (declared,) = [ex for ex in EXERCISES if ex.eid == EXERCISE_ID]
+    mistake, hint = declared.typical[0].source(declared.signature), declared.typical[0].hint
+
+    nb_page.open(f"notebooks/{EXERCISE_NOTEBOOK}")
+    nb_page.run_cell(first_code)  # the imports, as a student starts
+    student = cell_of(nb, EXERCISE_ID, "exercise")
+    stub_mistake_solution(nb_page, EXERCISE_ID, student, mistake, hint, solution_of(nb, EXERCISE_ID))
     assert not nb_page.error_outputs(), nb_page.error_outputs()
     assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)
 
@@ -313,21 +324,12 @@ def test_a_student_composes_and_gradient_checks_the_network(nb_page):
     the student has written affine_backward (03.3) and softmax_cross_entropy (03.5); composes them into the
     two-layer network's loss_and_grads (03.6): the stub, the missing ReLU mask and its hint, the solution; then
     writes the gradient check of that network (03.7): the stub, forward differences and their hint, the solution."""
-    from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED
+    from course_utils.exercises import CORRECT
     from course_utils.exercises.nb03 import STEPWISE, check_loss_and_grads
 
     name = "03_backpropagation.ipynb"
     nb = nbformat.read(ld.REPO / "notebooks" / name, as_version=4)
     first_code = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
-
-    def cell_of(eid: str, tag: str) -> int:
-        return next(
-            i for i, c in enumerate(nb.cells) if tag in c.metadata.get("tags", []) and c.metadata.get("exercise") == eid
-        )
-
-    def solution_of(eid: str) -> str:
-        return re.search(r"```python\n(.*?)```", nb.cells[cell_of(eid, "solution")].source, re.S).group(1)
-
     whole = check_loss_and_grads.typical[0]  # the ReLU mask forgotten
     loop = STEPWISE["03.7"][1][0]  # forward differences
     steps = {
@@ -338,30 +340,14 @@ def test_a_student_composes_and_gradient_checks_the_network(nb_page):
     nb_page.open(f"notebooks/{name}")
     nb_page.run_cell(first_code)  # the imports, as a student starts
     for eid in ("03.3", "03.5"):  # the pieces the student wrote before
-        student = cell_of(eid, "exercise")
-        nb_page.type_into_cell(student, solution_of(eid))
+        student = cell_of(nb, eid, "exercise")
+        nb_page.type_into_cell(student, solution_of(nb, eid))
         nb_page.run_cell(student)
         nb_page.run_cell(student + 1)
         assert CORRECT in nb_page.cell_output_text(student + 1), nb_page.cell_output_text(student + 1)
-    shots = []
     for eid, (mistake, hint) in steps.items():
-        student = cell_of(eid, "exercise")
-        assert cell_of(eid, "check") == student + 1
-        for step, code, expected in (
-            ("stub", None, NOT_ATTEMPTED),
-            ("mistake", mistake, hint),
-            ("solution", solution_of(eid), CORRECT),
-        ):
-            if code is not None:
-                nb_page.type_into_cell(student, code)
-            nb_page.run_cell(student)
-            nb_page.run_cell(student + 1)
-            verdict = nb_page.cell_output_text(student + 1)
-            nb_page.select_cell(student + 1)
-            shots.append(nb_page.screenshot(f"exercise-{eid}-{step}"))
-            print(f"exercise {eid}, {step}: {verdict.strip()[:200]}")
-            assert verdict.startswith(f"[{eid}]") and expected in verdict, f"after the {step}, {eid} said {verdict!r}"
-            if step == "mistake":
-                assert HINT in verdict
+        student = cell_of(nb, eid, "exercise")
+        assert cell_of(nb, eid, "check") == student + 1
+        stub_mistake_solution(nb_page, eid, student, mistake, hint, solution_of(nb, eid))
     assert not nb_page.error_outputs(), nb_page.error_outputs()
     assert not nb_page.console, "the browser console reported errors:\n" + "\n".join(nb_page.console)

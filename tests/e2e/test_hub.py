@@ -59,6 +59,7 @@ from grader.feedback import find_leaks, html_text, secret_lines
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "assignments"))
 from privacy_probe import loose_grade_files, probe_command, secret_files  # noqa: E402
+from test_nbgrader_course import solution_sources  # noqa: E402
 
 ASSIGNMENT = "backprop"
 STUDENTS = ["alice", "bob", "carol", "dave"]
@@ -168,18 +169,6 @@ def click_in_list(page, list_id: str, button: str, timeout: float = 120):
     row.locator("button", has_text=re.compile(rf"^\s*{button}\s*$")).click()
 
 
-def solution_sources() -> dict[str, str]:
-    out = {}
-    for cell in nbformat.read(SOURCE, as_version=4).cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            keep = [
-                ln for ln in cell.source.splitlines() if ln.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
-            ]
-            out[meta["grade_id"]] = "\n".join(keep)
-    return out
-
-
 def fill_in(hub, user: str, answers: dict[str, str]) -> None:
     """The student's fetched notebook with ``answers`` in its answer cells, saved as them."""
     path = hub.home(user) / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -283,7 +272,7 @@ def export_scores(hub) -> dict[str, dict]:
 def test_a_class_on_the_hub(hub, browser):
     teacher = hub.instructor
     alice, bob, carol, dave = (hub.student(s) for s in STUDENTS)
-    reference = solution_sources()
+    reference = solution_sources(SOURCE)
     secrets = secret_lines(nbformat.read(SOURCE, as_version=4))
 
     # -- the hub started cleanly: the proxy never logged an error (run_hub asks the hub itself first)

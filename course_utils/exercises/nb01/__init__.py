@@ -25,30 +25,12 @@ whole cells in ``STEPWISE``. The self-check questions are in ``nb01.toml``. The 
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .closed_form import check_normal_equations
 from .common import NOTEBOOK
 from .gradients import check_adam_step, check_gd_step, check_huber_grad, check_log_loss_grad
 from .training_loop import SGD_REFERENCE, STEPWISE, check_sgd_train, sgd_train_reference
 
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "check_normal_equations",
-    "check_gd_step",
-    "check_adam_step",
-    "check_log_loss_grad",
-    "check_huber_grad",
-    "check_sgd_train",
-    "sgd_train_reference",
-    "SGD_REFERENCE",
-    "STEPWISE",
-    "accepted",
-    "QUIZZES",
-    "quiz",
-]
-
 EXERCISES = [check_normal_equations, check_gd_step, check_adam_step, check_log_loss_grad, check_huber_grad]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

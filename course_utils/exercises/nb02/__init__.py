@@ -25,27 +25,11 @@ pieces (02.3 to 02.5) in :mod:`~course_utils.exercises.nb02.network`, its traini
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK, KeepsInputs
 from .network import check_collapse, check_forward_221, check_sigmoid_tanh_derivatives
 from .perceptron import check_perceptron_epoch, check_xor_by_hand
 from .training import autograd_train_xor, check_train_xor
-
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "check_perceptron_epoch",
-    "check_xor_by_hand",
-    "check_collapse",
-    "check_forward_221",
-    "check_sigmoid_tanh_derivatives",
-    "check_train_xor",
-    "autograd_train_xor",
-    "accepted",
-    "KeepsInputs",
-    "QUIZZES",
-    "quiz",
-]
 
 EXERCISES = [
     check_perceptron_epoch,
@@ -56,5 +40,4 @@ EXERCISES = [
     check_train_xor,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

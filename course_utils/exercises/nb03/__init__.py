@@ -22,7 +22,7 @@ its hint. The self-check questions are in ``nb03.toml``. The pieces (03.1 to 03.
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK, Value
 from .network import (
     NO_MASK,
@@ -41,27 +41,6 @@ from .pieces import (
     check_value_tanh,
 )
 
-__all__ = [
-    "NOTEBOOK",
-    "NO_MASK",
-    "Value",
-    "EXERCISES",
-    "check_value_tanh",
-    "check_sigmoid_backward",
-    "check_affine_backward",
-    "check_softmax",
-    "check_softmax_cross_entropy",
-    "check_loss_and_grads",
-    "check_gradient_check",
-    "two_layer_loss_and_grads",
-    "autograd_loss_and_grads",
-    "reference_gradient_check",
-    "accepted",
-    "STEPWISE",
-    "QUIZZES",
-    "quiz",
-]
-
 EXERCISES = [
     check_value_tanh,
     check_sigmoid_backward,
@@ -71,5 +50,4 @@ EXERCISES = [
     check_loss_and_grads,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

@@ -22,30 +22,11 @@ shared by 04.2 and 04.6 in :mod:`~course_utils.exercises.nb04.common`; this pack
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of  # the notebook runs the student's layer (04.6) once it is accepted
+from .. import accepted, notebook_quizzes  # the notebook runs the student's layer (04.6) once it is accepted
 from .common import FLIPPED, FLOAT_SIZE, INDEX_PAST_THE_END, NOTEBOOK, PAST_THE_EDGE
 from .convolution import check_conv2d_loops, check_cross_correlate, check_same_padding
 from .pooling import ARGMAX, check_avg_pool_as_conv, check_max_pool
 from .whole_layer import check_conv_layer
-
-__all__ = [
-    "NOTEBOOK",
-    "FLIPPED",
-    "PAST_THE_EDGE",
-    "FLOAT_SIZE",
-    "INDEX_PAST_THE_END",
-    "ARGMAX",
-    "EXERCISES",
-    "check_cross_correlate",
-    "check_conv2d_loops",
-    "check_same_padding",
-    "check_max_pool",
-    "check_avg_pool_as_conv",
-    "check_conv_layer",
-    "accepted",
-    "QUIZZES",
-    "quiz",
-]
 
 EXERCISES = [
     check_cross_correlate,
@@ -56,5 +37,4 @@ EXERCISES = [
     check_conv_layer,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

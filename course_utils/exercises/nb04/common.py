@@ -77,3 +77,9 @@ INDEX_PAST_THE_END = (
     "an index ran past the end of an array: compare your loops' ranges with the sizes of the arrays they index "
     "(out has floor((n + 2p - k) / s) + 1 rows and columns)."
 )
+
+
+def loop_errors(array: str = "image") -> dict:
+    """The ``on_error`` of the loops of 04.2 and 04.6: a window or an index past the edge of the ``array`` they
+    slide over, in words."""
+    return {window_past_the_edge: PAST_THE_EDGE.replace("image", array), index_past_the_end: INDEX_PAST_THE_END}

@@ -5,17 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import Case, Mistake, Typical, compare_scalar
-from .common import (
-    DECK_IMAGE,
-    FLIPPED,
-    FLOAT_SIZE,
-    INDEX_PAST_THE_END,
-    PAST_THE_EDGE,
-    NotebookExercise,
-    index_past_the_end,
-    is_int,
-    window_past_the_edge,
-)
+from .common import DECK_IMAGE, FLIPPED, FLOAT_SIZE, PAST_THE_EDGE, NotebookExercise, is_int, loop_errors
 
 # ----------------------------------------------------------------------------- 04.1 cross-correlation
 
@@ -130,7 +120,7 @@ check_conv2d_loops = NotebookExercise(
     ],
     confirmation="stride and zero padding behave as in F.conv2d, including the floor when the stride does not "
     "divide the padded size. Padding keeps the border pixels in play; stride shrinks the map.",
-    on_error={window_past_the_edge: PAST_THE_EDGE, index_past_the_end: INDEX_PAST_THE_END},
+    on_error=loop_errors(),
 )
 
 # ----------------------------------------------------------------------------- 04.3 "same" padding

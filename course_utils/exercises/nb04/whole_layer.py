@@ -7,15 +7,7 @@ import textwrap
 import numpy as np
 
 from .. import Case, Mistake, Typical, as_array, compare
-from .common import (
-    FLIPPED,
-    FLOAT_SIZE,
-    INDEX_PAST_THE_END,
-    PAST_THE_EDGE,
-    NotebookExercise,
-    index_past_the_end,
-    window_past_the_edge,
-)
+from .common import FLIPPED, FLOAT_SIZE, PAST_THE_EDGE, NotebookExercise, loop_errors
 
 # ----------------------------------------------------------------------------- 04.6 the whole layer
 
@@ -206,8 +198,5 @@ check_conv_layer = NotebookExercise(
     "C_out * C_in * kh * kw + C_out parameters, whatever the image size.",
     shape_hints=_layer_shapes,
     explain=_explain_layer,
-    on_error={
-        window_past_the_edge: PAST_THE_EDGE.replace("image", "input"),
-        index_past_the_end: INDEX_PAST_THE_END,
-    },
+    on_error=loop_errors("input"),
 )

@@ -21,32 +21,16 @@ The modules (05.1, 05.4) are in :mod:`~course_utils.exercises.nb05.modules`, the
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from . import modules, training
 from .batchnorm import check_batchnorm_forward
 from .common import NOTEBOOK, PARAM_BUDGET
 from .modules import check_digit_cnn, check_transfer_model
 from .training import check_inverted_dropout, check_train_one_epoch
 
-__all__ = [
-    "NOTEBOOK",
-    "check_digit_cnn",
-    "check_train_one_epoch",
-    "check_inverted_dropout",
-    "check_transfer_model",
-    "check_batchnorm_forward",
-    "accepted",
-    "EXERCISES",
-    "PARAM_BUDGET",
-    "STEPWISE",
-    "QUIZZES",
-    "quiz",
-]
-
 # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)]), in order
 STEPWISE = dict(sorted({**modules.STEPWISE, **training.STEPWISE}.items()))
 
 EXERCISES = [check_batchnorm_forward]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

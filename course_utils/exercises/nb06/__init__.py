@@ -21,29 +21,12 @@ this package is what the notebook imports.
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK
 from .long_sequences import check_clip_by_norm, check_lstm_update
 from .rnn import check_rnn_bptt, check_rnn_step, check_rnn_unroll, rnn_bptt_autograd
 from .sampling import STEPWISE, check_sample_with_temperature
 
-__all__ = [
-    "NOTEBOOK",
-    "check_rnn_step",
-    "check_rnn_unroll",
-    "check_rnn_bptt",
-    "check_clip_by_norm",
-    "check_lstm_update",
-    "check_sample_with_temperature",
-    "rnn_bptt_autograd",
-    "accepted",
-    "EXERCISES",
-    "STEPWISE",
-    "QUIZZES",
-    "quiz",
-]
-
 EXERCISES = [check_rnn_step, check_rnn_unroll, check_rnn_bptt, check_clip_by_norm, check_lstm_update]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

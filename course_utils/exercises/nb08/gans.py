@@ -1,4 +1,7 @@
-"""Notebook 08's GANs: 08.1 the optimal D, 08.2 the two losses, 08.3 one round (step by step), 08.4 mode counting."""
+"""Notebook 08's GANs: 08.1 the optimal D, 08.2 the two losses, 08.3 one round (step by step), 08.4 mode counting.
+
+08.3 is the whole training step: the notebook's ring GAN plays the student's ``one_gan_step`` once the check
+accepts it, and ``check_one_gan_step.solution`` (:func:`course_utils.generative.gan_round`) until then."""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ...generative import gan_round
 from ...runtime import keeps_global_rng
 from .. import (
     Case,
@@ -48,6 +52,10 @@ check_optimal_discriminator = Exercise(
             "return p_data / p_g",
             "The ratio p_data / p_g is a likelihood ratio in [0, inf), not a probability: "
             "divide by the sum p_data + p_g.",
+        ),
+        Typical(
+            "return p_data / p_data + p_g",
+            "Mind the parentheses: p_data / p_data + p_g is 1 + p_g; write p_data / (p_data + p_g).",
         ),
     ],
     confirmation="D* = p_data / (p_data + p_g) is 1/2 exactly where p_g = p_data: at the game's equilibrium the "
@@ -283,8 +291,12 @@ def check_one_gan_step(one_gan_step) -> str:
     compare_scalar("g_loss", losses[1], g_loss)
     return (
         "one round: D learns on a detached fake batch, then G learns through D; each optimiser is "
-        "zeroed before its backward pass, which is exactly course_utils.generative.gan_step."
+        "zeroed before its backward pass, which is exactly course_utils.generative.gan_step. The ring GAN below "
+        "now trains with your round."
     )
+
+
+check_one_gan_step.solution = gan_round  # the reference round, what the ring GAN plays until the student's is accepted
 
 
 # ----------------------------------------------------------------------------- 08.4 mode counting
@@ -335,6 +347,12 @@ check_count_modes = Exercise(
             "The fair share is n / K with n = ALL samples, also those near no mode.",
         ),
         Typical(_NEAREST + "return counts", "return a tuple (counts, n_covered)."),
+        Typical(
+            edited(_NEAREST, ("dist.argmin(axis=1)", "dist.argmin(axis=0)"))
+            + f"return counts, int((counts >= {_FAIR}).sum())",
+            "dist is (n, K): argmin over axis 0 gives, for each centre, its nearest SAMPLE; each sample's "
+            "nearest centre is the argmin over the centres, axis=1.",
+        ),
     ],
     confirmation="4 of the 8 modes hold nearly all the near samples while 4 are starved: the counts reveal mode "
     "collapse even when a scatter plot looks fine.",

@@ -14,26 +14,11 @@ The values (09.5, 09.2) are in :mod:`~course_utils.exercises.nb09.value_based`, 
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK
 from .epsilon_greedy import STEPWISE, check_epsilon_greedy
 from .policy_gradient import check_reinforce_loss, check_reward_to_go, check_score_function_gradients
 from .value_based import check_q_update, check_value_iteration_sweep
-
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "STEPWISE",
-    "QUIZZES",
-    "quiz",
-    "accepted",
-    "check_epsilon_greedy",
-    "check_q_update",
-    "check_reinforce_loss",
-    "check_reward_to_go",
-    "check_score_function_gradients",
-    "check_value_iteration_sweep",
-]
 
 EXERCISES = [
     check_reward_to_go,
@@ -43,5 +28,4 @@ EXERCISES = [
     check_score_function_gradients,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

@@ -17,27 +17,10 @@ is wrong and a piece it calls is not accepted yet, the hint says which piece to 
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK
 from .loop import LOOP, LOOP_SIGNATURE, check_style_transfer, check_transfer_step
 from .pieces import STYLE, check_content_loss, check_gram_matrix, check_style_loss, check_total_variation
-
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "LOOP",
-    "LOOP_SIGNATURE",
-    "STYLE",
-    "accepted",
-    "check_gram_matrix",
-    "check_content_loss",
-    "check_style_loss",
-    "check_total_variation",
-    "check_transfer_step",
-    "check_style_transfer",
-    "quiz",
-    "QUIZZES",
-]
 
 EXERCISES = [
     check_gram_matrix,
@@ -48,5 +31,4 @@ EXERCISES = [
     check_style_transfer,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

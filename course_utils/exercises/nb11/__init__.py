@@ -15,24 +15,10 @@ questions are in ``nb11.toml``.
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from .attention import check_attention_weights, check_context_vector, check_decoder_step
 from .common import NOTEBOOK
 from .decoding import check_greedy_decode, check_masked_loss, check_teacher_forced
-
-__all__ = [
-    "NOTEBOOK",
-    "check_attention_weights",
-    "check_context_vector",
-    "check_decoder_step",
-    "check_greedy_decode",
-    "check_masked_loss",
-    "check_teacher_forced",
-    "accepted",
-    "EXERCISES",
-    "QUIZZES",
-    "quiz",
-]
 
 EXERCISES = [
     check_attention_weights,
@@ -43,5 +29,4 @@ EXERCISES = [
     check_teacher_forced,
 ]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

@@ -50,16 +50,35 @@ def cell_meta(grade_id, *, grade=False, solution=False, locked=False, points=0):
     return {"nbgrader": m}
 
 
-def source_notebook() -> nbformat.NotebookNode:
-    cells = [
-        new_markdown_cell("# Toy assignment", metadata=cell_meta("intro", locked=True)),
-        new_code_cell(SETUP, metadata=cell_meta("setup", locked=True)),
-        new_code_cell(SIGMOID_SOLUTION, metadata=cell_meta("sigmoid", solution=True)),
-        new_code_cell(TEST_SIGMOID, metadata=cell_meta("test_sigmoid", grade=True, locked=True, points=2)),
-        new_code_cell(RELU_SOLUTION, metadata=cell_meta("relu", solution=True)),
-        new_code_cell(TEST_RELU, metadata=cell_meta("test_relu", grade=True, locked=True, points=1)),
-    ]
+def assignment_notebook(title: str, setup: nbformat.NotebookNode, questions) -> nbformat.NotebookNode:
+    """An nbgrader source notebook: a read-only ``title``, the ``setup`` cell, then for each question
+    ``(grade_id, solution, test, points)`` its answer cell and its test cell ``test_<grade_id>``."""
+    cells = [new_markdown_cell(title, metadata=cell_meta("intro", locked=True)), setup]
+    for gid, solution, test, points in questions:
+        cells.append(new_code_cell(solution, metadata=cell_meta(gid, solution=True)))
+        cells.append(new_code_cell(test, metadata=cell_meta(f"test_{gid}", grade=True, locked=True, points=points)))
     return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
+
+
+def filled_in(source: nbformat.NotebookNode, answers: dict) -> nbformat.NotebookNode:
+    """The release version of ``source`` (solutions and hidden tests taken out) with ``answers``
+    (grade_id -> code) in its answer cells."""
+    nb = copy.deepcopy(source)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            cell.source = answers.get(meta["grade_id"], release_source(cell.source))
+        elif cell.cell_type == "code":
+            cell.source = release_source(cell.source)
+    return nb
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    return assignment_notebook(
+        "# Toy assignment",
+        new_code_cell(SETUP, metadata=cell_meta("setup", locked=True)),
+        [("sigmoid", SIGMOID_SOLUTION, TEST_SIGMOID, 2), ("relu", RELU_SOLUTION, TEST_RELU, 1)],
+    )
 
 
 def release_source(source: str) -> str:
@@ -80,14 +99,7 @@ def student_notebook(answers: dict | None = None, *, extra=(), tamper=None) -> n
     """The release notebook with ``answers`` (grade_id -> code) filled in.
     ``extra``: (after_grade_id, code) cells the student added.
     ``tamper``: a function that edits the notebook in place."""
-    nb = copy.deepcopy(source_notebook())
-    answers = answers or {}
-    for cell in nb.cells:
-        gid = cell.metadata["nbgrader"]["grade_id"]
-        if cell.metadata["nbgrader"].get("solution"):
-            cell.source = answers.get(gid, release_source(cell.source))
-        elif cell.cell_type == "code":
-            cell.source = release_source(cell.source)
+    nb = filled_in(source_notebook(), answers or {})
     for after, code in reversed(list(extra)):
         idx = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == after)
         nb.cells.insert(idx + 1, new_code_cell(code))

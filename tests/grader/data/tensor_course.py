@@ -10,12 +10,11 @@ student's code.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import nbformat
-from fixture import KERNEL, cell_meta, release_source  # the toy course's notebook conventions
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from fixture import assignment_notebook, filled_in  # the toy course's notebook conventions
+from nbformat.v4 import new_code_cell
 
 RELU = """def relu(x):
     ### BEGIN SOLUTION
@@ -58,15 +57,11 @@ NUMPY = {  # right values, but relu returns a numpy array, and linear a tensor
 
 
 def source_notebook() -> nbformat.NotebookNode:
-    cells = [
-        new_markdown_cell("# Tensors", metadata=cell_meta("intro", locked=True)),
+    return assignment_notebook(
+        "# Tensors",
         new_code_cell("import torch"),  # student-facing: torch is allowed in this assignment
-        new_code_cell(RELU, metadata=cell_meta("relu", solution=True)),
-        new_code_cell(TEST_RELU, metadata=cell_meta("test_relu", grade=True, locked=True, points=2)),
-        new_code_cell(LINEAR, metadata=cell_meta("linear", solution=True)),
-        new_code_cell(TEST_LINEAR, metadata=cell_meta("test_linear", grade=True, locked=True, points=1)),
-    ]
-    return new_notebook(cells=cells, metadata={"kernelspec": KERNEL})
+        [("relu", RELU, TEST_RELU, 2), ("linear", LINEAR, TEST_LINEAR, 1)],
+    )
 
 
 def make_course(root: Path) -> Path:
@@ -78,12 +73,6 @@ def make_course(root: Path) -> Path:
 
 def write_submission(folder: Path, student: str, answers: dict) -> None:
     """The release notebook with ``answers`` (grade_id -> code), in nbgrader's ``submitted/`` layout."""
-    nb = copy.deepcopy(source_notebook())
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            cell.source = answers.get(meta["grade_id"], release_source(cell.source))
-        elif cell.cell_type == "code":
-            cell.source = release_source(cell.source)
+    nb = filled_in(source_notebook(), answers)
     (folder / student / "tensors").mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / student / "tensors" / "tensors.ipynb")
