@@ -407,3 +407,104 @@ class DigitVAE(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         mu, logvar = self.encode(x)
         return self.decode(self.sample(mu, logvar)), mu, logvar
+
+
+def vae_step(
+    model: nn.Module, x: torch.Tensor, optimizer: torch.optim.Optimizer, beta: float = 1.0, loss_fn: Callable = vae_loss
+) -> float:
+    """One gradient step of a VAE on a batch x (B, D): ``loss_fn(x, *model(x), beta)``, backpropagated, stepped.
+
+    ``model(x)`` returns (logits, mu, logvar), as :class:`DigitVAE`'s does; ``loss_fn`` has :func:`vae_loss`'s
+    signature (notebook 07 passes the student's). Returns the loss as a float.
+    """
+    logits, mu, logvar = model(x)
+    loss = loss_fn(x, logits, mu, logvar, beta)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def train_autoencoder(
+    model: nn.Module,
+    X: torch.Tensor,
+    step: Callable,
+    *,
+    epochs: int,
+    lr: float = 5e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[nn.Module, list[float]]:
+    """Train ``model`` to reconstruct the rows of X, the loop of notebook 07's autoencoder and VAE.
+
+    Each of the ``epochs`` passes goes once through X in minibatches of ``batch_size`` (reshuffled every epoch by
+    a generator seeded with ``seed``) and calls ``step(model, xb, optimizer)``, which does one gradient step and
+    returns the batch's loss (notebook 07's ``train_step`` for the autoencoder, :func:`vae_step` for a VAE). The
+    optimiser is Adam with a one-cycle schedule over the epochs (peak ``lr``), stepped once per epoch. The
+    model's initial weights are the caller's: seed before building it.
+
+    Args:
+        X: (N, D) training inputs; they are also the targets.
+
+    Returns:
+        (the model on ``device``, in eval mode; the mean training loss of each epoch).
+    """
+    from .datasets import tensor_loader
+
+    if int(epochs) != epochs or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    device = torch.device(device) if device is not None else default_device()
+    model.to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=int(epochs))
+    loader = tensor_loader(X, X, batch_size=batch_size, seed=seed)
+    losses = []
+    for _ in range(int(epochs)):
+        model.train()
+        batch_losses = [float(step(model, xb.to(device), opt)) for xb, _ in loader]
+        schedule.step()
+        losses.append(float(np.mean(batch_losses)))
+    return model.eval(), losses
+
+
+def _rows(a) -> np.ndarray:
+    x = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=float)
+    if x.ndim != 2 or len(x) == 0:
+        raise ValueError(f"need a non-empty (n, D) array, got shape {x.shape}")
+    return x
+
+
+def nearest_distance(samples, data) -> float:
+    """The mean, over the samples, of the Euclidean distance from a sample to its nearest row of ``data``.
+
+    Args:
+        samples: (n, D) generated points; data: (m, D) real ones (arrays or tensors).
+    """
+    s, x = _rows(samples), _rows(data)
+    if s.shape[1] != x.shape[1]:
+        raise ValueError(f"samples and data need the same width, got {s.shape} and {x.shape}")
+    d2 = (s**2).sum(1)[:, None] + (x**2).sum(1)[None, :] - 2 * s @ x.T
+    return float(np.sqrt(np.maximum(d2.min(axis=1), 0)).mean())
+
+
+def two_sample_accuracy(samples, data, folds: int = 5) -> float:
+    """A classifier two-sample test: how well a logistic regression tells the samples from the real data.
+
+    The rows of ``samples`` (label 0) and ``data`` (label 1) are pooled; the result is the logistic regression's
+    accuracy on held-out rows, averaged over ``folds`` stratified folds (deterministic). About 0.5 means the two
+    sets cannot be told apart by a linear function of the pixels (with equal set sizes); 1 means every sample
+    gives itself away.
+
+    Args:
+        samples: (n, D) generated points; data: (m, D) real ones (arrays or tensors), n, m >= ``folds``.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import cross_val_score
+
+    s, x = _rows(samples), _rows(data)
+    if s.shape[1] != x.shape[1] or min(len(s), len(x)) < folds or folds < 2:
+        raise ValueError(f"need (n, D) and (m, D) with n, m >= folds >= 2, got {s.shape}, {x.shape}, {folds}")
+    X = np.concatenate([s, x])
+    y = np.r_[np.zeros(len(s)), np.ones(len(x))]
+    return float(cross_val_score(LogisticRegression(max_iter=2000), X, y, cv=folds).mean())
