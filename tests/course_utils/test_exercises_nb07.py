@@ -87,6 +87,19 @@ def test_autoencoder_stub_partial_answers_and_other_mistakes(capsys):
     assert not accepted(ex.check_autoencoder, scope["DigitAutoencoder"], scope["train_step"])
 
 
+def test_autoencoder_must_follow_n_code(capsys):
+    """Section 2 builds DigitAutoencoder(n_code=16): a code width fixed at 2 on either side is refused, by name."""
+    enc = ("nn.Linear(n_hidden, n_code))", "nn.Linear(n_hidden, 2))")
+    dec = ("nn.Linear(n_code, n_hidden)", "nn.Linear(2, n_hidden)")
+    for edits in ([enc], [dec], [enc, dec]):
+        ex.check_autoencoder(*_ae_cell(*edits))
+        out = capsys.readouterr().out
+        assert out.startswith(f"[07.2] {HINT}") and autoencoders._N_CODE in out, (edits, out)
+    model_class, _ = ex.check_autoencoder.solution
+    wide = model_class(n_code=16)
+    assert wide.encode(torch.zeros(3, 64)).shape == (3, 16)
+
+
 def test_autoencoder_typical_mistakes_through_the_notebooks_call(capsys):
     """The notebook passes the class and train_step (the declared test passes the class alone)."""
     for typical in ex.STEPWISE["07.2"][1]:

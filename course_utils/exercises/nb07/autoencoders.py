@@ -115,6 +115,11 @@ _BOTTLENECK = (
     "The code must have n_code = 2 numbers per sample: the encoder ends in nn.Linear(n_hidden, n_code) and the "
     "decoder starts with nn.Linear(n_code, n_hidden)."
 )
+_N_CODE = (
+    "Your code width is fixed at 2: built with n_code = 16 (the notebook does, in section 2), your model still "
+    "encodes to 2 numbers or decodes from 2. Use the argument n_code in both nn.Linear(n_hidden, n_code) and "
+    "nn.Linear(n_code, n_hidden), not the number 2."
+)
 _SIGMOID = (
     "Your decoder's outputs all lie in (0, 1), as after a sigmoid: the inputs here are centred, with negative "
     "pixels too, which a sigmoid can never reproduce. Leave the decoder's last Linear layer without an activation."
@@ -157,6 +162,10 @@ _AE_MISTAKES = [  # the solution's cell as a student edits it: the check reprodu
         ),
         _BOTTLENECK,
     ),
+    Typical(
+        edited(_AE, (_ENCODER, _ENCODER.replace("n_code))", "2))")), (_DECODER, _DECODER.replace("(n_code,", "(2,"))),
+        _N_CODE,
+    ),
     Typical(edited(_AE, (_DECODER, _DECODER[:-1] + ", nn.Sigmoid())")), _SIGMOID),
     Typical(edited(_AE, (_DECODER, _DECODER[:-1] + ", nn.ReLU())")), _RELU_OUT),
     Typical(edited(_AE, ("x_hat = model(x)", "x_hat = model.encode(x)")), _CODE_LOSS),
@@ -193,9 +202,21 @@ def _centred_digits(n: int = 256) -> torch.Tensor:
 
 
 @keeps_global_rng
-def _build(model_class, seed: int = 0):
+def _build(model_class, seed: int = 0, **sizes):
     torch.manual_seed(seed)
-    return model_class()
+    return model_class(**sizes)
+
+
+def _honours_n_code(model_class, x: torch.Tensor, n_code: int = 16) -> bool:
+    """Built with ``n_code``, the model encodes x to (B, n_code) codes and decodes such codes to (B, 64)."""
+    try:
+        wide = _build(model_class, n_code=n_code)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            z = wide.encode(x)
+            return tuple(z.shape) == (len(x), n_code) and tuple(wide.decode(z).shape) == tuple(x.shape)
+    except Exception:  # noqa: BLE001 - a shape error is the answer "no"
+        return False
 
 
 def _affine(f, x: torch.Tensor) -> bool:
@@ -263,10 +284,11 @@ def _one_thread(fn):
 @exercise("07.2", todo="Write DigitAutoencoder's encoder and decoder and train_step(model, x, optimizer).")
 @_one_thread
 def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
-    """Checks the class (a 2-unit code, hidden layers, nonlinear, an unclipped output) and ``train_step(model, x,
-    optimizer) -> loss`` (one step on a copy with left-over gradients, compared with the reference's step and
-    each typical mistake's), then both together: the reconstruction error after 100 Adam steps on centred digits
-    within 1.3 times the reference's. ``train_step`` defaults to the one defined in the class's cell."""
+    """Checks the class (a 2-unit code, hidden layers, a code width that follows n_code, nonlinear, an unclipped
+    output) and ``train_step(model, x, optimizer) -> loss`` (one step on a copy with left-over gradients, compared
+    with the reference's step and each typical mistake's), then both together: the reconstruction error after 100
+    Adam steps on centred digits within 1.3 times the reference's. ``train_step`` defaults to the one defined in
+    the class's cell."""
     if train_step is None:
         train_step = getattr(DigitAutoencoder.__init__, "__globals__", {}).get("train_step")
     X = _centred_digits()
@@ -287,6 +309,8 @@ def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
         )
     if _n_linear(model.encoder) < 2 or _n_linear(model.decoder) < 2:
         raise Mistake(_NO_HIDDEN)
+    if not _honours_n_code(DigitAutoencoder, x):
+        raise Mistake(_N_CODE)
     for part, f, inputs in [
         ("encoder", model.encode, x),
         ("decoder", model.decode, 2 * torch.randn(32, 2, generator=torch.Generator().manual_seed(2))),
