@@ -19,30 +19,15 @@ this package is what the notebook imports.
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from . import autoencoders, vae
 from .autoencoders import check_autoencoder, check_pca_code_and_reconstruction
 from .common import NOTEBOOK
 from .vae import check_kl_to_standard_normal, check_reparameterize, check_vae_loss
-
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "STEPWISE",
-    "accepted",
-    "check_pca_code_and_reconstruction",
-    "check_autoencoder",
-    "check_reparameterize",
-    "check_kl_to_standard_normal",
-    "check_vae_loss",
-    "quiz",
-    "QUIZZES",
-]
 
 # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)]), in order
 STEPWISE = dict(sorted(autoencoders.STEPWISE.items()))
 
 EXERCISES = [check_pca_code_and_reconstruction, check_reparameterize, check_kl_to_standard_normal, check_vae_loss]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)

@@ -19,30 +19,15 @@ package is what the notebook imports.
 
 from __future__ import annotations
 
-from .. import accepted, quizzes, quizzes_of
+from .. import accepted, notebook_quizzes
 from . import gans
 from .common import NOTEBOOK
 from .gans import check_count_modes, check_gan_losses, check_one_gan_step, check_optimal_discriminator
 from .latent import check_slerp
-
-__all__ = [
-    "NOTEBOOK",
-    "EXERCISES",
-    "STEPWISE",
-    "accepted",
-    "check_optimal_discriminator",
-    "check_gan_losses",
-    "check_one_gan_step",
-    "check_count_modes",
-    "check_slerp",
-    "quiz",
-    "QUIZZES",
-]
 
 # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)]), in order
 STEPWISE = dict(sorted(gans.STEPWISE.items()))
 
 EXERCISES = [check_optimal_discriminator, check_gan_losses, check_count_modes, check_slerp]
 
-QUIZZES = quizzes_of(__name__)
-quiz = quizzes(QUIZZES)
+QUIZZES, quiz = notebook_quizzes(__name__)
