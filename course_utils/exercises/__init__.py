@@ -93,6 +93,8 @@ __all__ = [
     "Case",
     "Typical",
     "Exercise",
+    "Loss",
+    "differentiable_loss",
     "source",
     "edited",
     "flat",
@@ -434,8 +436,8 @@ class Exercise:
             raise NotAttempted
         for case in self.cases():
             got = _outcome(fn, case, self.quiet)
-            if isinstance(got, BaseException) and not isinstance(got, Exception):
-                raise got
+            if isinstance(got, Mistake) or (isinstance(got, BaseException) and not isinstance(got, Exception)):
+                raise got  # a hint the check raised around the student's call (see Loss), or an interrupt
             expected = case.call(self.function(self.reference))
             if not isinstance(got, BaseException):
                 require(got)
@@ -464,6 +466,37 @@ class Exercise:
 
 
 _COMPILED: dict[tuple[str, str], Callable] = {}
+
+
+def differentiable_loss(name: str, loss):
+    """``loss`` if the notebook can train with it: a one-number torch tensor attached to autograd (so that
+    ``loss.backward()`` works). Otherwise a :class:`Mistake` that says what is wrong: a float from
+    ``.item()``, one number per sample, or a value cut off from its inputs. ``None`` passes (not attempted)."""
+    import torch  # only the exercises on losses need it
+
+    if loss is None:
+        return None
+    if not isinstance(loss, torch.Tensor):
+        raise Mistake(
+            f"{name} should be a 0-d torch tensor (so that {name}.backward() works), got {type(loss).__name__}: "
+            "do not call .item(), float() or numpy inside the loss."
+        )
+    if loss.numel() != 1:
+        raise Mistake(f"{name} has shape {tuple(loss.shape)}: a loss is one number, so average over the batch.")
+    if not loss.requires_grad:
+        raise Mistake(
+            f"{name} does not depend on its inputs through autograd: compute it with torch operations on the "
+            "tensors passed in (no .detach(), no numpy, no torch.tensor(...) around a result)."
+        )
+    return loss
+
+
+class Loss(Exercise):
+    """An exercise whose answer is a loss the notebook then trains with: the student's result must pass
+    :func:`differentiable_loss` before its value is compared (the right value as a float cannot train)."""
+
+    def diagnose(self, fn):
+        return super().diagnose(None if fn is None else lambda *args: differentiable_loss(self.name, fn(*args)))
 
 
 def parts(*names: str, missing: str = "", **shape_hints: Mapping) -> Callable:

@@ -223,3 +223,30 @@ def test_a_check_written_as_code_is_stopped_too_and_limits_nest(capsys, monkeypa
             with time_limit(0.1, "inner"):
                 pass
             time.sleep(2)
+
+
+def test_a_loss_must_be_a_differentiable_number_before_its_value_counts(capsys):
+    import torch
+
+    from course_utils.exercises import Case, Loss, differentiable_loss
+
+    check = Loss(
+        "99.9",
+        "def half_square(x):",
+        todo="write half_square(x).",
+        cases=lambda: [Case("on x", (torch.tensor([1.0, -2.0], requires_grad=True),))],
+        reference="return 0.5 * (x ** 2).sum()",
+        typical=[],
+        confirmation="sum(x^2) / 2.",
+        namespace={"torch": torch},
+    )
+    check(lambda x: 0.5 * (x**2).sum())
+    check(lambda x: float(0.5 * (x.detach() ** 2).sum()))  # the right value as a float
+    check(lambda x: 0.5 * x**2)  # one number per entry
+    check(lambda x: torch.tensor(0.5 * float((x.detach() ** 2).sum())))  # cut off from x
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"[99.9] {CORRECT}"), out
+    assert all(line.startswith(f"[99.9] {HINT}") for line in out[1:]), out
+    assert "got float" in out[1] and "has shape (2,)" in out[2] and "through autograd" in out[3]
+    assert "your code raised" not in "\n".join(out)  # the check's own hint, not the student's exception
+    assert differentiable_loss("loss", None) is None

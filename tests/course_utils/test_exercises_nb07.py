@@ -173,3 +173,38 @@ def test_kl_accepts_equivalent_answers(body, capsys):
 def test_vae_loss_accepts_equivalent_answers(body, capsys):
     ex.check_vae_loss(_as(ex.check_vae_loss, body))
     assert capsys.readouterr().out.startswith(f"[07.5] {CORRECT}")
+
+
+@pytest.mark.parametrize(
+    "body, hint",
+    [
+        (
+            "rec = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(1).mean()\n"
+            "kl = 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1).mean()\nreturn (rec + beta * kl).item()",
+            "got float",
+        ),  # the right value, but the notebook's VAE could not train with it
+        (
+            "rec = F.binary_cross_entropy_with_logits(logits, x, reduction='none').sum(1)\n"
+            "return rec + beta * 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1)",
+            "has shape (6,)",
+        ),
+        (
+            "rec = F.binary_cross_entropy_with_logits(logits.detach(), x, reduction='sum') / len(x)\n"
+            "return rec + beta * 0.5 * (mu ** 2 + logvar.exp() - 1 - logvar).sum(1).mean().detach()",
+            "through autograd",
+        ),
+    ],
+)
+def test_vae_loss_must_be_a_loss_the_vae_can_train_with(body, hint, capsys):
+    ex.check_vae_loss(_as(ex.check_vae_loss, body))
+    out = capsys.readouterr()
+    assert out.out.startswith(f"[07.5] {HINT}") and hint in out.out, out.out
+    assert not out.err, out.err
+
+
+def test_reparameterize_returning_z_and_eps_is_told_to_return_z_alone(capsys):
+    body = "eps = torch.randn(mu.shape, generator=generator)\nreturn mu + torch.exp(logvar / 2) * eps, eps"
+    ex.check_reparameterize(_as(ex.check_reparameterize, body))
+    out = capsys.readouterr()
+    assert out.out.startswith(f"[07.3] {HINT}") and "return z alone" in out.out and "tuple" in out.out, out.out
+    assert not out.err, out.err

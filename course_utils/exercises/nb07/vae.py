@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import Case, Exercise, Mistake, Typical, compare, compare_scalar
+from .. import Case, Exercise, Loss, Mistake, Typical, compare, compare_scalar
 from .common import NOTEBOOK
 
 # ----------------------------------------------------------------------------- 07.3 the reparameterisation
@@ -35,7 +35,11 @@ class _DrawCase(Case):
                 return None
             used_global = not torch.equal(before, torch.random.get_rng_state())
         used_generator = not torch.equal(generator.get_state(), torch.Generator().manual_seed(self.seed).get_state())
-        z = torch.as_tensor(z)
+        if not isinstance(z, torch.Tensor):
+            raise Mistake(
+                f"reparameterize should return z alone, one tensor of mu's shape {tuple(mu.shape)}; it returned a "
+                f"{type(z).__name__}."
+            )
         grads = [torch.zeros_like(mu), torch.zeros_like(logvar)]
         if z.requires_grad and z.shape == mu.shape:
             w = torch.linspace(-1.0, 2.0, z.numel()).reshape(z.shape)
@@ -119,6 +123,16 @@ check_reparameterize = Exercise(
         Typical("eps = torch.randn_like(mu)\nreturn mu + torch.exp(logvar / 2) * eps", _GLOBAL_RNG),
         Typical("return torch.normal(mu, torch.exp(logvar / 2), generator=generator)", _NO_GRAD),
         Typical(
+            _REPARAM.replace("torch.randn(", "torch.rand("),
+            "Your eps is uniform on [0, 1) (torch.rand): the trick needs standard normal noise, eps ~ N(0, I), "
+            "which is torch.randn (with the n).",
+        ),
+        Typical(
+            _REPARAM.replace("torch.randn(mu.shape,", "torch.randn(mu.shape[1],"),
+            "You drew one eps of d numbers and broadcast it over the batch, so every sample gets the same noise: "
+            "draw eps with mu's whole shape (B, d), torch.randn(mu.shape, generator=generator).",
+        ),
+        Typical(
             _REPARAM.replace(
                 "return mu + torch.exp(logvar / 2) * eps", "return (mu + torch.exp(logvar / 2) * eps).detach()"
             ),
@@ -183,6 +197,11 @@ check_kl_to_standard_normal = Exercise(
             "(sum over dim=1, then mean).",
         ),
         Typical(
+            _KL.replace("mu ** 2", "mu"),
+            "The mean enters squared: mu^2 (the squared distance of the code's centre from 0), not mu, which can be "
+            "negative.",
+        ),
+        Typical(
             _KL.replace(" - 1 - logvar", " - logvar"),
             "You left out the -1: without it the KL of N(0, I) to itself is d/2 instead of 0.",
         ),
@@ -203,9 +222,10 @@ def _loss_cases():
     for seed, b, beta in [(31, 6, 1.0), (32, 4, 0.5)]:
         rng = np.random.default_rng(seed)
         x = torch.tensor(rng.uniform(0, 1, (b, 10)), dtype=torch.float32)
-        logits = torch.tensor(rng.normal(0, 2, (b, 10)), dtype=torch.float32)
-        mu = torch.tensor(rng.normal(0, 1, (b, 3)), dtype=torch.float32)
-        logvar = torch.tensor(rng.uniform(-2, 1, (b, 3)), dtype=torch.float32)
+        # what the network outputs, attached to autograd (the loss must stay differentiable)
+        logits = torch.tensor(rng.normal(0, 2, (b, 10)), dtype=torch.float32).requires_grad_()
+        mu = torch.tensor(rng.normal(0, 1, (b, 3)), dtype=torch.float32).requires_grad_()
+        logvar = torch.tensor(rng.uniform(-2, 1, (b, 3)), dtype=torch.float32).requires_grad_()
         cases.append(Case(f"(B = {b}, beta = {beta})", (x, logits, mu, logvar, beta)))
     return cases
 
@@ -216,10 +236,10 @@ _LOSS = f"reconstruction = {_RECON}\nkl = {_KL_TERM}\nreturn reconstruction + be
 
 
 def _explain_loss(where, got, expected, hints, exercise) -> None:
-    compare_scalar(f"the loss {where}", got, float(expected), rtol=1e-5, atol=1e-5)
+    compare_scalar(f"the loss {where}", float(got.detach()), float(expected.detach()), rtol=1e-5, atol=1e-5)
 
 
-check_vae_loss = Exercise(
+check_vae_loss = Loss(
     "07.5",
     "def vae_loss(x, logits, mu, logvar, beta=1.0):",
     todo="Write vae_loss: the binary cross-entropy between x and the logits, summed over the pixels and averaged "
@@ -249,6 +269,11 @@ check_vae_loss = Exercise(
             _LOSS.replace("return reconstruction + beta * kl", "return reconstruction - beta * kl"),
             "You subtracted the KL: the loss is the negative ELBO, reconstruction + beta * KL; minimising it must "
             "pull the codes towards N(0, I), not away from it.",
+        ),
+        Typical(
+            _LOSS.replace(_RECON, 'F.binary_cross_entropy_with_logits(logits, x, reduction="sum")'),
+            "Your reconstruction term is summed over the batch too, B times too large against the KL (which is a "
+            "mean over the batch): divide the sum by len(x), the batch size.",
         ),
         Typical(
             _LOSS.replace(_RECON, "((torch.sigmoid(logits) - x) ** 2).sum(dim=1).mean()"),

@@ -19,6 +19,7 @@ from .. import (
     attempt,
     compare,
     compare_scalar,
+    differentiable_loss,
     edited,
     exercise,
     flat,
@@ -79,18 +80,7 @@ def _differentiable(out):
     .item() has the right value but no .backward())."""
     if isinstance(out, (tuple, list)) and len(out) == 2 and all(loss is not None for loss in out):
         for name, loss in zip(("d_loss", "g_loss"), out):
-            if not isinstance(loss, torch.Tensor):
-                raise Mistake(
-                    f"`{name}` should be a 0-d torch tensor (so that {name}.backward() works), got "
-                    f"{type(loss).__name__}: do not call .item() or convert to numpy inside the loss."
-                )
-            if loss.numel() != 1:
-                raise Mistake(f"`{name}` has shape {tuple(loss.shape)}: average over the batch to get one number.")
-            if not loss.requires_grad:
-                raise Mistake(
-                    f"`{name}` does not depend on the logits through autograd: compute it with torch "
-                    "operations on the logits passed in (no .detach(), no numpy)."
-                )
+            differentiable_loss(name, loss)
     return out
 
 

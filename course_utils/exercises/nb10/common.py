@@ -1,5 +1,6 @@
-"""What notebook 10's cells have (``NOTEBOOK``) and what its checks share: losses that must be differentiable
-0-d tensors (:class:`Loss`), and answers that call the student's earlier pieces (:class:`UsesPieces`)."""
+"""What notebook 10's cells have (``NOTEBOOK``) and what its checks share: answers that call the student's
+earlier pieces (:class:`UsesPieces`) and the explanation of a loss's wrong value (the losses themselves are
+:class:`~course_utils.exercises.Loss` exercises)."""
 
 from __future__ import annotations
 
@@ -30,36 +31,10 @@ def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-class Loss(Exercise):
-    """A loss must be a differentiable 0-d tensor before its value counts (a float from ``.item()`` has the
-    right value but no ``.backward()``)."""
-
-    def diagnose(self, fn):
-        return super().diagnose(None if fn is None else lambda *a: _differentiable(self.name, fn(*a)))
-
-
 def explain_loss(where: str, got, expected, hints, exercise: Exercise) -> None:
     """A loss that is a differentiable 0-d tensor but has the wrong value: by how much (the reference's loss is
     compared without its graph)."""
     compare_scalar(where, got, float(expected.detach()), rtol=exercise.rtol, atol=exercise.atol)
-
-
-def _differentiable(name: str, loss):
-    if loss is None:
-        return None
-    if not isinstance(loss, torch.Tensor):
-        raise Mistake(
-            f"{name} should return a 0-d torch tensor (so that loss.backward() works), got {type(loss).__name__}: "
-            "do not call .item(), float() or numpy inside the loss."
-        )
-    if loss.numel() != 1:
-        raise Mistake(f"{name} returned shape {tuple(loss.shape)}: the loss is one number, average it.")
-    if not loss.requires_grad:
-        raise Mistake(
-            f"{name}'s value does not depend on its inputs through autograd: compute it with torch operations on "
-            "the tensors passed in (no .detach(), no numpy, no torch.tensor(...) around a result)."
-        )
-    return loss
 
 
 # which earlier exercise checks each piece a later exercise may call

@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from ... import style
-from .. import Case, Exercise, Typical, edited
-from .common import NOTEBOOK, Loss, UsesPieces, explain_loss, generator
+from .. import Case, Exercise, Loss, Typical, edited
+from .common import NOTEBOOK, UsesPieces, explain_loss, generator
 
 # ----------------------------------------------------------------------------- 10.1 the Gram matrix
 
