@@ -51,6 +51,7 @@ from .privacy import CourseNotPrivate, make_private, private_file
 from .privileges import UID_BASE, set_pdeathsig
 from .probe import probe
 from .scan import notebook_imports
+from .slots import claimed_slots
 from .submissions import collect, safe_extract
 from .worker import file_sha256, write_json_atomic, write_text_atomic
 
@@ -365,7 +366,12 @@ class _Run:
 def _run_jobs(zyg, todo, run: _Run):
     """Grade ``todo`` ((submission, key, result path) triples), ``run.opts.jobs`` at a time."""
     zyg.wait_ready()
-    free_slots = list(range(run.opts.jobs))
+    with claimed_slots(run.opts.jobs, log=run.log) as free_slots:  # slots no other batch run on this machine holds
+        _run_claimed(zyg, todo, run, free_slots)
+
+
+def _run_claimed(zyg, todo, run: _Run, free_slots: list[int]):
+    """Grade ``todo`` on the slots ``free_slots`` (each student takes one, and gives it back when done)."""
     queue = list(todo)
     running: dict[str, dict] = {}
     try:

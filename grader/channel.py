@@ -24,6 +24,7 @@ from .codec import (
     decode,
     describe_type,
     encode,
+    holds_arrays,
     is_tensor,
     raise_student_error,
     recv_msg,
@@ -57,7 +58,14 @@ class Channel:
     def make_remote(self, obj):
         if type(obj.get("__handle__")) is not int:
             raise ProtocolError("unexpected handle")
-        return Remote(self, obj["__handle__"], str(obj.get("type", "object"))[:200], obj.get("name"), obj.get("module"))
+        return Remote(
+            self,
+            obj["__handle__"],
+            str(obj.get("type", "object"))[:200],
+            obj.get("name"),
+            obj.get("module"),
+            obj.get("params"),
+        )
 
     def _encode_arg(self, value):
         def cb(fn):
@@ -131,7 +139,7 @@ class Channel:
         after = reply.get("args_after")
         if type(after) is list and len(after) == len(args):
             for arg, new in zip(args, after):
-                if new is not None and (type(arg) is np.ndarray or is_tensor(arg)):
+                if new is not None and holds_arrays(arg):
                     try:
                         _copy_back(arg, decode(new))
                     except (ProtocolError, ValueError, TypeError, RuntimeError):
@@ -139,16 +147,41 @@ class Channel:
         return self.value_of(reply)
 
 
+def _signature(params):
+    """A signature of positional parameters from the names a student process sent, or None when they are not
+    a short list of distinct identifiers (nothing from the student is trusted beyond that)."""
+    import inspect
+    import keyword
+
+    if type(params) is not list or len(params) > 32:
+        return None
+    if not all(type(n) is str and n.isidentifier() and not keyword.iskeyword(n) for n in params):
+        return None
+    if len(set(params)) != len(params):
+        return None
+    return inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in params])
+
+
 def _copy_back(arg, new) -> None:
-    """Write ``new`` (the student's copy of ``arg`` after a call) into the checker's ``arg``."""
+    """Write ``new`` (the student's copy of ``arg`` after a call) into the checker's ``arg``: an array or
+    tensor, or each array inside a list, tuple or dict of the same layout (the checker's own object
+    gives the layout; what does not match it is left as it was)."""
     if type(arg) is np.ndarray:
         if type(new) is np.ndarray and new.shape == arg.shape and arg.flags.writeable:
             np.copyto(arg, new, casting="unsafe")
-    elif is_tensor(new) and new.shape == arg.shape and new.dtype == arg.dtype:
-        import torch
+    elif is_tensor(arg):
+        if is_tensor(new) and new.shape == arg.shape and new.dtype == arg.dtype:
+            import torch
 
-        with torch.no_grad():
-            arg.copy_(new)
+            with torch.no_grad():
+                arg.copy_(new)
+    elif type(arg) in (list, tuple) and type(new) in (list, tuple) and len(new) == len(arg):
+        for a, n in zip(arg, new):
+            _copy_back(a, n)
+    elif type(arg) is dict and type(new) is dict:
+        for key, a in arg.items():
+            if key in new:
+                _copy_back(a, new[key])
 
 
 def _forbid(name):
@@ -166,8 +199,11 @@ class Remote:
     an instance). Attribute access and calls go over the channel; comparisons,
     truth value and conversions raise ``TypeError``."""
 
-    def __init__(self, chan: Channel, handle: int, type_name: str, name=None, module=None):
+    def __init__(self, chan: Channel, handle: int, type_name: str, name=None, module=None, params=None):
         object.__setattr__(self, "_chan", chan)
+        signature = _signature(params)
+        if signature is not None:  # what inspect.signature reports: the student function's parameter names
+            object.__setattr__(self, "__signature__", signature)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_type", type_name)
         object.__setattr__(self, "__name__", str(name) if name is not None else type_name)

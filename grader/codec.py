@@ -221,6 +221,18 @@ def describe_type(obj) -> str:
     return t.__name__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
 
 
+def holds_arrays(value, depth: int = 0) -> bool:
+    """Whether ``value`` is an array or tensor, or a list, tuple or dict holding one (a cache, a dict of
+    parameters): what a student's function can change in place."""
+    if type(value) is np.ndarray or is_tensor(value):
+        return True
+    if depth < 4 and type(value) in (list, tuple):
+        return any(holds_arrays(v, depth + 1) for v in value)
+    if depth < 4 and type(value) is dict:
+        return any(holds_arrays(v, depth + 1) for v in value.values())
+    return False
+
+
 def encode(obj, make_handle=None, depth: int = 0, budget: list | None = None):
     """Plain data -> JSON-able structure. Objects that are not plain data become
     handles via ``make_handle(obj)`` (student side) or raise ``TypeError``."""
@@ -272,7 +284,7 @@ def decode(obj, make_remote=None, depth: int = 0):
         return obj
     if t is list:
         return [decode(v, make_remote, depth + 1) for v in obj]
-    if t is not dict or len(obj) > 4:
+    if t is not dict or len(obj) > 5:  # a handle has the most keys: __handle__, type, name, module, params
         raise ProtocolError(f"unexpected value of type {t.__name__}")
     if "__f__" in obj:
         if obj["__f__"] not in ("nan", "inf", "-inf"):

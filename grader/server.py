@@ -38,7 +38,16 @@ from builtins import (  # noqa: E402,A004,UP029 - bound on purpose (see above)
 )
 from pathlib import Path
 
-from .codec import ProtocolError, decode, describe_type, encode, is_tensor, raise_student_error, recv_msg, send_msg
+from .codec import (
+    ProtocolError,
+    decode,
+    describe_type,
+    encode,
+    holds_arrays,
+    raise_student_error,
+    recv_msg,
+    send_msg,
+)
 from .limits import Limits
 from .messages import Callback, Op
 
@@ -113,6 +122,7 @@ class StudentServer:
             if callable(obj):
                 info["name"] = str(getattr(obj, "__name__", info["type"]))[:200]
                 info["module"] = str(getattr(obj, "__module__", "__main__"))[:200]
+                info["params"] = _positional_names(obj)
         except BaseException:  # noqa: BLE001 - a hostile __getattr__/__str__: the handle goes without a name
             pass
         return info
@@ -222,8 +232,19 @@ class StudentServer:
         reply = {"value": self.encode(result)}
         reply["warnings"] = [[w.category.__name__, str(w.message)[:500]] for w in caught[:5]]
         # arrays and tensors go back as they are after the call: the checker sees changes made in place
-        reply["args_after"] = [encode(a) if type(a) is np.ndarray or is_tensor(a) else None for a in args]
+        reply["args_after"] = [self._after(a) for a in args]
         return reply
+
+    @staticmethod
+    def _after(arg):
+        """An argument as it is after the call, if it holds arrays or tensors (else None): the checker
+        copies them back into its own, so that a test sees what the student changed in place."""
+        if not holds_arrays(arg):
+            return None
+        try:
+            return encode(arg)
+        except (ProtocolError, TypeError, ValueError):
+            return None  # something in it is not plain data: nothing goes back for this argument
 
     def get_shell(self):
         if self.shell is None:
@@ -278,3 +299,15 @@ def _error_info(exc: BaseException) -> dict:
         return {"ename": type(exc).__name__, "evalue": str(exc)[:2000], "traceback": "".join(tb)[-5000:]}
     except BaseException:  # noqa: BLE001 - a hostile __str__
         return {"ename": "Exception", "evalue": "(unprintable exception)", "traceback": ""}
+
+
+def _positional_names(fn) -> list[str]:
+    """The names of a student function's positional parameters (at most 32), so that the checker's
+    messages can name an argument ("cache[0] changed in place") as they do in nbgrader's kernel."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [str(p.name)[:100] for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)][:32]

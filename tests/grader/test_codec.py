@@ -356,3 +356,54 @@ def test_tensors_through_the_student_server_and_back(tmp_path):
         a.close()
         thread.join(5)
         b.close()
+
+
+def test_arrays_inside_a_cache_or_a_dict_changed_in_place_come_back(tmp_path):
+    """A student's function that changes an array inside a tuple argument (a layer's cache) or a dict
+    (the parameters) in place: the checker's arrays change too, so the assignment's in-place check
+    (course_utils.grading) tells the student, as it does under nbgrader's own kernel."""
+    import threading
+
+    from grader.limits import Limits
+    from grader.server import StudentServer
+
+    a, b = socket.socketpair()
+    server = StudentServer(b, Limits())
+
+    def backward(dout, cache):
+        x, _ = cache
+        x -= 1.0  # in place, inside the cache
+        return dout
+
+    def step(params, lr):
+        params["W"] *= 1 - lr  # in place, inside the dict
+        return None
+
+    server.ns.update(backward=backward, step=step)
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    try:
+        chan = Channel(a)
+        x, mask = np.array([1.0, 2.0]), np.array([True, False])
+        chan.call({"name": "backward"}, [np.ones(2), (x, mask)], {})
+        assert x.tolist() == [0.0, 1.0] and mask.tolist() == [True, False]
+        params = {"W": np.array([2.0, 4.0]), "name": "layer"}
+        chan.call({"name": "step"}, [params, 0.5], {})
+        assert params["W"].tolist() == [1.0, 2.0] and params["name"] == "layer"
+    finally:
+        a.close()
+        thread.join(5)
+        b.close()
+
+
+def test_a_student_function_keeps_its_parameter_names_in_the_checker():
+    """The checker's messages name an argument as the student wrote it (cache, not "argument 2");
+    names that are not a plain list of distinct identifiers are ignored."""
+    import inspect
+
+    from grader.channel import Remote, _signature
+
+    remote = Remote(None, 1, "function", "maxpool2d_backward", "__main__", ["dout", "cache"])
+    assert list(inspect.signature(remote).parameters) == ["dout", "cache"]
+    for bad in (["a", "a"], ["not valid"], ["class"], "dout", [1, 2], ["x"] * 40):
+        assert _signature(bad) is None
