@@ -27,10 +27,10 @@ LAB_ARGS ?=
 # or instructor (the whole repository, formgrader and Create Assignment).
 ROLE ?= student
 PYTEST_ARGS ?=
-# make test's three layers run on this many pytest-xdist workers (the machine has 2 cores; the
-# notebooks run on one thread each). A unit-test file or a notebook stays on one worker, so its
-# module fixtures and nbval's kernel are made once; each browser worker starts its own
-# JupyterLab and Chromium. TEST_JOBS=0 runs each layer in one process.
+# make test's four layers run on this many pytest-xdist workers (the machine has 2 cores; the
+# notebooks run on one thread each). A notebook or a test file stays on one worker, so nbval's kernel
+# and a file's module fixtures are made once; the solved runs and the site's pages go one by one
+# (tests/conftest.py). Each browser worker starts its own JupyterLab and Chromium. TEST_JOBS=0 runs each layer in one process.
 TEST_JOBS ?= 2
 XDIST = $(if $(filter-out 0,$(TEST_JOBS)),-n $(TEST_JOBS) --dist $(1),-p no:xdist)
 # Benchmark reports and screenshots of the test runs go here (a plain pytest run writes none).
@@ -160,7 +160,7 @@ site: install
 # last step of make test).
 test-site: install
 	$(BIN)/python docs/build_site.py --reuse-only
-	$(BIN)/python -m pytest tests/site -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/site -p no:cacheprovider $(call XDIST,loadfile) $(PYTEST_ARGS)
 
 # The course in a real browser: JupyterLab + Chromium driven by Playwright
 # (needs Debian's chromium: .ci/run installs it).

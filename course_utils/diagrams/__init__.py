@@ -14,8 +14,9 @@ its alt text (``fig.alt_text``; :func:`show` displays it as an ``<img alt=...>``
 * :mod:`.style`     - style transfer's losses and the gradient to the pixels (09)
 * :mod:`.learning`  - the supervised learning loop (01)
 
-This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`arrow`, the
-colour-blind-safe :data:`PALETTE` (Okabe and Ito), :func:`figure_html` and :func:`show`.
+This module holds the shared primitives: :func:`canvas`, :func:`box`, :func:`draw_boxes` (a
+diagram's list of boxes), :func:`arrow`, the colour-blind-safe :data:`PALETTE` (Okabe and Ito),
+:func:`figure_html` and :func:`show`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,17 @@ PALETTE = {
     "black": "#000000",
 }
 
-__all__ = ["PALETTE", "canvas", "box", "arrow", "describe_figure", "figure_html", "enable_alt_text", "show"]
+__all__ = [
+    "PALETTE",
+    "canvas",
+    "box",
+    "draw_boxes",
+    "arrow",
+    "describe_figure",
+    "figure_html",
+    "enable_alt_text",
+    "show",
+]
 
 
 def canvas(
@@ -92,6 +103,28 @@ def box(
     ax.add_patch(patch)
     ax.text(x, y, text, ha="center", va="center", fontsize=fontsize)
     return patch
+
+
+def draw_boxes(
+    ax,
+    boxes,
+    *,
+    width: float,
+    height: float,
+    fontsize: float = 9,
+    widths: dict[str, float] | None = None,
+    heights: dict[str, float] | None = None,
+) -> dict[str, tuple[float, float]]:
+    """A diagram's boxes, ``(key, label, centre, colour)`` each, drawn in order with :func:`box`: all
+    ``width`` x ``height`` but for the keys that ``widths`` or ``heights`` give their own. Returns
+    ``{key: centre}``, for the arrows between them."""
+    widths, heights = widths or {}, heights or {}
+    centre = {}
+    for key, label, c, colour in boxes:
+        w, h = widths.get(key, width), heights.get(key, height)
+        box(ax, c, label, width=w, height=h, color=colour, fontsize=fontsize)
+        centre[key] = c
+    return centre
 
 
 def arrow(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import PALETTE, arrow, box, canvas
+from . import PALETTE, arrow, canvas, draw_boxes
 
 __all__ = ["gan_loop", "GAN_BOXES"]
 
@@ -32,9 +32,7 @@ def gan_loop(title: str = "One round of the GAN game"):
         "detached. The generator loss, minus log D of G of z, flows back through D into G and updates G."
     )
     fig, ax = canvas(title, alt, size=(10.0, 4.6), xlim=(0, 12.2), ylim=(-0.6, 5.0))
-    centre = {key: c for key, _, c, _ in GAN_BOXES}
-    for _key, label, c, colour in GAN_BOXES:
-        box(ax, c, label, width=1.9, height=0.95, color=colour, fontsize=9)
+    centre = draw_boxes(ax, GAN_BOXES, width=1.9, height=0.95)
     half = 0.95 + 0.05  # half a box width plus the padding
     (nx, ny), (gx, gy), (fx, fy) = centre["noise"], centre["G"], centre["fake"]
     (rx, ry), (dx, dy), (px, py) = centre["real"], centre["D"], centre["prob"]

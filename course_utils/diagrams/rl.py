@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import PALETTE, arrow, box, canvas
+from . import PALETTE, arrow, canvas, draw_boxes
 
 __all__ = ["agent_environment_loop", "LOOP_BOXES", "deep_rl_map", "DEEP_RL_BOXES"]
 
@@ -27,9 +27,8 @@ def agent_environment_loop(title: str = "The reinforcement-learning loop"):
         "rewards r_t+1 + gamma r_t+2 + gamma squared r_t+3 and so on."
     )
     fig, ax = canvas(title, alt, size=(9.0, 4.4), xlim=(0, 10), ylim=(-0.4, 5.0))
-    for _, label, c, colour in LOOP_BOXES:
-        box(ax, c, label, width=2.6, height=1.2, color=colour, fontsize=10)
-    (ax_, ay), (ex, ey) = LOOP_BOXES[0][2], LOOP_BOXES[1][2]
+    centre = draw_boxes(ax, LOOP_BOXES, width=2.6, height=1.2, fontsize=10)
+    (ax_, ay), (ex, ey) = centre["agent"], centre["env"]
     arrow(
         ax,
         (ax_ + 0.6, ay + 0.7),
@@ -96,10 +95,7 @@ def deep_rl_map(title: str = "Where this leads: deep networks inside RL agents")
         "which moves to explore and the value to judge positions, then plays the move it explored most."
     )
     fig, ax = canvas(title, alt, size=(9.4, 5.2), xlim=(0, 9.4), ylim=(-0.3, 5.5))
-    centre = {}
-    for key, label, c, colour in DEEP_RL_BOXES:
-        box(ax, c, label, width=2.3, height=1.2 if key == "mcts" else 0.95, color=colour, fontsize=9)
-        centre[key] = c
+    centre = draw_boxes(ax, DEEP_RL_BOXES, width=2.3, height=0.95, heights={"mcts": 1.2})
     ax.text(0.1, 5.2, "DQN on Atari (Mnih et al., 2015)", fontsize=10, fontweight="bold")
     ax.text(0.1, 2.65, "AlphaGo (Silver et al., 2016)", fontsize=10, fontweight="bold")
     h = 1.2

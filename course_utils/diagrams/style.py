@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import PALETTE, arrow, box, canvas
+from . import PALETTE, arrow, canvas, draw_boxes
 
 __all__ = ["style_transfer_loop", "STYLE_BOXES"]
 
@@ -35,9 +35,9 @@ def style_transfer_loop(title: str = "Style transfer: optimise the pixels, not t
         "network itself never changes."
     )
     fig, ax = canvas(title, alt, size=(10.5, 5.0), xlim=(-0.4, 12.6), ylim=(-1.5, 5.0))
-    centre = {key: c for key, _, c, _ in STYLE_BOXES}
-    for key, label, c, colour in STYLE_BOXES:
-        box(ax, c, label, width=2.6 if key in ("closs", "sloss") else 2.0, height=1.0, color=colour, fontsize=8.5)
+    centre = draw_boxes(
+        ax, STYLE_BOXES, width=2.0, height=1.0, fontsize=8.5, widths=dict.fromkeys(("closs", "sloss"), 2.6)
+    )
     (cx, cy), (ix, iy), sy = centre["content"], centre["image"], centre["style"][1]
     (nx, ny), (kx, ky), (lx, ly), (tx, ty) = centre["cnn"], centre["closs"], centre["sloss"], centre["total"]
     for y in (cy, iy, sy):  # the three images into the one network

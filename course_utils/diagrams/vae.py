@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import PALETTE, arrow, box, canvas
+from . import PALETTE, arrow, canvas, draw_boxes
 
 __all__ = ["vae_diagram", "VAE_BOXES"]
 
@@ -35,9 +35,7 @@ def vae_diagram(title: str = "The variational autoencoder"):
         "and log sigma squared."
     )
     fig, ax = canvas(title, alt, size=(11.0, 4.6), xlim=(-0.2, 13.4), ylim=(-0.9, 5.2))
-    centre = {key: c for key, _, c, _ in VAE_BOXES}
-    for key, label, c, colour in VAE_BOXES:
-        box(ax, c, label, width=2.0 if key in ("z", "xhat", "eps") else 1.6, height=0.9, color=colour, fontsize=9)
+    centre = draw_boxes(ax, VAE_BOXES, width=1.6, height=0.9, widths=dict.fromkeys(("z", "xhat", "eps"), 2.0))
     (xx, xy), (ex, ey), (mx, my), (lx, ly) = centre["x"], centre["encoder"], centre["mu"], centre["logvar"]
     (nx, ny), (zx, zy), (dx, dy), (hx, hy) = centre["eps"], centre["z"], centre["decoder"], centre["xhat"]
     arrow(ax, (xx + 0.85, xy), (ex - 0.85, ey))

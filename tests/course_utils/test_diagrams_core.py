@@ -2,8 +2,9 @@
 
 import matplotlib.pyplot as plt
 import pytest
+from matplotlib.colors import to_rgb
 
-from course_utils.diagrams import PALETTE, arrow, box, canvas, describe_figure, figure_html, show
+from course_utils.diagrams import PALETTE, arrow, box, canvas, describe_figure, draw_boxes, figure_html, show
 
 
 def test_canvas_keeps_title_and_alt_text_and_hides_axes():
@@ -13,6 +14,21 @@ def test_canvas_keeps_title_and_alt_text_and_hides_axes():
     assert ax.get_title() == "A title" and fig.alt_text == "A box and an arrow."
     assert not ax.axison and len(ax.patches) == 2
     assert {t.get_text() for t in ax.texts} == {"x", "w"}
+    plt.close(fig)
+
+
+def test_draw_boxes_draws_a_table_in_order_with_sizes_by_key():
+    fig, ax = canvas("t", "three boxes")
+    table = [("a", "A", (1, 1), PALETTE["sky"]), ("b", "B", (4, 1), PALETTE["green"]), ("c", "C", (7, 2), "#FFFFFF")]
+    centre = draw_boxes(ax, table, width=1.5, height=0.8, fontsize=11, widths={"b": 2.5}, heights={"c": 1.2})
+    assert centre == {"a": (1, 1), "b": (4, 1), "c": (7, 2)}
+    assert [(p.get_width(), p.get_height()) for p in ax.patches] == [(1.5, 0.8), (2.5, 0.8), (1.5, 1.2)]
+    assert [p.get_facecolor()[:3] for p in ax.patches] == [to_rgb(c) for *_, c in table]
+    assert [(t.get_text(), t.get_position(), t.get_fontsize()) for t in ax.texts] == [
+        ("A", (1, 1), 11),
+        ("B", (4, 1), 11),
+        ("C", (7, 2), 11),
+    ]
     plt.close(fig)
 
 

@@ -3,12 +3,14 @@ accept or refuse besides the typical mistakes, the hints about the student's own
 confirmations and self-checks make."""
 
 import numpy as np
+import pytest
 import torch
 import torch.nn.functional as F
 
 from course_utils import style as st
 from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, edited
 from course_utils.exercises import nb10 as ex
+from course_utils.exercises.nb10.common import function_body
 
 
 def _cell(code: str, **names):
@@ -117,3 +119,44 @@ def test_the_confirmations_and_self_checks_claims():
     # 10.q3: the filters are frozen: only the pixels change
     assert not any(p.requires_grad for p in st.RandomFeatures().parameters())
     assert np.isclose(ex.QUIZZES["10.q2"].tolerance, 0.5)
+
+
+def _documented(x, *, scale=2):
+    """A docstring
+    over two lines."""
+    # a comment, kept
+    y = x * scale
+
+    def inner(z):
+        return z + 1
+
+    return inner(y)
+
+
+def _undocumented(x):
+    return x - 1
+
+
+def _one_line(x): return x  # fmt: skip
+
+
+def test_function_body_is_the_code_under_the_docstring_dedented():
+    assert function_body(_documented) == (
+        "# a comment, kept\ny = x * scale\n\ndef inner(z):\n    return z + 1\n\nreturn inner(y)\n"
+    )
+    assert function_body(_undocumented) == "return x - 1\n"
+    with pytest.raises(ValueError, match="_one_line"):
+        function_body(_one_line)
+    # 10.5's and 10.6's references are course_utils.style's functions: under the notebook's signature (all
+    # options positional), the body gives what the library's function gives
+    assert ex.check_transfer_step.reference == function_body(st.transfer_step)
+    assert ex.LOOP == function_body(st.style_transfer) and "tv_weight * total_variation(x)" in ex.LOOP
+    transfer = _defined(ex.LOOP_SIGNATURE, ex.LOOP)
+    gen = torch.Generator().manual_seed(0)
+    content, art = torch.rand(1, 3, 12, 12, generator=gen), torch.rand(1, 3, 12, 12, generator=gen)
+    net = st.RandomFeatures(channels=(4, 6), seed=1)
+    image, losses = transfer(content, art, net, 1.0, 10.0, 0.1, 1, (0, 1), 3, 0.05)
+    right_image, right_losses = st.style_transfer(
+        content, art, net, style_weight=10.0, tv_weight=0.1, content_layer=1, style_layers=(0, 1), steps=3, lr=0.05
+    )
+    assert torch.equal(image, right_image) and losses == right_losses

@@ -1,10 +1,15 @@
 """What notebook 10's cells have (``NOTEBOOK``) and what its checks share: answers that call the student's
-earlier pieces (:class:`UsesPieces`) and the explanation of a loss's wrong value (the losses themselves are
-:class:`~course_utils.exercises.Loss` exercises)."""
+earlier pieces (:class:`UsesPieces`), the explanation of a loss's wrong value (the losses themselves are
+:class:`~course_utils.exercises.Loss` exercises) and a library function's body as a reference
+(:func:`function_body`)."""
 
 from __future__ import annotations
 
+import ast
 import importlib
+import inspect
+import textwrap
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -29,6 +34,21 @@ NOTEBOOK = {
 
 def generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
+
+
+def function_body(fn: Callable) -> str:
+    """The body of ``fn``'s source, without its docstring, dedented (ending in a newline): a library function's
+    code as the reference of an exercise whose function has another signature, so that there is one copy."""
+    lines, _ = inspect.getsourcelines(fn)
+    (node,) = ast.parse(textwrap.dedent("".join(lines))).body
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.body[0].lineno == node.lineno:
+        raise ValueError(f"{fn.__qualname__} is not a function whose body starts on a line of its own")
+    first = node.body[0]
+    documented = (
+        isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str)
+    )
+    start = first.end_lineno if documented else first.lineno - 1  # the index of the body's first line
+    return textwrap.dedent("".join(lines[start : node.end_lineno])).lstrip("\n")
 
 
 def explain_loss(where: str, got, expected, hints, exercise: Exercise) -> None:

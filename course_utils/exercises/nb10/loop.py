@@ -10,7 +10,7 @@ import torch
 
 from ... import style
 from .. import Case, Exercise, Mistake, Typical, as_array, compare, edited
-from .common import NOTEBOOK, UsesPieces, generator
+from .common import NOTEBOOK, UsesPieces, function_body, generator
 
 # ----------------------------------------------------------------------------- 10.5 one step on the pixels
 
@@ -34,15 +34,8 @@ class _StepCase(Case):
         return loss, image.detach().clone()
 
 
-_STEP = (
-    "optimizer.zero_grad()\n"
-    "loss = loss_fn(image)\n"
-    "loss.backward()\n"
-    "optimizer.step()\n"
-    "with torch.no_grad():\n"
-    "    image.clamp_(0, 1)\n"
-    "return loss.item()"
-)
+# the reference is the body of course_utils.style's transfer_step
+_STEP = function_body(style.transfer_step)
 
 check_transfer_step = Exercise(
     "10.5",
@@ -116,22 +109,8 @@ def _explain_step(got, expected) -> None:
 # ----------------------------------------------------------------------------- 10.6 the whole transfer
 
 
-LOOP = """with torch.no_grad():
-    target = net(content)[content_layer]
-    grams = [gram_matrix(f) for f in net(style)]
-weights = [1.0 / len(style_layers)] * len(style_layers)
-image = content.clone().requires_grad_(True)
-optimizer = torch.optim.Adam([image], lr=lr)
-
-def loss_fn(x):
-    feats = net(x)
-    return (content_weight * content_loss(feats[content_layer], target)
-            + style_weight * style_loss([feats[k] for k in style_layers], [grams[k] for k in style_layers], weights)
-            + tv_weight * total_variation(x))
-
-losses = [transfer_step(image, optimizer, loss_fn) for _ in range(steps)]
-return image.detach(), losses
-"""
+# the reference is the body of course_utils.style's style_transfer (whose options are keyword-only there)
+LOOP = function_body(style.style_transfer)
 LOOP_SIGNATURE = (
     "def style_transfer(content, style, net, content_weight=1.0, style_weight=1.0, tv_weight=0.0, "
     "content_layer=2, style_layers=(0, 1, 2, 3), steps=100, lr=0.02):"
@@ -183,7 +162,7 @@ check_style_transfer = UsesPieces(
             "The two weights are swapped: content_weight multiplies the content loss and style_weight the style loss.",
         ),
         Typical(
-            edited(LOOP, ("\n            + tv_weight * total_variation(x))", ")")),
+            edited(LOOP, ("\n        + tv_weight * total_variation(x)", "")),
             "The total-variation term is missing from your loss: add tv_weight * total_variation(x).",
         ),
         Typical(
