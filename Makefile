@@ -38,7 +38,7 @@ export COURSE_REPORTS ?= $(CURDIR)/reports
 # Jupyter refuses to start as root unless told (containers, CI machines).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: system-deps lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser site test-site hub test-hub grade grade-nbgrader install shared-env clean help
+.PHONY: system-deps lab test lint test-unit test-class test-stress test-cgroup2 test-notebooks test-browser test-browser-heavy site test-site hub test-hub grade grade-nbgrader install shared-env clean help
 
 help:
 	@echo "make lab    set up .venv if needed, then start JupyterLab on the course (ROLE=instructor: everything)"
@@ -166,7 +166,13 @@ test-site: install
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
 	rm -f $(COURSE_REPORTS)/screenshots/*.png  # this target's own; the hub's and the site's are in subfolders
-	$(BIN)/python -m pytest tests/e2e -m "not hub" -p no:cacheprovider $(call XDIST,load) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "not hub and not browser_heavy" -p no:cacheprovider \
+		$(call XDIST,load --maxschedchunk 1) $(PYTEST_ARGS)
+
+# The same for the four notebooks that train longest (about 2 minutes): left out of make test, which would
+# otherwise pass its 15 minutes; .ci/run runs it right after make test.
+test-browser-heavy: install
+	$(BIN)/python -m pytest tests/e2e -m browser_heavy -p no:cacheprovider $(call XDIST,load) $(PYTEST_ARGS)
 
 # A JupyterHub for one class on this machine (deploy/hub/README.md), as root, from a course
 # environment made by `sudo make shared-env COURSE_ENV=...`: creates the instructor's and the

@@ -146,12 +146,13 @@ def ci_stages(*args: str) -> list[str]:
 
 def test_ci_runs_make_test_then_the_nightly_tier():
     """``bash .ci/run`` (what CI runs here) installs every tier's packages, runs ``make test`` itself
-    with no narrowing argument, then the root-only targets, the stress test last."""
+    with no narrowing argument and the browser tests it leaves out, then the root-only targets, the stress
+    test last."""
     stages = ci_stages()
     assert stages[0] == "requirements/system-deps.sh install ci"
-    assert stages[1] == "make test"
-    assert [s.split()[1] for s in stages[2:]] == ["test-class", "test-hub", "test-cgroup2", "test-stress"]
-    assert ci_stages("push") == ["requirements/system-deps.sh install test", "make test"]
+    assert stages[1:3] == ["make test", "make test-browser-heavy"]
+    assert [s.split()[1] for s in stages[3:]] == ["test-class", "test-hub", "test-cgroup2", "test-stress"]
+    assert ci_stages("push") == ["requirements/system-deps.sh install test", "make test", "make test-browser-heavy"]
     assert "make test" not in ci_stages("nightly") and "make test-stress" in ci_stages("nightly")
     assert "make test-notebooks" in ci_stages("gpu") and "make test" not in ci_stages("gpu")
     done = subprocess.run(["bash", ".ci/run", "tomorrow"], cwd=ROOT, capture_output=True, text=True)
