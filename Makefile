@@ -166,8 +166,7 @@ test-site: install
 # (needs Debian's chromium: .ci/run installs it).
 test-browser: install
 	rm -f $(COURSE_REPORTS)/screenshots/*.png  # this target's own; the hub's and the site's are in subfolders
-	$(BIN)/python -m pytest tests/e2e -m "not hub and not browser_heavy" -p no:cacheprovider \
-		$(call XDIST,load --maxschedchunk 1) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests/e2e -m "not hub and not browser_heavy" -p no:cacheprovider $(call XDIST,load) $(PYTEST_ARGS)
 
 # The same for the four notebooks that train longest (about 2 minutes): left out of make test, which would
 # otherwise pass its 15 minutes; .ci/run runs it right after make test.

@@ -8,9 +8,6 @@
   of the session (also when a test fails). Processes that survive are an error.
 * ``browser``: Debian's Chromium (``$CHROMIUM``, default /usr/bin/chromium)
   driven by Playwright, offline.
-* The notebooks' Run All tests are collected first, the slowest first by the times of the last nbval run
-  (``$COURSE_REPORTS/notebook-times.md``, written by ``make test-notebooks`` just before): with two
-  workers, a long notebook started last kept one worker busy while the other had nothing left to do.
 * ``nb_page``: a fresh page per test. When a test fails, its screenshot goes to
   ``$COURSE_REPORTS/screenshots/FAILED-<test>.png`` and the browser's console errors and
   the server log are added to the failure report.
@@ -19,7 +16,6 @@
 from __future__ import annotations
 
 import atexit
-import os
 import re
 import shutil
 import signal
@@ -149,29 +145,6 @@ def nb_page(request, browser, lab):
     finally:
         context.close()
         lab.shutdown_kernels()
-
-
-def nbval_seconds(report: Path) -> dict[str, float]:
-    """``{notebook file name: wall time in s}`` from nbval's report table (empty when there is none)."""
-    rows = (
-        re.findall(r"^\| notebooks/([^ |]+\.ipynb) \| ([0-9.]+) \|", report.read_text(), re.M)
-        if report.is_file()
-        else []
-    )
-    return {name: float(seconds) for name, seconds in rows}
-
-
-def pytest_collection_modifyitems(config, items):
-    reports = os.environ.get("COURSE_REPORTS")
-    seconds = nbval_seconds(Path(reports) / "notebook-times.md") if reports else {}
-
-    def notebook(item) -> str | None:
-        spec = getattr(item, "callspec", None)
-        value = spec.params.get("notebook") if spec else None
-        return value.name if isinstance(value, Path) else None
-
-    runs = sorted((i for i in items if notebook(i)), key=lambda i: -seconds.get(notebook(i), 0.0))
-    items[:] = runs + [i for i in items if not notebook(i)]
 
 
 @pytest.hookimpl(hookwrapper=True)
