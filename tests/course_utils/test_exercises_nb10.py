@@ -54,7 +54,7 @@ def test_accepted_alternatives(capsys):
             "image = content.clone().requires_grad_(True)",
             "image = content.detach().clone()\nimage.requires_grad = True",
         ),
-        ("return image.detach(), losses", "return image, torch.tensor(losses)"),
+        ("return image.detach(), losses", "return image.detach(), torch.tensor(losses)"),
     )
     ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, loop))
     out = _lines(capsys)
@@ -77,6 +77,16 @@ def test_wrong_answers_get_specific_hints(capsys):
     assert "total variation" in out[4]
     assert "pixels differ" in out[5]
     assert "one number per step" in out[6]
+
+
+def test_style_transfer_leaves_the_callers_images_alone(capsys):
+    """The docstring promises that the content and style images are left alone: changing one in place, even
+    with the right result otherwise, is named (the copy of the content that is optimised is a typical mistake)."""
+    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, "style.mul_(0.5)\n" + ex.LOOP))
+    ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, "content.add_(0.0)\n" + ex.LOOP))  # no change: accepted
+    out = _lines(capsys)
+    assert len(out) == 2 and HINT in out[0] and "changed the caller's style image in place" in out[0], out
+    assert CORRECT in out[1], out
 
 
 def _defined(signature: str, body: str, **names):

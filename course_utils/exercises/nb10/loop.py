@@ -125,7 +125,24 @@ def _loop_cases():
     kwargs = dict(
         content_weight=2.0, style_weight=30.0, tv_weight=0.5, content_layer=1, style_layers=(0, 2), steps=6, lr=0.05
     )
-    return [Case("on 16 x 16 images, 6 steps", (content, art, net), kwargs)]
+    return [_TransferCase("on 16 x 16 images, 6 steps", (content, art, net), kwargs)]
+
+
+class _TransferCase(Case):
+    """The outcome is ``(value, changed, attached)``: the function's value, the caller's images it changed in
+    place (``"content"``, ``"style"``) and whether the image it returned is still attached to autograd."""
+
+    def call(self, fn):
+        content, art, net = self.args
+        given = content.clone(), art.clone()
+        value = fn(*given, net, **self.kwargs)
+        changed = tuple(
+            name
+            for name, g, original in zip(("content", "style"), given, (content, art))
+            if not torch.equal(g, original)
+        )
+        image = value[0] if isinstance(value, (tuple, list)) and value else None
+        return value, changed, bool(getattr(image, "requires_grad", False))
 
 
 check_style_transfer = UsesPieces(
@@ -135,6 +152,33 @@ check_style_transfer = UsesPieces(
     cases=_loop_cases,
     reference=LOOP,
     typical=[
+        Typical(
+            edited(LOOP, ("image = content.clone().requires_grad_(True)", "image = content.requires_grad_(True)")),
+            "You optimised the caller's content image itself (no .clone()): Adam overwrote the content picture "
+            "you were given, and a second call would start from the last result. Start from a copy, "
+            "content.clone().requires_grad_(True).",
+        ),
+        Typical(
+            edited(LOOP, ("return image.detach(), losses", "return image, losses")),
+            "The image you return is still attached to autograd (requires_grad=True), so it cannot be shown or "
+            "turned into numbers directly: return image.detach().",
+        ),
+        Typical(
+            edited(LOOP, ("[1.0 / len(style_layers)] * len(style_layers)", "[1.0] * len(style_layers)")),
+            "Your style weights are 1 per layer, so the style loss grows with the number of layers: weight each "
+            "of the L layers 1/L, [1.0 / len(style_layers)] * len(style_layers).",
+        ),
+        Typical(
+            edited(
+                LOOP,
+                (
+                    "style_loss([feats[k] for k in style_layers], [grams[k] for k in style_layers]",
+                    "style_loss(feats, grams",
+                ),
+            ),
+            "Your style loss ignores style_layers (the first layers were paired with the weights instead): pick "
+            "the chosen layers, [feats[k] for k in style_layers] and [grams[k] for k in style_layers].",
+        ),
         Typical(
             edited(LOOP, ("image = content.clone()", "image = style.clone()")),
             "Start from the CONTENT image, content.clone(): starting from the style image, the content loss has to "
@@ -197,6 +241,15 @@ check_style_transfer = UsesPieces(
 
 
 def _explain_loop(where, got, expected) -> None:
+    got, changed, attached = got
+    if changed:
+        raise Mistake(
+            f"Your style_transfer changed the caller's {' and '.join(changed)} image in place: leave the images "
+            "you are given alone (the image you optimise is a copy of the content, content.clone())."
+        )
+    if attached:
+        raise Mistake("return the image without its autograd graph, image.detach(), so the caller can show it.")
+    expected = expected[0]
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Mistake("return the tuple (image, losses): the final image and the list of losses, one per step.")
     image, losses = got
