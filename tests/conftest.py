@@ -11,22 +11,24 @@
 """
 
 import matplotlib
-from xdist.scheduler import LoadScopeScheduling
+import pytest
 
 matplotlib.use("Agg")
 
 SPREAD = {"tests/notebooks/test_exercises_solved.py", "tests/site/test_site_browser.py"}
 
 
-class FileScheduling(LoadScopeScheduling):
-    """``--dist loadfile``, but each test of a :data:`SPREAD` file is a unit of its own."""
-
-    def _split_scope(self, nodeid: str) -> str:
-        path = nodeid.split("::", 1)[0]
-        return nodeid if path in SPREAD else path
-
-
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent under -p no:xdist (TEST_JOBS=0)
 def pytest_xdist_make_scheduler(config, log):
-    if config.getvalue("dist") == "loadfile":
-        return FileScheduling(config, log)
-    return None
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        """``--dist loadfile``, but each test of a :data:`SPREAD` file is a unit of its own."""
+
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return nodeid if path in SPREAD else path
+
+    return FileScheduling(config, log)

@@ -257,3 +257,17 @@ def test_system_deps_check_passes_when_the_packages_are_there(tmp_path):
         ["bash", "requirements/system-deps.sh", "check", "test"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0 and done.stdout == done.stderr == "", done.stderr
+
+
+def test_the_tests_run_without_xdist_too():
+    """``TEST_JOBS=0`` runs each layer with ``-p no:xdist``: the tests' conftest, which gives xdist a
+    scheduler, must load without the plugin (its hook is optional) and the tests must collect."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "--co", "-q", "tests/conftest.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode in (0, 5), done.stdout[-2000:] + done.stderr[-2000:]  # 5: nothing collected
+    assert "unknown hook" not in done.stdout + done.stderr
