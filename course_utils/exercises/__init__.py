@@ -239,8 +239,8 @@ def compare(
     Raises :class:`Mistake`.
     """
     got = as_array(name, got)
-    expected = np.asarray(expected, dtype=np.float64)
-    mistakes = [(np.asarray(v, dtype=np.float64), text) for v, text in mistakes]
+    expected = as_array("the expected value", expected)  # a reference's tensor may still carry its graph
+    mistakes = [(as_array("a typical mistake", v), text) for v, text in mistakes]
     for value, text in mistakes:  # a typical mistake may also change the shape
         if value.shape == got.shape != expected.shape and np.allclose(
             got, value, rtol=max(rtol, 1e-6), atol=max(atol, 1e-8)

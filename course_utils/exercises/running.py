@@ -102,7 +102,7 @@ def describe_error(e: BaseException, advice: str = "") -> str:
         return str(e)
     message = str(e).strip().splitlines()[0] if str(e).strip() else ""
     if not any(marker in message for marker in _SHAPE_ERRORS):
-        return f"your code raised {type(e).__name__}: {message}" + (f". {advice}" if advice else "")
+        return f"your code raised {type(e).__name__}: " + (f"{message.rstrip('.')}. {advice}" if advice else message)
     inner = re.search(
         r"mismatch in its core dimension \d+, with gufunc signature .*\(size (\d+) is different from (\d+)\)", message
     )

@@ -13,6 +13,7 @@ from course_utils.exercises import (
     attempt,
     compare,
     compare_scalar,
+    describe_error,
     exercise,
     quiz,
     quiz_feedback,
@@ -67,6 +68,12 @@ def test_student_exception_is_a_hint_not_a_crash(capsys):
     assert "your code raised ValueError: invalid literal" in capsys.readouterr().out
 
 
+def test_advice_after_an_exception_message_reads_as_one_sentence():
+    message = describe_error(ValueError("use torch instead."), "The notebook trains with it.")
+    assert message == "your code raised ValueError: use torch instead. The notebook trains with it."
+    assert describe_error(ValueError("no advice.")) == "your code raised ValueError: no advice."
+
+
 def test_attempt_passes_copies_so_in_place_changes_do_not_leak():
     x = np.ones(3)
 
@@ -91,6 +98,15 @@ def test_compare_accepts_lists_and_torch_tensors():
     compare("t", torch.tensor([1.0, 2.0]), np.array([1.0, 2.0]), rtol=1e-6)
     with pytest.raises(Mistake, match="array of numbers"):
         compare("v", {"a": 1}, np.zeros(1))
+
+
+def test_compare_takes_a_reference_and_mistakes_still_attached_to_autograd():
+    import torch
+
+    w = torch.ones(2, requires_grad=True)
+    compare("t", [2.0, 2.0], 2 * w)  # the reference's graph is the check's business, not the student's error
+    with pytest.raises(Mistake, match="you added"):
+        compare("t", [3.0, 3.0], 2 * w, mistakes=[(w + 2, "you added")])
 
 
 def test_compare_mistake_with_another_shape():

@@ -201,3 +201,47 @@ def test_the_gd_quiz_keeps_deck_002s_answer_and_reasons():
     q = ex.QUIZZES["01.q3"]
     assert q.answer == "2" and set(q.options) == {"1", "2", "3", "4"} and set(q.explanations) == set(q.options)
     assert "−" in q.options["2"] and "wᵗ⁻¹)" in q.options["2"]
+
+
+def test_least_squares_pair_and_centred_data(capsys):
+    pair = (
+        "def fit_least_squares(X, y):\n    Xb = lin.add_bias(X)\n    w = np.linalg.solve(Xb.T @ Xb, Xb.T @ y)\n"
+        "    return w[:-1], w[-1]"
+    )
+    out = _verdict(ex.check_normal_equations, _defined(pair, "fit_least_squares"), capsys)
+    assert HINT in out and "you returned W and b separately" in out, out
+    centred = (
+        "def fit_least_squares(X, y):\n    xm, ym = X.mean(axis=0), y.mean()\n"
+        "    W = np.linalg.solve((X - xm).T @ (X - xm), (X - xm).T @ (y - ym))\n    return np.append(W, ym - xm @ W)"
+    )
+    assert CORRECT in _verdict(ex.check_normal_equations, _defined(centred, "fit_least_squares"), capsys)
+
+
+def test_log_loss_grad_as_one_number_is_named(capsys):
+    for body in ("np.mean(X.T @ (p - y))", "-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))"):
+        cell = f"def log_loss_grad(w, X, y):\n    p = 1 / (1 + np.exp(-X @ w))\n    return {body}"
+        out = _verdict(ex.check_log_loss_grad, _defined(cell, "log_loss_grad"), capsys)
+        assert HINT in out and "It is one number, not a gradient" in out, out
+
+
+def test_sgd_train_must_visit_every_sample_once_per_epoch(capsys):
+    """Batches drawn afresh each time (each without replacement) and X, y shuffled apart both break the pass
+    over the samples; the orthogonal case says so whatever stream of the rng they use."""
+    fresh_batches = ex.SGD_REFERENCE.replace(
+        "    for start in range(0, len(X), batch_size):\n        B = order[start:start + batch_size]\n",
+        "    for _ in range(int(np.ceil(len(X) / batch_size))):\n"
+        "        B = rng.choice(len(X), batch_size, replace=False)\n",
+    )
+    apart = ex.SGD_REFERENCE.replace(
+        "    order = rng.permutation(len(X))\n",
+        "    X, y = rng.permutation(X), rng.permutation(y)\n    order = np.arange(len(X))\n",
+    )
+    for body in (fresh_batches, apart):
+        assert body != ex.SGD_REFERENCE
+        out = _verdict(ex.check_sgd_train, _defined(training_loop._sgd_cell(body), "sgd_train"), capsys)
+        assert HINT in out and training_loop._H_ONE_PASS in out, out
+    split = ex.SGD_REFERENCE.replace(
+        "    for start in range(0, len(X), batch_size):\n        B = order[start:start + batch_size]\n",
+        "    for B in np.split(order, range(batch_size, len(X), batch_size)):\n",
+    )
+    assert CORRECT in _verdict(ex.check_sgd_train, _defined(training_loop._sgd_cell(split), "sgd_train"), capsys)

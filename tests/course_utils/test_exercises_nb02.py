@@ -204,3 +204,34 @@ def test_02_2_other_thresholds_pass_and_a_network_without_its_hidden_layer_does_
     assert "On the four corners h[:, 1] (your NAND unit) gives 1 at (1, 1) where it should give 0" in out[4], out[4]
     assert "h[:, 0]" not in out[4], out[4]
     assert all(line.startswith(f"[02.2] {HINT}") for line in out[1:]), out
+
+
+def test_02_1_every_point_on_the_boundary_is_a_mistake_and_the_last_example_counts(capsys):
+    e = ex.check_perceptron_epoch
+    skips_last = perceptron._EPOCH.replace("zip(X, s)", "zip(X[:-1], s[:-1])")
+    signs = (
+        "s = np.where(y == 1, 1, -1)\nw, mistakes = np.array(w, dtype=float), 0\nfor i in range(len(X)):\n"
+        "    if np.sign(X[i] @ w + b) != s[i]:\n        w += lr * s[i] * X[i]\n        b += lr * s[i]\n"
+        "        mistakes += 1\nreturn w, b, mistakes"
+    )
+    for body in (skips_last, signs):
+        e(_function(e, body))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"[02.1] {HINT}") and "from w = 0, b = 0" in out[0], out[0]
+    assert out[1].startswith(f"[02.1] {CORRECT}"), out[1]
+    X, y, *_ = perceptron._perceptron_cases()[1].args
+    assert y[0] == 1 and y[1] == 0 and X[1] @ X[0] + 1 == 0  # both on the boundary when their turn comes
+
+
+def test_02_3_to_02_5_other_correct_forms(capsys):
+    ex.check_collapse(_function(ex.check_collapse, "return np.dot(W1, W2), W2.T @ b1 + b2"))
+    ex.check_forward_221(
+        _function(
+            ex.check_forward_221, "h = np.tanh(X @ W1 + b1)\nreturn h, 0.5 * (1 + np.tanh((h @ W2 + b2).ravel() / 2))"
+        )
+    )
+    ex.check_sigmoid_tanh_derivatives(
+        _function(ex.check_sigmoid_tanh_derivatives, "return np.exp(-x) / (1 + np.exp(-x)) ** 2, 1 / np.cosh(x) ** 2")
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 3 and all(CORRECT in line for line in out), out

@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import layers
-from course_utils.exercises import CORRECT, HINT, source
+from course_utils.exercises import CORRECT, HINT, edited, source
 from course_utils.exercises import nb03 as ex
-from course_utils.exercises.nb03 import network, pieces
+from course_utils.exercises.nb03 import gradcheck, network, pieces
 
 
 def _output(capsys, check, *args):
@@ -138,7 +138,7 @@ def test_whole_network_names_the_students_unaccepted_piece(capsys):
 
 def _gradient_check_cell(body_error: str | None = None):
     namespace = dict(ex.NOTEBOOK)
-    cell = network.GRADIENT_CHECK if body_error is None else network._gc_cell(error=body_error)
+    cell = gradcheck.GRADIENT_CHECK if body_error is None else gradcheck._gc_cell(error=body_error)
     exec(cell, namespace)  # noqa: S102
     return namespace["gradient_check"]
 
@@ -184,7 +184,7 @@ def test_gradient_check_other_mistakes(capsys):
 
 
 def test_gradient_check_cases_and_the_notebooks_claims():
-    cases = network._gradient_check_cases()
+    cases = gradcheck._gradient_check_cases()
     right, buggy, scaled, dead = (ex.reference_gradient_check(fn, p, X, y) for _, fn, p, X, y in cases)
     assert max(right.values()) < 1e-7 and dead["W1"] == dead["b1"] == dead["W2"] == 0.0 and dead["b2"] < 1e-7
     assert min(buggy["W1"], buggy["b1"]) > 1e-2 and buggy["W2"] < 1e-7 and buggy["b2"] == pytest.approx(1.0)
@@ -212,3 +212,58 @@ def test_affine_backward_names_the_wrong_part_and_not_the_right_ones(capsys):
     )
     out = _output(capsys, ex.check_affine_backward, dx_twice)
     assert "dx wrong, dw, db right" in out and "2 times the expected" in out
+
+
+def test_probed_mistakes_outside_the_declarations_get_their_hint(capsys):
+    tanh = ex.check_value_tanh
+    for edit, message in [
+        (("(self,)", "(self)"), "not a tuple: (self) is self in parentheses"),  # the comma forgotten
+        (("out._backward = _backward", "out._backward = _backward()"), "out._backward is None, not a function"),
+    ]:
+        wrong = _defined(edited(tanh.reference, edit), tanh.signature)
+        assert _output(capsys, tanh, wrong, ex.Value).startswith(f"[03.1] {HINT}")
+        assert message in _output(capsys, tanh, wrong, ex.Value)
+    matrix_product = lambda dout, s: dout @ (s * (1 - s)).T
+    assert "multiply with *, not @" in _output(capsys, ex.check_sigmoid_backward, matrix_product)
+
+    def sum_without_keepdims(z):  # the max kept as a column, the sum not: the hint names both
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1)
+
+    assert "z.max(axis=1) or e.sum(axis=1)" in _output(capsys, ex.check_softmax, sum_without_keepdims)
+    stable_whole = lambda z: np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum()
+    assert "not the whole array" in _output(capsys, ex.check_softmax, stable_whole)
+    mean_shift = lambda z: (
+        np.exp(z - z.mean(axis=1, keepdims=True)) / np.exp(z - z.mean(axis=1, keepdims=True)).sum(axis=1, keepdims=True)
+    )
+    assert "on rows that span 2000 you get NaN" in _output(capsys, ex.check_softmax, mean_shift)
+    swapped = lambda scores, y: layers.softmax_cross_entropy(scores, y)[::-1]
+    assert "(loss, dscores) in that order" in _output(capsys, ex.check_softmax_cross_entropy, swapped)
+
+
+def test_probed_alternatives_are_accepted(capsys):
+    row_by_row = lambda z: np.array([np.exp(r - r.max()) / np.exp(r - r.max()).sum() for r in z])
+    assert _output(capsys, ex.check_softmax, row_by_row).startswith(f"[03.4] {CORRECT}")
+    as_column = lambda z: np.exp(z - z.max(1)[:, None]) / np.exp(z - z.max(1)[:, None]).sum(1)[:, None]
+    assert _output(capsys, ex.check_softmax, as_column).startswith(f"[03.4] {CORRECT}")
+    sech = _defined(pieces._tanh("+= out.grad / math.cosh(self.data) ** 2"), ex.check_value_tanh.signature)
+    assert _output(capsys, ex.check_value_tanh, sech, ex.Value).startswith(f"[03.1] {CORRECT}")
+
+    def flat_entries(loss_and_grads, params, X, y):  # one flat index at a time: one entry moved per evaluation
+        _, grads = loss_and_grads(params, X, y)
+        errors = {}
+        for name, p in params.items():
+            numeric = np.zeros(p.size)
+            for i in range(p.size):
+                old = p.flat[i]
+                p.flat[i] = old + 1e-5
+                f_plus = loss_and_grads(params, X, y)[0]
+                p.flat[i] = old - 1e-5
+                f_minus = loss_and_grads(params, X, y)[0]
+                p.flat[i] = old
+                numeric[i] = (f_plus - f_minus) / 2e-5
+            g = np.ravel(grads[name])
+            errors[name] = np.linalg.norm(g - numeric) / max(np.linalg.norm(g) + np.linalg.norm(numeric), 1e-12)
+        return errors
+
+    assert _output(capsys, ex.check_gradient_check, flat_entries).startswith(f"[03.7] {CORRECT}")

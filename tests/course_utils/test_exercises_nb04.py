@@ -66,7 +66,7 @@ def test_other_wrong_answers_get_a_specific_message(capsys):
         (ex.check_avg_pool_as_conv, lambda size: np.ones((size, size)), "pair (kernel, stride)"),
         (ex.check_avg_pool_as_conv, lambda size: (np.full((size, size), 1 / size**2),), "pair (kernel, stride)"),
         (ex.check_avg_pool_as_conv, lambda size: (np.ones((size, 1)), size), "shape (2, 1): it covers one pooling"),
-        (ex.check_avg_pool_as_conv, lambda size: (np.full((size, size), 1 / size**2), 2.0), "positive int, got 2.0"),
+        (ex.check_avg_pool_as_conv, lambda size: (np.full((size, size), size**-2), size / 1), "positive int, got 2.0"),
         (ex.check_avg_pool_as_conv, lambda size: (np.eye(size), size), "`conv2d(x (1, 6, 6), your kernel, stride=2)`"),
         (ex.check_conv_layer, lambda *a: conv_layer(*a) + 1, "the convolution is right and the bias is not"),
         (ex.check_conv_layer, lambda *a: conv_layer(*a).transpose(1, 0, 2, 3), "batch and channel axes are swapped"),
@@ -187,3 +187,42 @@ def test_quiz_q3_each_option_as_its_explanation_says():
     mix = torch.from_numpy(np.random.default_rng(2).standard_normal((3, 2)))
     assert torch.allclose(F.conv2d(x, mix[:, :, None, None]), torch.einsum("oc,nchw->nohw", mix, x))
     assert q3.answer == "b" and "1 x 1 convolution" in q3.explanations["d"]
+
+
+def test_probed_mistakes_outside_the_declarations_get_their_hint(capsys):
+    def one_window_too_many(image, kernel):  # the output sized right, the loops one position longer
+        kh, kw = kernel.shape
+        out = np.zeros((image.shape[0] - kh + 1, image.shape[1] - kw + 1))
+        for i in range(image.shape[0] - kh + 2):
+            for j in range(out.shape[1]):
+                out[i, j] = np.sum(image[i : i + kh, j : j + kw] * kernel)
+        return out
+
+    def channels_last(x, size=2):
+        H, W, C = x.shape
+        return np.zeros((H // size, W // size, C))
+
+    truncated = lambda x, size: max_pool(x, size).astype(int)  # an int output array
+    for check, answer, message in [
+        (ex.check_cross_correlate, one_window_too_many, "run past the image's bottom and right edges"),
+        (ex.check_cross_correlate, lambda image, kernel: np.zeros(2)[3], "out has n - k + 1 rows"),
+        (ex.check_max_pool, truncated, "Your maxima lost their fractional part"),
+        (ex.check_max_pool, channels_last, "You read x as (H, W, C), channels last"),
+        (ex.check_avg_pool_as_conv, lambda size: (size, np.full((size, size), 1 / size**2)), "in that order"),
+    ]:
+        check(answer)
+        out = capsys.readouterr().out
+        assert out.startswith(f"[{check.eid}] {HINT}") and message in out, out
+        assert "argmax" not in out, out  # whole numbers from truncation are no window positions
+
+
+def test_probed_alternatives_are_accepted(capsys):
+    windows = lambda image, kernel: (np.lib.stride_tricks.sliding_window_view(image, kernel.shape) * kernel).sum((2, 3))
+    for check, answer in [
+        (ex.check_cross_correlate, windows),
+        (ex.check_same_padding, lambda k, dilation=1: round(dilation * (k - 1) / 2)),
+        (ex.check_same_padding, lambda k, dilation=1: dilation * (k // 2)),
+        (ex.check_avg_pool_as_conv, lambda size: (np.ones((size, size)) / (size * size), int(size))),
+    ]:
+        check(answer)
+        assert capsys.readouterr().out.startswith(f"[{check.eid}] {CORRECT}")

@@ -9,9 +9,10 @@ import torch
 from torch import nn
 
 from course_utils import models
-from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, quiz_feedback
+from course_utils.exercises import CORRECT, HINT, NOT_ATTEMPTED, edited, quiz_feedback
 from course_utils.exercises import nb05 as ex
-from course_utils.exercises.nb05 import batchnorm
+from course_utils.exercises.nb05 import batchnorm, training
+from course_utils.exercises.nb05.common import defined
 
 CHECKS = {
     "05.1": ex.check_digit_cnn,
@@ -140,3 +141,51 @@ def test_batchnorm_reference_is_torch_layer(training):
     y2 = solution(x, gamma, beta, mean2, var2, training, momentum=0.2, eps=1e-3)
     assert torch.allclose(y2, layer(x)) and torch.allclose(mean2, layer.running_mean)
     assert torch.allclose(var2, layer.running_var)
+
+
+def test_probed_answers_get_the_hint_of_the_mistake_made(capsys):
+    """Wrong answers beyond the STEPWISE mistakes: each gets the hint that names it."""
+
+    def run(check, cell: str, name: str) -> str:
+        namespace = dict(ex.NOTEBOOK)
+        exec(cell, namespace)
+        check(namespace[name])
+        return capsys.readouterr().out
+
+    sigmoid_end = (
+        "class DigitCNN(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.net = nn.Sequential(models.LeNet(), nn.Sigmoid())\n\n"
+        "    def forward(self, x):\n        return self.net(x)\n"
+    )
+    out = run(ex.check_digit_cnn, sigmoid_end, "DigitCNN")
+    assert out.startswith(f"[05.1] {HINT}") and "none of your scores is negative" in out, out
+    swapped_head = (  # nn.Linear(out, in): the head's size check, not a shape error about transposes
+        "def transfer_model(backbone, n_features, n_classes):\n"
+        "    return nn.Sequential(models.Frozen(backbone), nn.Flatten(), nn.Linear(n_classes, n_features))\n"
+    )
+    out = run(ex.check_transfer_model, swapped_head, "transfer_model")
+    assert "nn.Linear(3, 32) received 32 values per image" in out and "transpose" not in out, out
+    only_mean = batchnorm._BN.replace(
+        "        running_var.mul_(1 - momentum).add_(momentum * var.flatten() * n / (n - 1))\n", ""
+    )
+    out = run(
+        ex.check_batchnorm_forward,
+        ex.check_batchnorm_forward.signature + "\n" + _indent(only_mean),
+        "batchnorm_forward",
+    )
+    assert "`running_var in training mode" in out, out  # names the part and the case, nothing in between
+
+
+def _indent(body: str) -> str:
+    return "".join(f"    {line}\n" for line in body.strip().splitlines())
+
+
+def test_epoch_mistake_no_typical_reproduces_is_compared_not_raised(capsys):
+    """A wrong loss that matches no typical mistake is compared (how far off), even though a typical mistake
+    (loss_fn's arguments swapped) raises when the check tries it."""
+
+    body = edited(training._EPOCH, ("return total / count", "return total"))  # not divided by the number of examples
+    epoch_returning_the_sum = defined("train_one_epoch", body)
+    ex.check_train_one_epoch(epoch_returning_the_sum)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[05.2] {HINT}") and "24 times the expected value" in out, out

@@ -158,3 +158,45 @@ def test_sampler_must_draw_with_its_rng_and_leaves_global_generators_alone(capsy
     out = verdict(ex.check_sample_with_temperature, with_python_random, capsys)
     assert HINT in out and "global generator" in out, out
     assert (np.random.random(), random.random()) == before  # the check put the global states back
+
+
+def test_probed_answers_get_the_hint_of_the_mistake_made(capsys):
+    """Wrong answers beyond the declared mistakes whose hint comes from a shape or the check's own test."""
+    out = verdict(ex.check_rnn_step, lambda x, h, W_x, W_h, b: np.tanh(W_x @ x + W_h * h + b), capsys)
+    assert "entry by entry" in out and "batch" not in out, out  # not "an extra leading (batch) axis"
+
+    def one_step_short(X, h0, W_x, W_h, b):
+        return rnn_unroll(X[:-1], h0, W_x, W_h, b)
+
+    assert "one state is missing" in verdict(ex.check_rnn_unroll, one_step_short, capsys)
+
+    def preallocated_from_the_last_row(X, h0, W_x, W_h, b):
+        hs = np.zeros((len(X), *h0.shape))
+        for t in range(len(X)):
+            hs[t] = np.tanh(X[t] @ W_x.T + hs[t - 1] @ W_h.T + b)
+        return hs
+
+    assert "hs[-1], still zeros" in verdict(ex.check_rnn_unroll, preallocated_from_the_last_row, capsys)
+
+    def clip_when_short(grads, max_norm):  # the comparison the wrong way round
+        norm = np.sqrt(sum((g**2).sum() for g in grads))
+        return [g * max_norm / norm for g in grads] if norm < max_norm else grads
+
+    assert "came back unchanged" in verdict(ex.check_clip_by_norm, clip_when_short, capsys)
+
+    def max_before_dividing(logits, temperature, rng):
+        p = np.exp(logits / temperature - logits.max())
+        return int(rng.choice(len(p), p=p / p.sum()))
+
+    out = verdict(ex.check_sample_with_temperature, max_before_dividing, capsys)
+    assert HINT in out and "exp(z - z.max())" in out, out
+
+
+def test_a_draw_returned_as_a_one_element_array_is_accepted(capsys):
+    def size_one(logits, temperature, rng):
+        z = logits / temperature
+        p = np.exp(z - z.max())
+        return rng.choice(len(p), size=1, p=p / p.sum())
+
+    out = verdict(ex.check_sample_with_temperature, size_one, capsys)
+    assert out.startswith(f"[06.6] {CORRECT}"), out

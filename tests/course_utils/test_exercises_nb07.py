@@ -82,7 +82,7 @@ def test_autoencoder_stub_partial_answers_and_other_mistakes(capsys):
     assert out[0].startswith(f"[07.2] {NOT_ATTEMPTED}"), out[0]
     assert all(line.startswith(f"[07.2] {HINT}") for line in out[1:]), out
     assert "train_step: it still returns None" in out[1] and "self.encoder and self.decoder are still None" in out[2]
-    assert "Your encoder is linear" in out[3] and "did not change" in out[4]
+    assert "Your encoder is linear" in out[3] and autoencoders._NO_STEP in out[4]
     assert "more than 1.3 times as high" in out[5] and "single number" in out[6]
     assert not accepted(ex.check_autoencoder, scope["DigitAutoencoder"], scope["train_step"])
 
@@ -207,3 +207,47 @@ def test_reparameterize_returning_z_and_eps_is_told_to_return_z_alone(capsys):
     out = capsys.readouterr()
     assert out.out.startswith(f"[07.3] {HINT}") and "return z alone" in out.out and "tuple" in out.out, out.out
     assert not out.err, out.err
+
+
+def test_pca_changing_the_callers_data_in_place_is_refused(capsys):
+    """The stub returns new arrays: X -= mu gives the right values but changes the caller's data."""
+    for body in ("X -= mu\nZ = X @ W\nreturn Z, mu + Z @ W.T", "X[:] = X - mu\nreturn X @ W, mu + X @ W @ W.T"):
+        ex.check_pca_code_and_reconstruction(_as(ex.check_pca_code_and_reconstruction, body))
+        out = capsys.readouterr().out
+        assert out.startswith(f"[07.1] {HINT}") and "changed its argument X in place" in out, out
+
+
+def test_autoencoder_loss_without_a_graph_is_named(capsys):
+    """A forward pass under torch.no_grad() (or a detached output) is told so, not shown torch's error."""
+    for edits in (
+        [("    x_hat = model(x)\n", "    with torch.no_grad():\n        x_hat = model(x)\n")],
+        [("F.mse_loss(x_hat, x)", "F.mse_loss(x_hat.detach(), x)")],
+    ):
+        ex.check_autoencoder(*_ae_cell(*edits))
+        out = capsys.readouterr().out
+        assert out.startswith(f"[07.2] {HINT}") and autoencoders._NO_GRAPH in out, out
+
+
+def test_autoencoder_ending_in_an_activation_or_ignoring_n_in_n_hidden_is_refused(capsys):
+    """The stub's decoder ends in a Linear layer and its sizes follow the arguments: a Tanh output (inside the
+    centred data's range, so the range test lets it through) and sizes 64 and 128 written as numbers are refused."""
+    dec, enc = autoencoders._DECODER, autoencoders._ENCODER
+    ex.check_autoencoder(*_ae_cell((dec, dec[:-1] + ", nn.Tanh())")))
+    ex.check_autoencoder(*_ae_cell((dec, dec[:-1] + ", nn.Hardtanh())")))
+    ex.check_autoencoder(
+        *_ae_cell((enc, enc.replace("n_in, n_hidden", "64, n_hidden")), (dec, dec.replace("n_in)", "64)")))
+    )
+    out = capsys.readouterr().out.splitlines()
+    assert autoencoders._OUT_ACTIVATION in out[0] and "nn.Tanh" in out[0], out[0]
+    assert autoencoders._OUT_ACTIVATION in out[1] and "nn.Hardtanh" in out[1], out[1]
+    assert autoencoders._SIZES in out[2], out[2]
+
+
+def test_reparameterize_changing_mu_in_place_is_named(capsys):
+    for body in (
+        "eps = torch.randn(mu.shape, generator=generator)\nreturn mu.add_(torch.exp(logvar / 2) * eps)",
+        "eps = torch.randn(mu.shape, generator=generator)\nmu += torch.exp(logvar / 2) * eps\nreturn mu",
+    ):
+        ex.check_reparameterize(_as(ex.check_reparameterize, body))
+        out = capsys.readouterr().out
+        assert out.startswith(f"[07.3] {HINT}") and "You changed mu in place" in out, out

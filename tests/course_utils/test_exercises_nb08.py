@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import generative
-from course_utils.exercises import CORRECT, HINT
+from course_utils.exercises import CORRECT, HINT, edited
 from course_utils.exercises import nb08 as ex
 
 gan_losses = ex.check_gan_losses.function(ex.check_gan_losses.reference)
@@ -123,3 +123,50 @@ def test_the_slerp_claims():
     path = ex.check_slerp.solution(z0, z1, torch.linspace(0, 1, 11, dtype=torch.float64))
     torch.testing.assert_close(path.norm(dim=1), torch.full((11,), float(z0.norm()), dtype=torch.float64))
     torch.testing.assert_close(path[[0, -1]], torch.stack([z0, z1]))
+
+
+def test_optimal_discriminator_changing_the_densities_in_place_is_refused(capsys):
+    def in_place(p_data, p_g):
+        p_data /= p_data + p_g
+        return p_data
+
+    ex.check_optimal_discriminator(in_place)
+    out = capsys.readouterr().out
+    assert out.startswith(f"[08.1] {HINT}") and "changed its argument p_data in place" in out, out
+
+
+def test_gan_losses_of_detached_logits_are_refused_by_name(capsys):
+    """The right values, but D's loss must send gradients to the fake logits too (and a wrong value is told as such)."""
+
+    def detached(d_real, d_fake):
+        d_loss = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real)) + (
+            F.binary_cross_entropy_with_logits(d_fake.detach(), torch.zeros_like(d_fake))
+        )
+        return d_loss, gan_losses(d_real, d_fake)[1]
+
+    ex.check_gan_losses(detached)
+    ex.check_gan_losses(lambda a, b: (torch.tensor(1.0, requires_grad=True), gan_losses(a, b)[1]))  # hard-coded
+    out = capsys.readouterr().out.splitlines()
+    assert HINT in out[0] and "no gradient reaches the logits on the fake batch" in out[0], out[0]
+    assert HINT in out[1] and "no gradient" not in out[1] and "`d_loss` is 1" in out[1], out[1]
+
+
+def test_one_gan_step_names_where_the_gradients_went(capsys):
+    from course_utils.exercises.nb08 import gans
+
+    rounds = [
+        edited(gans._ROUND, ("fake = G(z)\n", "fake = G(z).detach()\n"), ("D(fake.detach())", "D(fake)")),
+        edited(
+            gans._ROUND,
+            ("    opt_G.zero_grad()\n    g_loss.backward()\n", "    g_loss.backward()\n    opt_G.zero_grad()\n"),
+        ),
+        edited(gans._ROUND, ("    opt_D.step()\n", "    opt_G.step()\n")),  # the wrong optimiser for D's step
+        edited(gans._ROUND, ("return d_loss.item(), g_loss.item()", "return [d_loss.item(), g_loss.item()]")),
+    ]
+    for cell in rounds:
+        scope = dict(ex.NOTEBOOK)
+        exec(cell, scope)  # noqa: S102
+        ex.check_one_gan_step(scope["one_gan_step"])
+    out = capsys.readouterr().out.splitlines()
+    assert gans._G_CUT in out[0] and gans._ZERO_G_LATE in out[1] and gans._NO_D_STEP in out[2], out
+    assert CORRECT in out[3], out[3]  # a list of the two floats is as good as a tuple

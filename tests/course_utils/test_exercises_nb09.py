@@ -82,6 +82,25 @@ def _eps_index(Q_row, epsilon, rng):  # greedy first, exploring decided after; t
     return int(rng.integers(len(Q_row))) if rng.random() < epsilon else int(greedy)
 
 
+def _eps_uneven_ties(Q_row, epsilon, rng):  # ties shared 30/70, not evenly: the frequencies against the right ones
+    if rng.random() < epsilon:
+        return int(rng.integers(len(Q_row)))
+    best = np.flatnonzero(Q_row == Q_row.max())
+    return int(best[-1] if rng.random() < 0.7 else best[0])
+
+
+def _eps_permuted(Q_row, epsilon, rng):  # ties broken by argmax over a random permutation of the actions
+    if rng.random() < epsilon:
+        return int(rng.choice(len(Q_row)))
+    order = rng.permutation(len(Q_row))
+    return int(order[np.argmax(Q_row[order])])
+
+
+def _ce_loss(logits, actions, returns, baseline):  # cross_entropy is -log pi of the action taken
+    nll = torch.nn.functional.cross_entropy(logits, actions, reduction="none")
+    return (nll * (returns - baseline).detach()).mean()
+
+
 def _eps_forgot_return(Q_row, epsilon, rng):
     if rng.random() < epsilon:
         int(rng.integers(len(Q_row)))
@@ -113,7 +132,15 @@ def _q_blend(Q, s, a, r, s_next, terminated, truncated, alpha, gamma):  # (1 - a
         (  # ties to the LAST best action: the unique-best row is right, so only the ties are blamed
             ex.check_epsilon_greedy,
             lambda Q, e, rng: int(rng.integers(4)) if rng.random() < e else int(3 - np.argmax(Q[::-1])),
-            "actions 1 and 2 tie for the best",
+            "your greedy choice between the tied actions 1 and 2 is always action 2, so the tie is never broken",
+        ),
+        (ex.check_epsilon_greedy, _eps_uneven_ties, "actions 1 and 2 tie for the best"),  # shared, not evenly
+        (ex.check_epsilon_greedy, _eps_permuted, CORRECT),
+        (ex.check_reinforce_loss, _ce_loss, CORRECT),
+        (  # a loss that never reaches the logits: the logits' gradient is zero, not "not attempted"
+            ex.check_reinforce_loss,
+            lambda lo, a, G, b: ((G - b) ** 2).mean(),
+            "`d loss / d logits (on a batch of 8)` is wrong in 24 of 24 entries",
         ),
         (ex.check_q_update, _q_blend, CORRECT),
         (ex.check_q_update, lambda *args: rl.q_update(*args).copy(), CORRECT),  # in place, a copy returned: fine

@@ -30,9 +30,17 @@ def _least_squares_cases():
     return cases
 
 
+_PAIR = (
+    "you returned W and b separately. Return ONE vector w = [W, b] of shape (d + 1,), the bias last: "
+    "the solution of the normal equations for lin.add_bias(X) is exactly that vector."
+)
+
+
 def _explain_w(where, got, expected, shape_hints, exercise):
     if isinstance(got, tuple) and len(got) == 4:
         raise Mistake(_LSTSQ)
+    if isinstance(got, (tuple, list)) and len(got) == 2 and np.ndim(got[1]) == 0 and np.ndim(got[0]) == 1:
+        raise Mistake(_PAIR)
     compare(where, got, expected, rtol=exercise.rtol, atol=exercise.atol, shape_hints=shape_hints)
 
 
@@ -57,6 +65,10 @@ check_normal_equations = Exercise(
             "Xb = lin.add_bias(X)\nreturn np.linalg.solve(Xb @ Xb.T, Xb.T @ y)", "NumPy raised an error: " + _OUTER
         ),
         Typical("return np.linalg.lstsq(lin.add_bias(X), y, rcond=None)", _LSTSQ),
+        Typical(
+            "Xb = lin.add_bias(X)\nreturn Xb @ np.linalg.solve(Xb.T @ Xb, Xb.T @ y)",
+            "You returned the fitted values Xb @ w, one per sample: return the weights w = [W, b] themselves.",
+        ),
     ],
     confirmation="The column of ones turns the intercept into an ordinary weight, and solving X^T X w = X^T y "
     "(never inverting it) is exactly what `lin.closed_form` does.",

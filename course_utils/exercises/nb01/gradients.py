@@ -61,6 +61,10 @@ check_gd_step = Exercise(
         Typical("return -eta * X.T @ (X @ w - y) / len(X)", "You returned only the step; add it to w: w - eta * grad."),
         Typical("return w - eta * X @ (X @ w - y) / len(X)", "NumPy cannot multiply X by the residual. " + SHAPES),
         Typical("w -= eta * X.T @ (X @ w - y) / len(X)\nreturn w", _H_GD_IN_PLACE),
+        Typical(
+            "return w - X.T @ (X @ w - y) / len(X)",
+            "Your step ignores the learning rate: scale the gradient by eta, w - eta * grad.",
+        ),
     ],
     confirmation="This one line is all that `lin.gradient_descent` repeats, and what torch.optim.SGD does "
     "with the whole data as the batch.",
@@ -135,6 +139,19 @@ check_adam_step = Exercise(
             "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
             "The bias correction uses t + 1: t counts steps from 1, so the first step divides by (1 - beta1**1).",
         ),
+        Typical(
+            _CORRECTED.replace("m = beta1 * m + (1 - beta1) * g", "m = (1 - beta1) * m + beta1 * g").replace(
+                "v = beta2 * v + (1 - beta2) * g**2", "v = (1 - beta2) * v + beta2 * g**2"
+            )
+            + "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m, v",
+            "The running averages have their weights swapped: beta1 is the weight of the OLD m, "
+            "m = beta1 * m + (1 - beta1) * g (and v = beta2 * v + (1 - beta2) * g**2).",
+        ),
+        Typical(
+            _MOMENTS + "m_hat = m / (1 - beta1**t)\nreturn w - lr * m_hat / (np.sqrt(v) + eps), m, v",
+            "You corrected the bias of m but not of v: divide v by (1 - beta2**t) too, and take the square root "
+            "of v_hat.",
+        ),
     ],
     confirmation="With the bias correction the very first step moves every weight by about lr, whatever the "
     "gradient's scale; this is the update `lin.train_linear(..., 'adam')` and torch.optim.Adam make.",
@@ -186,12 +203,22 @@ check_log_loss_grad = Exercise(
             "The factor p (1 - p) cancels: d/ds of the log loss of sigmoid(s) is simply p - y.",
         ),
         Typical(_P + "return np.mean(X * (p - y)[:, None], axis=1)", _WRONG_AXIS),
+        Typical(
+            _P.replace("np.exp(-X @ w)", "np.exp(X @ w)") + "return X.T @ (p - y) / len(X)",
+            "Your sigmoid lost its minus sign: 1 / (1 + np.exp(X @ w)) is sigmoid(-X @ w) = 1 - p. "
+            "The probability is p = 1 / (1 + np.exp(-X @ w)).",
+        ),
     ],
     confirmation="The log loss of a sigmoid has the same gradient form as the MSE of a linear model, "
     "X^T (prediction - target) / N; `lin.logistic_grad` is this function.",
     namespace=NOTEBOOK,
     result="grad",
-    shape_hints=lambda case: {(len(case.args[1]),): _WRONG_AXIS, None: SHAPES},
+    shape_hints=lambda case: {
+        (len(case.args[1]),): _WRONG_AXIS,
+        (): "It is one number, not a gradient: the gradient has one entry per weight, X.T @ (p - y) / N "
+        "(do not average it to a number, and do not return the loss itself).",
+        None: SHAPES,
+    },
     on_error={ValueError: SHAPES},
 )
 
@@ -244,6 +271,19 @@ check_huber_grad = Exercise(
             "Clip each residual, not the final gradient: -X.T @ np.clip(r, -delta, delta) / N.",
         ),
         Typical("return -X.T @ np.clip(y - X @ w, -delta, delta)", N_TIMES),
+        Typical(
+            "return -X.T @ np.minimum(y - X @ w, delta) / len(X)",
+            "You capped the residuals only from above: a large NEGATIVE residual pulls without limit. Clip both "
+            "sides, np.clip(r, -delta, delta).",
+        ),
+        Typical(
+            "return -X.T @ np.clip(y - X @ w, -1, 1) / len(X)",
+            "You clipped at 1 whatever delta is: use the argument, np.clip(r, -delta, delta).",
+        ),
+        Typical(
+            "r = y - X @ w\nreturn -X.T @ np.where(np.abs(r) <= delta, r, np.sign(r)) / len(X)",
+            "Beyond delta the pull is delta * sign(r), not sign(r): the Huber loss grows with slope delta there.",
+        ),
     ],
     confirmation=_huber_confirmation,
     namespace=NOTEBOOK,

@@ -93,6 +93,24 @@ _H_STOPS_AT_ONCE = (
     "the same array, and the in-place w -= ... changes both, so ||w - w_prev|| is 0. Keep a copy: w_prev = w.copy()."
 )
 _H_SIGN = "Wrong sign: you stepped uphill (the loss grows). The step is w - eta * X_B.T @ (X_B @ w - y_B) / len(B)."
+_H_NO_HALF = (
+    "Your history is twice the loss: Q(w) = mean((X @ w - y)**2) / 2 has the factor 1/2 (the one the gradient "
+    "X.T @ (X @ w - y) / N cancels), so append np.mean((X @ w - y) ** 2) / 2."
+)
+_H_REPLACEMENT = (
+    "Your batches are drawn with replacement (rng.integers or rng.choice with replace=True): in an epoch some "
+    "samples come twice and others never. An epoch visits every sample once: split order = rng.permutation(len(X)) "
+    "into batches, B = order[start:start + batch_size]."
+)
+_H_LOSS_RULE = (
+    "You stop when the loss stops changing; the rule is on the weights: break when w moved less than tol in "
+    "the epoch, np.linalg.norm(w - w_prev) < tol."
+)
+_H_ONE_PASS = (
+    "every order gives the same epoch here (each sample moves only its own weight), but yours differs: an epoch "
+    "must use every pair (X[i], y[i]) exactly once. Split order = rng.permutation(len(X)) into batches and index "
+    "X and y with the same B (do not draw batches with replacement, nor shuffle X and y separately)."
+)
 _H_IN_PLACE = (
     "You changed the caller's w0 in place (w = w0 and then w -= ... updates the same array). Start from a "
     "copy, w = np.array(w0, dtype=float), so the caller's starting point is left as it was."
@@ -172,6 +190,23 @@ _SGD_MISTAKES = [
         _H_STOPS_AT_ONCE,
     ),
     Typical(_sgd_cell(_sgd_variant("w = w - eta", "w = w + eta")), _H_SIGN),
+    Typical(_sgd_cell(_sgd_variant("np.mean((X @ w - y) ** 2) / 2", "np.mean((X @ w - y) ** 2)")), _H_NO_HALF),
+    Typical(
+        _sgd_cell(
+            _sgd_variant(
+                "        B = order[start:start + batch_size]\n", "        B = rng.integers(0, len(X), batch_size)\n"
+            )
+        ),
+        _H_REPLACEMENT,
+    ),
+    Typical(
+        _sgd_cell(
+            _sgd_variant(
+                "np.linalg.norm(w - w_prev) < tol", "len(history) > 1 and abs(history[-2] - history[-1]) < tol"
+            )
+        ),
+        _H_LOSS_RULE,
+    ),
     Typical(
         _sgd_cell(
             _sgd_variant(
@@ -251,6 +286,21 @@ def _identical_rows(epochs: int, tol: float) -> _SGDCase:
         2,
         epochs,
         tol,
+    )
+
+
+def _orthogonal_rows() -> _SGDCase:
+    """Six samples, each with its own feature: a step on a sample moves only its own weight, and batches of 2
+    are all the same size, so every order gives the same epoch; visiting a sample twice or never does not."""
+    return _SGDCase(
+        "on 6 samples with one feature each, batch_size 2, eta 0.2, epochs 2, tol 0",
+        np.diag([1.0, 2.0, 0.5, 1.5, 1.0, 3.0]),
+        np.array([1.0, -2.0, 3.0, 0.5, -1.0, 2.0]),
+        np.zeros(6),
+        0.2,
+        2,
+        2,
+        0.0,
     )
 
 
@@ -353,7 +403,14 @@ def check_sgd_train(sgd_train) -> str:
         if not _same_run(got, expected):
             _typical_hint(got, case, 0)
             _explain_run(got, expected, case)
-    # 2. The rng promise and the solution, on a noise-free regression problem.
+    # 2. One pass over the samples per epoch, whatever the order: each sample moves only its own weight.
+    case = _orthogonal_rows()
+    got = _sgd_result(case.run(sgd_train, np.random.default_rng(0))[0], case.label)
+    expected = _outcome(reference, case, 0)
+    if not _same_run(got, expected):
+        _typical_hint(got, case, 0)
+        raise Mistake(f"{case.label}: {_H_ONE_PASS}")
+    # 3. The rng promise and the solution, on a noise-free regression problem.
     case, seed = _noise_free_regression(), 7
     spy = _CountingRng(seed)
     out, _, drew_global = case.run(sgd_train, spy)
@@ -380,6 +437,7 @@ def check_sgd_train(sgd_train) -> str:
         )
     w_star = lin.closed_form(case.X, case.y)
     if w.shape != w_star.shape or not np.allclose(w, w_star, atol=1e-5):
+        _typical_hint(got, case, seed)  # e.g. a stopping rule that ends too early
         compare(f"w {case.label} (the least-squares solution)", w, w_star, atol=1e-5)
     if not len(history) < case.epochs:
         raise Mistake(f"{case.label}: your loop ran all {case.epochs} epochs; w stops moving long before.")

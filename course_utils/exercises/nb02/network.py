@@ -29,6 +29,15 @@ check_collapse = Exercise(
             "c misses the first layer's bias: b1 also passes through the second layer, so it arrives as b1 @ W2.",
         ),
         Typical("return W1 @ W2, b1 @ W2", "c misses the second layer's own bias b2."),
+        Typical(
+            "return W1 @ W2, b1 + b2",
+            "b1 + b2 adds a hidden-layer bias to an output bias: b1 first passes through the second layer, "
+            "c = b1 @ W2 + b2.",
+        ),
+        Typical(
+            "return W1 * W2, b1 @ W2 + b2",
+            "W1 * W2 multiplies entry by entry: stacking layers is the matrix product, A = W1 @ W2.",
+        ),
     ],
     confirmation="Any stack of linear layers is one linear layer, A = W1 W2 and c = b1 W2 + b2: "
     "depth adds nothing until a nonlinearity sits between the layers.",
@@ -80,6 +89,11 @@ check_forward_221 = Exercise(
         ),
         Typical(_H + _P.replace("[:, 0]", ""), _FLAT_P),
         Typical(
+            _H + _P.replace("np.exp(-(h @ W2 + b2))", "np.exp(h @ W2 + b2)"),
+            "Your sigmoid lost its minus sign: 1 / (1 + exp(s)) is 1 - sigmoid(s), P(y = 0). "
+            "Use p = 1 / (1 + np.exp(-(h @ W2 + b2))).",
+        ),
+        Typical(
             _H + _P.replace("(h @ W2", "(X @ W2"),
             "p skips the hidden layer: you computed it from X. The output unit reads the hidden units, "
             "p = sigmoid(h W2 + b2).",
@@ -120,6 +134,14 @@ check_sigmoid_tanh_derivatives = Exercise(
             "You forgot the square: the derivative of tanh is 1 - tanh(x)**2.",
         ),
         Typical(f"{_S}return {_D_SIGMOID}, np.tanh(x)", "That is tanh itself, not its derivative 1 - tanh(x)**2."),
+        Typical(
+            f"{_S}return {_D_TANH}, {_D_SIGMOID}",
+            "Your two results are swapped: return (d_sigmoid, d_tanh), the sigmoid's derivative first.",
+        ),
+        Typical(
+            f"{_S}return {_D_SIGMOID}, (1 - np.tanh(x)) ** 2",
+            "Your square is outside the parentheses: the derivative of tanh is 1 - tanh(x)**2, not (1 - tanh(x))**2.",
+        ),
     ],
     confirmation="Both derivatives are written with the function's own output (sigma(1 - sigma), 1 - tanh^2), "
     "so backpropagation can reuse the values saved in the forward pass (notebook 03).",

@@ -33,9 +33,17 @@ def _perceptron_cases():
     rng = np.random.default_rng(2)
     X = rng.standard_normal((12, 3))
     y = np.r_[np.zeros(6, dtype=np.int64), np.ones(6, dtype=np.int64)][rng.permutation(12)]
-    return [  # from zero every point is on the boundary
+    # from zero the first example, of class 1, is on the boundary; after its update w = [1, 1, 0], b = 1, so the
+    # second, of class 0, is exactly on it too: a point on the boundary is a mistake whatever its class
+    X0, y0 = np.r_[[[1.0, 1.0, 0.0], [-0.5, -0.5, 0.0]], X[2:]], np.r_[1, 0, y[2:]]
+    w, b = np.zeros(3), 0.0
+    for x_i, s_i in zip(X0, 2 * y0 - 1):
+        if s_i * (x_i @ w + b) <= 0:
+            w, b = w + s_i * x_i, b + s_i
+    X0, y0 = np.r_[X0, X0[2:3]], np.r_[y0, int(X0[2] @ w + b <= 0)]  # and the last example a mistake
+    return [
         KeepsInputs("from random weights, lr = 0.5", (X, y, rng.standard_normal(3), 0.7, 0.5), names=_EPOCH_ARGS),
-        KeepsInputs("from w = 0, b = 0, lr = 1", (X, y, np.zeros(3), 0.0, 1.0), names=_EPOCH_ARGS),
+        KeepsInputs("from w = 0, b = 0, lr = 1", (X0, y0, np.zeros(3), 0.0, 1.0), names=_EPOCH_ARGS),
     ]
 
 
@@ -93,6 +101,24 @@ check_perceptron_epoch = Exercise(
         Typical(
             _EPOCH.replace("lr * ", ""),
             "The step ignores the learning rate: the update is lr * s_i * x_i (and lr * s_i for b).",
+        ),
+        Typical(
+            "w, b, mistakes = w.astype(float), float(b), 0\nfor x_i, y_i in zip(X, y):\n"
+            "    pred = neuron(x_i[None], w, b)[0]\n    if pred != y_i:\n"
+            "        w = w + lr * (y_i - pred) * x_i\n        b = b + lr * (y_i - pred)\n        mistakes += 1\n"
+            "return w, b, mistakes",
+            "You update when the step neuron's prediction is wrong; step(0) = 1, so a class-1 example exactly "
+            "on the boundary counts as right. Rosenblatt's rule counts it as a mistake: update when "
+            "s_i (w . x_i + b) <= 0, with s = 2y - 1.",
+        ),
+        Typical(
+            "w, b, mistakes = w.astype(float), float(b), 0\nfor x_i, y_i in zip(X, y):\n"
+            "    pred = 1 if x_i @ w + b > 0 else 0\n    if pred != y_i:\n"
+            "        w = w + lr * (y_i - pred) * x_i\n        b = b + lr * (y_i - pred)\n        mistakes += 1\n"
+            "return w, b, mistakes",
+            "You predict 1 only for a score > 0 and update when that prediction is wrong, so a class-0 example "
+            "exactly on the boundary counts as right. Every point on the boundary is a mistake: update when "
+            "s_i (w . x_i + b) <= 0.",
         ),
         Typical(
             _EPOCH.replace("        mistakes += 1", "    mistakes += 1"),

@@ -15,8 +15,8 @@ Each is declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded 
 and each typical mistake as the code a student would write (with the notebook's ``np``, ``math``,
 ``layers``, ``Value`` and, for 03.6, the student's ``affine_backward`` and ``softmax_cross_entropy``), with
 its hint. The self-check questions are in ``nb03.toml``. The pieces (03.1 to 03.5) are in
-:mod:`~course_utils.exercises.nb03.pieces`, the whole network and its gradient check (03.6, 03.7) in
-:mod:`~course_utils.exercises.nb03.network`, the notebook's names in
+:mod:`~course_utils.exercises.nb03.pieces`, the whole network (03.6) in :mod:`~course_utils.exercises.nb03.network`,
+its gradient check (03.7) in :mod:`~course_utils.exercises.nb03.gradcheck`, the notebook's names in
 :mod:`~course_utils.exercises.nb03.common`; this package is what the notebook imports.
 """
 
@@ -24,15 +24,8 @@ from __future__ import annotations
 
 from .. import accepted, notebook_quizzes
 from .common import NOTEBOOK, Value
-from .network import (
-    NO_MASK,
-    STEPWISE,
-    autograd_loss_and_grads,
-    check_gradient_check,
-    check_loss_and_grads,
-    reference_gradient_check,
-    two_layer_loss_and_grads,
-)
+from .gradcheck import STEPWISE, check_gradient_check, reference_gradient_check
+from .network import NO_MASK, autograd_loss_and_grads, check_loss_and_grads, two_layer_loss_and_grads
 from .pieces import (
     check_affine_backward,
     check_sigmoid_backward,

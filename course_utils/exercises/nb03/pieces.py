@@ -39,10 +39,21 @@ class _Graph(Case):
                 raise Mistake(
                     f"value_tanh must return a new Value, got {type(out).__name__}: out = Value(t, (self,), 'tanh')."
                 )
-            if not any(p is x for p in getattr(out, "parents", ())):
+            parents = getattr(out, "parents", ())
+            if not isinstance(parents, (tuple, list, set, frozenset)):
+                raise Mistake(
+                    f"out's parents are a {type(parents).__name__}, not a tuple: (self) is self in parentheses. "
+                    "Write the tuple with its comma, Value(t, (self,), 'tanh')."
+                )
+            if not any(p is x for p in parents):
                 raise Mistake(
                     "out does not list self among its parents, so backward() never reaches self: "
                     "create it as Value(t, (self,), 'tanh')."
+                )
+            if not callable(out._backward):
+                raise Mistake(
+                    f"out._backward is {out._backward!r}, not a function: attach the function itself, "
+                    "out._backward = _backward (with () you call it once, now, and store what it returns)."
                 )
             out.grad = upstream
             out._backward()
@@ -88,6 +99,10 @@ check_value_tanh = _Engine(
         ),
         Typical(_tanh("+= t * out.grad"), "the local derivative of tanh is 1 - t**2, not t."),
         Typical(
+            _tanh("+= t * (1 - t) * out.grad"),
+            "t * (1 - t) is the sigmoid's derivative; tanh's is 1 - t**2 (t = tanh(x), the saved output).",
+        ),
+        Typical(
             _tanh("+= 1 - t**2"),
             "multiply the local derivative by out.grad (the chain rule): self.grad += (1 - t**2) * out.grad.",
         ),
@@ -95,6 +110,11 @@ check_value_tanh = _Engine(
             _tanh("= (1 - t**2) * out.grad"),
             "`self.grad = ...` overwrites the gradient x already received from its other use "
             "(the product). Accumulate: self.grad += (1 - t**2) * out.grad.",
+        ),
+        Typical(
+            _tanh("+= (1 - t**2) * out.grad").replace("out._backward = _backward\n", ""),
+            "x.grad never changed: your _backward is not attached to out, so backward() calls the Value's "
+            "default, which does nothing. Set out._backward = _backward before returning out.",
         ),
     ],
     confirmation="tanh sends (1 - t^2) * out.grad back, computed from the saved output, and += lets a value "
@@ -127,11 +147,16 @@ check_sigmoid_backward = Exercise(
             "return dout * s * (s - 1)",
             "the sign is flipped: the sigmoid rises everywhere, so its derivative s * (1 - s) is positive.",
         ),
+        Typical(
+            "return dout * (1 - s**2)",
+            "1 - s**2 is the derivative of tanh (03.1), whose output s it would be; the sigmoid's is s * (1 - s).",
+        ),
     ],
     confirmation="dx = dout * s * (1 - s) needs only the saved output, which is why the forward pass caches s; "
     "s * (1 - s) <= 1/4 is the factor behind vanishing gradients in section 7.",
     namespace=NOTEBOOK,
     result="dx",
+    shape_hints={(5, 5): "The chain rule here is elementwise (each x_ij has its own s_ij): multiply with *, not @."},
 )
 
 # ----------------------------------------------------------------------------- 03.3 affine backward
@@ -208,9 +233,10 @@ check_affine_backward = Exercise(
 # ----------------------------------------------------------------------------- 03.4 stable softmax
 
 _KEEPDIMS = (
-    "shapes do not broadcast: z.max(axis=1) has shape (N,); keep it a column with "
-    "keepdims=True, (N, 1), so it is subtracted from every entry of its row."
+    "shapes do not broadcast: a row's max or sum, z.max(axis=1) or e.sum(axis=1), has shape (N,); keep each a "
+    "column with keepdims=True, (N, 1), so that it meets every entry of its row."
 )
+_WHOLE = "normalise each row separately (sum over axis=1, keepdims=True), not the whole array."
 _OVERFLOW = (
     "on logits near 1000 you get NaN: np.exp overflows above ~709 and inf / inf = nan. "
     "Subtract each row's max first; softmax(z - c) = softmax(z)."
@@ -230,10 +256,20 @@ def _logit_cases(seed: int, n: int, c: int, shifts: list[float]):
     ]
 
 
+def _softmax_cases():
+    """The logit cases, then rows that span 2000 (only each row's MAX keeps every exponent <= 0 there)."""
+    wide = 2 * randn(3040, (4, 3))[0]
+    wide[:, 0] += 2000.0
+    return [*_logit_cases(304, 4, 3, [1000.0, -1000.0, 500.0, 0.0]), Case("for rows that span 2000", (wide,))]
+
+
 def _explain_softmax(where, got, expected, shape_hints, exercise):
-    bad = ~np.isfinite(as_array(where, got))
+    array = as_array(where, got)
+    bad = ~np.isfinite(array)
     if bad.shape == expected.shape and bad.any():
         raise Mistake(_OVERFLOW if bad[0].any() else _UNDERFLOW)
+    if array.shape == expected.shape and np.isclose(array.sum(), 1) and not np.allclose(array.sum(axis=1), 1):
+        raise Mistake(_WHOLE)  # a stable softmax normalised over the whole array
     compare(where, got, expected)
 
 
@@ -242,9 +278,14 @@ check_softmax = Exercise(
     "def softmax(z):",
     todo="Write softmax(z): the row-wise softmax of (N, C) logits, stable for large logits "
     "(subtract each row's maximum first).",
-    cases=lambda: _logit_cases(304, 4, 3, [1000.0, -1000.0, 500.0, 0.0]),
+    cases=_softmax_cases,
     reference=layers.softmax,
     typical=[
+        Typical(
+            "e = np.exp(z - z.min(axis=1, keepdims=True))\nreturn e / e.sum(axis=1, keepdims=True)",
+            "on rows that span 2000 you get NaN: after subtracting a row's min (or mean) its largest exponent is "
+            "still far above 709, and np.exp overflows. Subtract the row's MAX, so that every exponent is <= 0.",
+        ),
         Typical(
             "e = np.exp(z - z.max(axis=1))\nreturn e / e.sum(axis=1, keepdims=True)",
             _KEEPDIMS,
@@ -254,10 +295,7 @@ check_softmax = Exercise(
             "each ROW (one sample) is a distribution over the C classes: take "
             "the max and the sum over axis=1, with keepdims=True.",
         ),
-        Typical(
-            "e = np.exp(z)\nreturn e / e.sum()",
-            "normalise each row separately (sum over axis=1, keepdims=True), not the whole array.",
-        ),
+        Typical("e = np.exp(z)\nreturn e / e.sum()", _WHOLE),
         Typical("e = np.exp(z)\nreturn e / e.sum(axis=1, keepdims=True)", _OVERFLOW),
         Typical(
             "e = np.exp(z - z.max())\nreturn e / e.sum(axis=1, keepdims=True)",
@@ -300,6 +338,8 @@ def _explain_cross_entropy(where, got, expected, shape_hints, exercise):
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         raise Mistake("return a tuple (loss, dscores).")
     loss, dscores = got
+    if np.size(dscores) == 1 and np.ndim(loss) == 2:
+        raise Mistake("return (loss, dscores) in that order: your first value is the (N, C) gradient.")
     if not (np.isfinite(as_array("loss", loss)).all() and np.isfinite(as_array("dscores", dscores)).all()):
         raise Mistake(_UNSTABLE)
     compare(f"dscores {where}".strip(), dscores, expected[1])
@@ -336,6 +376,17 @@ check_softmax_cross_entropy = Exercise(
         Typical(
             _ce(loss="-np.log(p[np.arange(n), y]).sum()"),
             "the loss is the mean over the N samples, not the sum.",
+        ),
+        Typical(
+            _ce(loss="-np.log(p[:, y]).mean()"),
+            "p[:, y] is an N x N array (the columns y of every row): the loss averages one entry per row, "
+            "-log p[np.arange(N), y].",
+        ),
+        Typical(
+            "n = len(y)\np = layers.softmax(scores)\ndscores = p\ndscores[np.arange(n), y] -= 1\n"
+            "loss = -np.log(p[np.arange(n), y]).mean()\nreturn loss, dscores / n",
+            "dscores = p does not copy p: subtracting 1 in dscores changed p too, so your loss takes the log of "
+            "p - 1 (NaN). Copy it, dscores = p.copy(), or compute the loss before.",
         ),
         Typical(
             _ce(loss="-np.log(p).mean()"),

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import Case, Mistake, Typical, compare_scalar
-from .common import DECK_IMAGE, FLIPPED, FLOAT_SIZE, PAST_THE_EDGE, NotebookExercise, is_int, loop_errors
+from .. import Case, Mistake, Typical, compare_scalar, edited
+from .common import (
+    DECK_IMAGE,
+    FLIPPED,
+    FLOAT_SIZE,
+    PAST_THE_EDGE,
+    NotebookExercise,
+    index_past_the_end,
+    is_int,
+    loop_errors,
+    window_past_the_edge,
+)
 
 # ----------------------------------------------------------------------------- 04.1 cross-correlation
 
@@ -43,7 +53,26 @@ check_cross_correlate = NotebookExercise(
             "Your window has the kernel's shape transposed (kw rows, kh columns): kernel.shape is (rows, columns), "
             "so the window under it is image[i:i + kh, j:j + kw].",
         ),
+        Typical(
+            _XCORR.replace("kh, kw = kernel.shape", "kh = kw = kernel.shape[0]"),
+            "Your window is square (kh x kh), but the kernels here are not all square: take both sizes, "
+            "kh, kw = kernel.shape, and the window image[i:i + kh, j:j + kw].",
+        ),
+        Typical(
+            _XCORR.replace("* kernel)", "@ kernel)"),
+            "Your outputs are all 0 on deck 004's image: each output sums the window times the kernel ENTRY BY "
+            "ENTRY, np.sum(window * kernel), pixel (i + u, j + v) with kernel[u, v]; a matrix product (@) pairs "
+            "pixels with other entries.",
+        ),
     ],
+    on_error={
+        window_past_the_edge: "Your loops ask for more windows than fit: the last ones run past the image's bottom "
+        "and right edges. A kernel of size k fits in n - k + 1 positions along an axis of n pixels (0, 1, ..., "
+        "n - k), so loop over range(n - k + 1).",
+        index_past_the_end: "an index ran past the end of an array: out has n - k + 1 rows and n - k + 1 columns "
+        "(n the image's size, k the kernel's along that axis), so loop over range(out.shape[0]) and "
+        "range(out.shape[1]).",
+    },
     confirmation="deck 004's feature map and random non-square cases match F.conv2d. This loop is the whole idea "
     "of a convolutional layer; the rest (channels, stride, padding) is bookkeeping around it.",
 )
@@ -100,6 +129,12 @@ check_conv2d_loops = NotebookExercise(
             "floor((n + 2p - k) / s) + 1 windows fit (you padded, but counted positions in the unpadded image).",
         ),
         Typical(_conv_loops(size="padded.shape[0] + 2 * padding, padded.shape[1] + 2 * padding"), PAST_THE_EDGE),
+        Typical(
+            edited(_conv_loops(), ("np.pad(image, padding)", "image")),
+            "You never padded: your windows slide over the image itself, with no zero border, and fit "
+            "floor((n - k) / s) + 1 times per axis. Slide over padded = np.pad(image, padding), p zeros on every "
+            "side.",
+        ),
         Typical(
             _conv_loops(at=""),
             "Your windows move by 1 pixel whatever the stride: the window for output (i, j) starts at row "

@@ -38,6 +38,8 @@ def _pool_shapes(case: Case) -> dict:
         (c, -(-h // size), -(-w // size)): "You kept the partial windows at the bottom and right edges: F.max_pool2d "
         "drops them, so there are H // size rows and W // size columns of windows.",
         (c, w // size, h // size): "Height and width are swapped: the output is (C, H // size, W // size).",
+        (c // size, h // size, w): "You read x as (H, W, C), channels last: x is (C, H, W) here, channels first "
+        "as in PyTorch, and so is the output, (C, H // size, W // size).",
         (h // size, w // size): "There is no channel axis: pool each channel on its own, the output is "
         "(C, H // size, W // size).",
     }
@@ -47,6 +49,11 @@ def _explain_pool(where, got, expected, shape_hints, exercise):
     """Any other wrong pooling: window positions in place of values (np.argmax in another layout), else the shape
     in words, or where and by how much."""
     array = as_array(where, got)
+    if array.shape == expected.shape and np.array_equal(array, np.trunc(expected)):
+        raise Mistake(
+            "Your maxima lost their fractional part: an output array of integers (dtype=int) truncates every "
+            "value written into it. Make it float: np.zeros((C, H // size, W // size))."
+        )
     if (
         array.shape == expected.shape
         and np.all(array == np.round(array))
@@ -96,6 +103,14 @@ check_max_pool = NotebookExercise(
             "You reshaped to (C, H // size, W // size, size, size), which mixes rows of different windows: "
             "reshape to (C, H // size, size, W // size, size) and take the max over axes 2 and 4.",
         ),
+        Typical(
+            "C, H, W = x.shape\nout = np.zeros((C, H // size, W // size))\nfor i in range(0, H, size):\n"
+            "    for j in range(0, W, size):\n"
+            "        out[:, i // size, j // size] = x[:, i:i + size, j:j + size].max(axis=(1, 2))\nreturn out",
+            "Your loops also start a window in the leftover rows or columns (range(0, H, size) reaches the edge when "
+            "size does not divide H): F.max_pool2d drops partial windows, so loop over the H // size full windows, "
+            "range(H // size).",
+        ),
     ],
     confirmation="deck 004's max-pooled map [[4, 7, 9], [1, 6, 7], [4, 5, 3]] and random stacks match. Each output "
     "answers 'is the feature anywhere in this window?', and the map shrinks by size along each axis.",
@@ -110,6 +125,8 @@ def _kernel_and_stride(where: str, size: int, answer) -> tuple[np.ndarray, int]:
     """The student's answer for ``size`` as a (size, size) kernel and a positive int, or :class:`Mistake`."""
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:  # a list [kernel, stride] is a pair too
         raise Mistake(f"{where} should return a pair (kernel, stride), got {answer!r:.80}.")
+    if is_int(answer[0]) and np.shape(answer[1]) == (size, size):
+        raise Mistake(f"{where} should return (kernel, stride) in that order: your first value is the stride.")
     kernel, stride = as_array("the kernel", answer[0]), answer[1]
     if kernel.shape != (size, size):
         raise Mistake(
@@ -157,6 +174,15 @@ check_avg_pool_as_conv = NotebookExercise(
         Typical(
             "return np.full((size, size), 1 / size**2), 1",
             "Your windows overlap: with stride 1 the kernel slides pixel by pixel; pooling uses stride = size.",
+        ),
+        Typical(
+            "return np.full((size, size), 1 / size**2), 2",
+            "Your stride is 2 whatever the size: pooling windows sit side by side, so the stride is the window's "
+            "side, stride = size.",
+        ),
+        Typical(
+            "return np.full((size, size), 1 // size**2), size",
+            "Your kernel is all zeros: 1 // size**2 is floor division, 0. Each weight is 1 / size**2, with /.",
         ),
     ],
     confirmation=_confirm_pooling,

@@ -42,6 +42,14 @@ for n in range(N):
 {end}"""
 
 
+# the loop over the images left out: the windows of all images at once, summed over everything (the batch too)
+_BATCH_AT_ONCE = "\n".join(
+    line[4:] if line.startswith("    ") else line
+    for line in _layer(value=_SUM.replace("[n, ", "[:, ")).splitlines()
+    if line != "for n in range(N):"
+)
+
+
 def _per_channel(term: str, op: str = "+=", bias: str = "") -> str:
     """The output value as a loop over the input channels ``ch``."""
     return f"for ch in range(C_in):\n    out[n, o, i, j] {op} np.sum({term}){bias}"
@@ -128,6 +136,16 @@ check_conv_layer = NotebookExercise(
             _layer(value="out[n, o, i, j] = np.sum(padded[n, :, r:r + kh, c:c + kw] * w[o] + b[o])"),
             "Your bias is inside np.sum, so it is added once per multiplied number (C_in * kh * kw times): add "
             "b[o] once, outside the sum.",
+        ),
+        Typical(
+            _layer(value=_SUM.replace("+ b[o]", "+ b")),
+            "You added the whole vector b (C_out biases) to one output value: output channel o adds its own bias, "
+            "b[o].",
+        ),
+        Typical(
+            _BATCH_AT_ONCE,
+            "Your np.sum runs over the batch too: every image got the sum over ALL the images' windows. With the "
+            "windows of all images at once, sum over the channels and the window only, np.sum(..., axis=(1, 2, 3)).",
         ),
         Typical(
             _layer(value="out[n, o, i, j] = np.sum(padded[n, :, r:r + kh, c:c + kw] * w[o])"),

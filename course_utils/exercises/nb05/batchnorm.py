@@ -113,6 +113,17 @@ _BN_TYPICAL = [
         "result (most for a channel of small variance).",
     ),
     Typical(
+        _BN.replace("torch.sqrt(var + eps)", "torch.sqrt(var)"),
+        "you left eps out: x_hat = (x - mean) / sqrt(var + eps), in training and in evaluation. It keeps a channel "
+        "of (nearly) constant values from being divided by ~0, and it changes the result of a channel of small "
+        "variance.",
+    ),
+    Typical(
+        _BN.replace("n = x.numel() / x.shape[1]", "n = x.shape[0]"),
+        "running_var's unbiased factor n / (n - 1) counts the values averaged per channel, n = N * H * W "
+        "(x.numel() / C), not the batch size N.",
+    ),
+    Typical(
         _BN.replace("mean, var = running_mean.view", "_ = running_mean.view").replace(
             "if training:\n    mean",
             "mean = x.mean(dim=(0, 2, 3), keepdim=True)\nvar = ((x - mean) ** 2)"
@@ -164,6 +175,7 @@ check_batchnorm_forward = Exercise(
     confirmation="y, running_mean and running_var agree with torch.nn.BatchNorm2d in training and in evaluation mode. "
     "The cells below measure what the layer does for the speed of training.",
     namespace=NOTEBOOK,
+    result="",  # _bn_explain names the part: "running_var in training mode ..."
     explain=_bn_explain,
     on_error={
         lambda e: isinstance(e, RuntimeError) and ("size of tensor" in str(e) or "broadcast shape" in str(e)): (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -14,6 +15,23 @@ from .. import Mistake, Typical, as_array, attempt, exercise
 from .common import PARAM_BUDGET, digits_like
 
 # ----------------------------------------------------------------------------- 05.1 the CNN as a module
+
+
+@contextmanager
+def _linear_inputs(model: nn.Module):
+    """Records, while open, each ``nn.Linear`` of ``model`` called and the shape of its input: a list of
+    ``(layer, shape)`` in call order, kept after the block (even one that raised) for the hints."""
+    seen: list = []
+    hooks = [
+        m.register_forward_pre_hook(lambda mod, inp: seen.append((mod, tuple(inp[0].shape))))
+        for m in model.modules()
+        if isinstance(m, nn.Linear)
+    ]
+    try:
+        yield seen
+    finally:
+        for h in hooks:
+            h.remove()
 
 
 def _flatten_hint(linear_inputs: list) -> str:
@@ -30,6 +48,29 @@ def _flatten_hint(linear_inputs: list) -> str:
                 f"in_features={layer.in_features}. After the last pooling the maps are C x H x W; "
                 f"flattening gives C * H * W values (two 2x2 poolings take 8x8 to 2x2)."
             )
+    return ""
+
+
+def _logits_hint(out: np.ndarray, what: str) -> str:
+    """A hint when ``out`` (N, classes) is not raw logits: ``what`` ("the model", "the head") ends in a softmax,
+    a log-softmax, or an activation that leaves no score below 0; else ""."""
+    if (out >= 0).all() and np.allclose(out.sum(axis=1), 1, atol=1e-5):
+        return (
+            f"every row of your output sums to 1: {what} ends in a softmax. Return the raw logits: "
+            "nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes the scores and weakens the "
+            "gradients."
+        )
+    if (out <= 0).all() and np.allclose(np.log(np.exp(out).sum(axis=1)), 0, atol=1e-5):
+        return (
+            "your output is a log-softmax: return the raw logits, nn.CrossEntropyLoss applies "
+            "log-softmax itself (log-softmax twice is harmless but hides what the loss does)."
+        )
+    if (out >= 0).all():
+        return (
+            f"none of your scores is negative: {what} ends in an activation (a ReLU, a sigmoid) after its last "
+            "nn.Linear. Return that layer's raw logits: a score below 0 is how the model says 'unlikely', and "
+            "nn.CrossEntropyLoss expects any real number."
+        )
     return ""
 
 
@@ -71,22 +112,16 @@ def _calls(model: nn.Module, x: torch.Tensor) -> _Calls:
 @cpu_threads(1)  # its models are tiny: more threads only add overhead
 def check_digit_cnn(DigitCNN) -> str:
     """``DigitCNN``: an ``nn.Module`` class (or instance) mapping x (N, 1, 8, 8) to logits (N, 10),
-    with at least one ``nn.Conv2d`` and at most ``PARAM_BUDGET`` trainable parameters."""
+    with two convolutional stages, a hidden layer in the head and at most ``PARAM_BUDGET`` trainable parameters."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = DigitCNN() if isinstance(DigitCNN, type) else DigitCNN
     if not isinstance(model, nn.Module):
         raise Mistake(f"DigitCNN should be a subclass of nn.Module, got {type(model).__name__}.")
     x = digits_like(5, seed=1)
-    linear_inputs = []
-    hooks = [
-        m.register_forward_pre_hook(lambda mod, inp: linear_inputs.append((mod, tuple(inp[0].shape))))
-        for m in model.modules()
-        if isinstance(m, nn.Linear)
-    ]
+    model.eval()
     try:
-        model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), _linear_inputs(model) as linear_inputs:
             out = attempt(model, x)
     except RuntimeError as e:
         hint = _flatten_hint(linear_inputs)
@@ -98,9 +133,6 @@ def check_digit_cnn(DigitCNN) -> str:
                 f"use padding=1 to keep the size, so that the two poolings give 4x4, then 2x2. (torch said: {e})"
             ) from None
         raise
-    finally:
-        for h in hooks:
-            h.remove()
     out = as_array("the logits", out)
     if out.shape != (5, 10):
         extra = (
@@ -112,17 +144,8 @@ def check_digit_cnn(DigitCNN) -> str:
             f"for an input of shape (5, 1, 8, 8) the model returned shape {out.shape}, "
             f"expected (5, 10): one score per class for every image.{extra}"
         )
-    if (out >= 0).all() and np.allclose(out.sum(axis=1), 1, atol=1e-5):
-        raise Mistake(
-            "every row of your output sums to 1: the model ends in a softmax. Return the raw logits: "
-            "nn.CrossEntropyLoss applies log-softmax itself, and a second softmax squashes the scores and weakens the "
-            "gradients."
-        )
-    if (out <= 0).all() and np.allclose(np.log(np.exp(out).sum(axis=1)), 0, atol=1e-5):
-        raise Mistake(
-            "your output is a log-softmax: return the raw logits, nn.CrossEntropyLoss applies "
-            "log-softmax itself (log-softmax twice is harmless but hides what the loss does)."
-        )
+    if _logits_hint(out, "the model"):
+        raise Mistake(_logits_hint(out, "the model"))
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     if n_params == 0:
         raise Mistake(
@@ -176,6 +199,17 @@ def check_digit_cnn(DigitCNN) -> str:
             "the head has no hidden layer: the flattened maps go straight to the 10 outputs. Give it one, e.g. "
             "nn.Linear(32 * 2 * 2, 64), nn.ReLU(), nn.Linear(64, 10)."
         )
+    linear = [k for k, name in enumerate(calls) if name == "linear"]
+    if any(not set(calls[a + 1 : b]) & _ACTIVATIONS for a, b in zip(linear, linear[1:])):
+        raise Mistake(
+            "two fully connected layers follow each other with no activation between them: together they are one "
+            "linear map, so your hidden layer adds nothing. Put an nn.ReLU() after the hidden nn.Linear."
+        )
+    if calls.count("conv2d") < 2:
+        raise Mistake(
+            "your model has a single convolutional stage: DigitCNN has two, conv -> ReLU -> max-pool twice "
+            "(8x8 -> 4x4 -> 2x2), so that the second convolution combines the first one's features over a wider area."
+        )
     return (
         f"DigitCNN maps (5, 1, 8, 8) to (5, 10) logits with {n_params:,} parameters (budget "
         f"{PARAM_BUDGET:,}). The notebook trains the course's models.LeNet, the same design, from here on."
@@ -216,6 +250,22 @@ def _find_backbone(model: nn.Module, backbone: nn.Module, saved: dict):
     return None
 
 
+def _head_hint(linear_inputs: list, n_features: int) -> str:
+    """A hint for a head whose nn.Linear received the backbone's maps unflattened, or a number of values other
+    than its in_features (a hard-coded size); else ""."""
+    for layer, shape in linear_inputs:
+        if len(shape) > 2:
+            return _flatten_hint([(layer, shape)])
+        if shape[-1] != layer.in_features:
+            return (
+                f"your head's nn.Linear({layer.in_features}, {layer.out_features}) received {shape[-1]} values per "
+                "image: its first argument is the number of inputs, the backbone's n_features. Build the head from "
+                f"the arguments, nn.Linear(n_features, ...), not from the notebook's numbers (the check passes a "
+                f"smaller backbone, n_features = {n_features})."
+            )
+    return ""
+
+
 @exercise(
     "05.4",
     todo="Fill in transfer_model: the given backbone, frozen, followed by a new fully connected "
@@ -233,12 +283,21 @@ def check_transfer_model(transfer_model) -> str:
     if not isinstance(model, nn.Module):
         raise Mistake(f"transfer_model should return an nn.Module, got {type(model).__name__}.")
     model.train()  # as train_classifier does
-    out = as_array("the logits", model(digits_like(6, seed=5)))
+    try:
+        with _linear_inputs(model) as linear_inputs:
+            out = as_array("the logits", model(digits_like(6, seed=5)))
+    except RuntimeError:
+        hint = _head_hint(linear_inputs, 8 * 2 * 2)
+        if hint:
+            raise Mistake(hint) from None
+        raise
     if out.shape != (6, 3):
         raise Mistake(
             f"for x of shape (6, 1, 8, 8) and n_classes = 3 the model returned shape {out.shape}, "
             "expected (6, 3): the new head ends in nn.Linear(..., n_classes)."
         )
+    if _logits_hint(out, "the head"):
+        raise Mistake(_logits_hint(out, "the head"))
     found = _find_backbone(model, backbone, saved)
     if found is None:
         raise Mistake(
@@ -289,6 +348,11 @@ def _transfer(backbone: str, head: str = "nn.Linear(n_features, n_classes)", fir
 
 _NET = "nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.MaxPool2d(2), nn.Flatten(), nn.Linear"  # + (in, out)...)
 
+_LENET = (  # two stages conv -> ReLU -> pool, flattened, then the head: + "layers...)"
+    "nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 16, 3, padding=1), "
+    "nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), "
+)
+
 _CNN_TYPICAL = [
     Typical(_cnn(_NET + "(4 * 8 * 8, 10))"), "after flattening"),  # the pooling left out of the count
     Typical(_cnn(_NET + "(64, 10), nn.Softmax(dim=1))"), "ends in a softmax"),
@@ -331,6 +395,15 @@ _CNN_TYPICAL = [
         ),
         "the head has no hidden layer",
     ),
+    Typical(_cnn(_LENET + "nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10), nn.ReLU())"), "none of your scores"),
+    Typical(_cnn(_LENET + "nn.Linear(64, 32), nn.Linear(32, 10))"), "with no activation between them"),
+    Typical(
+        _cnn(
+            "nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), "
+            "nn.Linear(128, 32), nn.ReLU(), nn.Linear(32, 10))"
+        ),
+        "a single convolutional stage",
+    ),
 ]
 
 
@@ -348,6 +421,16 @@ _TRANSFER_TYPICAL = [
         "    return models.Frozen(backbone), nn.Linear(n_features, n_classes)\n",
         "transfer_model should return an nn.Module",
     ),
+    Typical(
+        _transfer("models.Frozen(backbone)", "nn.Linear(n_features, n_classes), nn.Softmax(dim=1)"),
+        "the head ends in a softmax",
+    ),
+    Typical(
+        "def transfer_model(backbone, n_features, n_classes):\n"
+        "    return nn.Sequential(models.Frozen(backbone), nn.Linear(n_features, n_classes))\n",
+        "flatten them first",
+    ),
+    Typical(_transfer("models.Frozen(backbone)", "nn.Linear(128, n_classes)"), "the head from the arguments"),
 ]
 # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)])
 STEPWISE = {"05.1": ("DigitCNN", _CNN_TYPICAL), "05.4": ("transfer_model", _TRANSFER_TYPICAL)}

@@ -10,7 +10,7 @@ from torch import nn
 
 from ...datasets import tensor_loader
 from ...runtime import cpu_threads
-from .. import Mistake, Typical, as_array, attempt, compare, compare_scalar, exercise
+from .. import Mistake, Typical, as_array, attempt, compare, compare_scalar, describe_error, exercise
 from .common import defined
 
 
@@ -23,7 +23,11 @@ def _compare(eid: str, what: str, got, expected, outcome, check=compare, **tol) 
         name, typicals = STEPWISE[eid]
         with torch.random.fork_rng(devices=[]):
             for typical in typicals:
-                value, wrong = as_array(what, outcome(defined(name, typical.body))), as_array(what, got)
+                try:
+                    value = as_array(what, outcome(defined(name, typical.body)))
+                except Exception:  # noqa: BLE001 - a mistake that raises (the check catches it before) is not this one
+                    continue
+                wrong = as_array(what, got)
                 if value.shape == wrong.shape and np.allclose(value, wrong, rtol=1e-4, atol=1e-6):
                     raise Mistake(typical.hint) from None
         raise
@@ -58,7 +62,7 @@ class _SGD:
     optimiser machinery, which would make the first check take seconds."""
 
     def __init__(self, params, lr: float):
-        self.params, self.lr = list(params), lr
+        self.params, self.lr, self.steps = list(params), lr, 0  # steps: how often step() was called
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.params:
@@ -66,6 +70,7 @@ class _SGD:
 
     @torch.no_grad()
     def step(self) -> None:
+        self.steps += 1
         for p in self.params:
             if p.grad is not None:
                 p -= self.lr * p.grad
@@ -73,15 +78,26 @@ class _SGD:
 
 def _run_epoch(fn, state, loader):
     """Run ``fn`` (the student's, the reference or a typical mistake) on a fresh copy of the model in
-    eval mode; returns (flat parameters after the epoch, what ``fn`` returned)."""
+    eval mode; returns (flat parameters after the epoch, what ``fn`` returned, how often it called step())."""
     with torch.random.fork_rng(devices=[]):
         model = _epoch_model()
         model.load_state_dict(state)
         model.eval()  # as after an evaluation: the epoch must switch training mode on itself
         torch.manual_seed(7)  # the same dropout masks for every run
         loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2)  # not the default: the loss passed in must be used
-        out = attempt(fn, model, loader, _SGD(model.parameters(), lr=0.1), loss_fn, quiet=True)
-    return torch.cat([p.detach().flatten() for p in model.parameters()]).double().numpy(), out
+        optimizer = _SGD(model.parameters(), lr=0.1)
+        out = attempt(fn, model, loader, optimizer, loss_fn, quiet=True)
+    return torch.cat([p.detach().flatten() for p in model.parameters()]).double().numpy(), out, optimizer.steps
+
+
+_NO_STEP = (
+    "you never call optimizer.step(): backward() only computes the gradients, step() is what changes the "
+    "parameters. Call it once per batch, right after loss.backward()."
+)
+_LOSS_ARGS = (
+    "loss_fn takes the model's output first and the labels second, loss_fn(model(xb), yb): the integer labels "
+    "cannot go through the loss's log-softmax."
+)
 
 
 @exercise(
@@ -99,8 +115,15 @@ def check_train_one_epoch(train_one_epoch) -> str:
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(5)
         state = copy.deepcopy(_epoch_model().state_dict())
-    got, returned = _run_epoch(train_one_epoch, state, loader)
-    expected, mean_loss = _run_epoch(defined("train_one_epoch", _EPOCH), state, loader)
+    try:
+        got, returned, steps = _run_epoch(train_one_epoch, state, loader)
+    except (RuntimeError, NotImplementedError) as e:  # labels passed as the logits: "... not implemented for 'Long'"
+        if "'Long'" not in str(e):
+            raise
+        raise Mistake(describe_error(e, _LOSS_ARGS)) from None
+    if steps == 0:
+        raise Mistake(_NO_STEP)
+    expected, mean_loss, _ = _run_epoch(defined("train_one_epoch", _EPOCH), state, loader)
     params = lambda fn: _run_epoch(fn, state, loader)[0]  # noqa: E731
     _compare("05.2", "the parameters after one epoch", got, expected, params, rtol=1e-4, atol=1e-6)
     loss = lambda fn: _run_epoch(fn, state, loader)[1]  # noqa: E731
@@ -134,14 +157,26 @@ def check_inverted_dropout(inverted_dropout) -> str:
     _compare("05.3", name, test, xs, lambda fn: fn(x.clone(), p, False))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(11)
-        train = as_array("inverted_dropout(x, p, training=True)", attempt(inverted_dropout, x.clone(), p, True))
+        given = x.clone()
+        train = as_array("inverted_dropout(x, p, training=True)", attempt(inverted_dropout, given, p, True))
     if train.shape != xs.shape:
         raise Mistake(f"the output has shape {train.shape}, expected x's shape {xs.shape}.")
+    if not torch.equal(given, x):
+        raise Mistake(
+            "your function changed the x passed in (x[...] = 0, x *= or x /= work in place): the caller's "
+            "activations, which backpropagation may still need, are overwritten. Return a new tensor, "
+            "x * keep / (1 - p)."
+        )
     dropped = train == 0
     frac = float(dropped.mean())
     if frac == 0:
         raise Mistake(
             "nothing was dropped in training mode: zero each entry with probability p (keep = torch.rand_like(x) >= p)."
+        )
+    if (dropped.all(axis=1) | ~dropped.any(axis=1)).all():
+        raise Mistake(
+            "each row is dropped or kept as a whole: you drew one number per row (per example), so whole examples "
+            "vanish. Draw one number per entry, torch.rand_like(x), so that each unit is dropped on its own."
         )
     if abs(frac - (1 - p)) < 0.02:
         raise Mistake(
@@ -216,6 +251,8 @@ _EPOCH_TYPICAL = [
         "you returned the sum of the batch losses: divide by the number of batches (or, weighting by batch size, "
         "by the number of examples).",
     ),
+    Typical(_EPOCH.replace("        optimizer.step()\n", ""), _NO_STEP),
+    Typical(_EPOCH.replace("loss_fn(model(xb), yb)", "loss_fn(yb, model(xb))"), _LOSS_ARGS),
 ]
 _DROPOUT_TYPICAL = [
     Typical(
@@ -237,6 +274,12 @@ _DROPOUT_TYPICAL = [
     Typical(_dropout("x * (torch.rand_like(x) >= p)"), "the survivors are not scaled"),
     Typical(_dropout("x * (torch.rand_like(x) >= p) * (1 - p)"), "the survivors are multiplied by 1 - p"),
     Typical(_dropout("x * (torch.rand_like(x) >= p) / p"), "the survivors are divided by p"),
+    Typical(_dropout("x * (torch.rand(len(x), 1) >= p) / (1 - p)"), "each row is dropped or kept as a whole"),
+    Typical(
+        "def inverted_dropout(x, p, training):\n    if training:\n        x[torch.rand_like(x) < p] = 0\n"
+        "        x /= 1 - p\n    return x\n",
+        "your function changed the x passed in",
+    ),
 ]
 
 # eid: (the name the student's cell defines, [Typical(the whole cell, its hint or a part of it)])

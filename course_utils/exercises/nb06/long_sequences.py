@@ -67,6 +67,21 @@ check_clip_by_norm = Exercise(
             "You clipped each array by its own norm: the norm is the global one, over all the arrays "
             "together (as torch's clip_grad_norm_ does), so all parameters are scaled alike.",
         ),
+        Typical(
+            "norm = np.linalg.norm(grads)\nreturn [g * min(1.0, max_norm / norm) for g in grads]",
+            "np.linalg.norm(grads) cannot read a list of arrays of different shapes: the global norm is the square "
+            "root of the sum of all the squared entries, np.sqrt(sum((g ** 2).sum() for g in grads)).",
+        ),
+        Typical(
+            "norm = sum(np.linalg.norm(g) for g in grads)\nreturn [g * min(1.0, max_norm / norm) for g in grads]",
+            "you added up the arrays' norms: the global norm is sqrt(||g_1||**2 + ||g_2||**2 + ...), the norm of all "
+            "the entries together, which is smaller.",
+        ),
+        Typical(
+            _NORM + "return [g * max(1.0, max_norm / norm) for g in grads]",
+            "a gradient longer than max_norm came back unchanged: it must be scaled down by max_norm / norm < 1. "
+            "The factor is min(1, max_norm / norm): did you write max for min, or compare the wrong way round?",
+        ),
     ],
     confirmation="the gradient keeps its direction and its norm is at most max_norm. This is what "
     "nn.utils.clip_grad_norm_ does in every training.train_steps loop of this notebook.",
@@ -128,6 +143,16 @@ check_lstm_update = Exercise(
         Typical(
             _LSTM.replace("sig(o) * np.tanh(c), c", "c, sig(o) * np.tanh(c)"),
             "you returned (c, h): return (h, c), the order torch's LSTMCell uses.",
+        ),
+        Typical(
+            _LSTM.replace("sig(f) * c_prev + sig(i)", "f * c_prev + i").replace("sig(o) *", "o *"),
+            "your gates are the raw pre-activations: squash i, f and o with a sigmoid, so that each is a fraction "
+            "between 0 and 1 of what flows through it.",
+        ),
+        Typical(
+            _LSTM.replace("sig(f) * c_prev + ", ""),
+            "your new cell forgets the old one entirely: c = f * c_prev + i * g keeps the fraction f of c_prev (the "
+            "long memory) and adds i * g.",
         ),
     ],
     confirmation="c is the conveyor belt: f decides what to keep, i * g what to write, and o how much of "

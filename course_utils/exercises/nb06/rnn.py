@@ -51,6 +51,11 @@ check_rnn_step = Exercise(
             "into unit j, so write W_h @ h_prev.",
         ),
         Typical("return np.tanh(W_x @ x + W_h @ h_prev)", "You forgot the bias b."),
+        Typical(
+            "return np.tanh(W_x @ x + W_h @ h_prev) + b",
+            "You added b after the tanh: the bias goes inside, h_t = tanh(W_x x_t + W_h h_(t-1) + b), which keeps "
+            "the state in (-1, 1).",
+        ),
         Typical("return W_x @ x + W_h @ h_prev + b", "You forgot the tanh: h_t = tanh(W_x x_t + W_h h_(t-1) + b)."),
         Typical("return np.tanh(x @ W_x + h_prev @ W_h + b)", "NumPy raised an error: " + _RNN_SHAPES),
     ],
@@ -58,7 +63,11 @@ check_rnn_step = Exercise(
     "recurrent.rnn_forward below is exactly this loop.",
     namespace=NOTEBOOK,
     result="h",
-    shape_hints={(): "return the new state, an array of H numbers."},
+    shape_hints={
+        (): "return the new state, an array of H numbers.",
+        (4, 4): "you multiplied W_h * h_prev entry by entry, which broadcasts to an (H, H) matrix: use the matrix "
+        "product W_h @ h_prev, H numbers.",
+    },
     on_error={ValueError: _RNN_SHAPES},
 )
 
@@ -104,8 +113,9 @@ check_rnn_unroll = Exercise(
     typical=[
         Typical(
             _unroll(start="np.zeros_like(h0)"),
-            "you started from zeros and ignored h0: the state before the first step is the argument h0 "
-            "(a caller continues a sequence by passing the last state back in).",
+            "you started from zeros and ignored h0 (reading hs[t - 1] at t = 0 gives hs[-1], still zeros): the state "
+            "before the first step is the argument h0 (a caller continues a sequence by passing the last state back "
+            "in).",
         ),
         Typical(
             _unroll(ret="h"),
@@ -157,6 +167,8 @@ check_rnn_unroll = Exercise(
         (_N, _H): "return every state, not only the last: shape (T, N, H).",
         (_N, _T, _H): _TIME_FIRST,
         (_T + 1, _N, _H): "return the T states h_1..h_T, not h0 as well.",
+        (_T - 1, _N, _H): "one state is missing: loop over all T steps, for x in X (range(len(X)), not "
+        "range(len(X) - 1)).",
     },
     on_error={ValueError: "check each product's shapes: X[t] is (N, I), W_x (H, I), h (N, H), W_h (H, H)."},
 )
@@ -284,6 +296,16 @@ check_rnn_bptt = Exercise(
             "db sums da over the batch, axis 0: one entry per hidden unit, shape (H,). You summed over axis 1.",
         ),
         Typical(_bptt("return dW_x, dW_h, db, dh_next, dX", "return dW_x, dW_h, db, dX"), _FIVE),
+        Typical(
+            _bptt("reversed(range(T))", "range(T - 1, 0, -1)"),
+            "your loop stops before t = 0 (range(T - 1, 0, -1) excludes its end): step 0, which reads X[0] and h0, "
+            "is missing. Loop over reversed(range(T)), i.e. range(T - 1, -1, -1).",
+        ),
+        Typical(
+            _bptt("(1 - hs[t] ** 2)", "(1 - np.tanh(hs[t]) ** 2)"),
+            "hs[t] is already tanh(a_t): the derivative is 1 - hs[t]**2, not 1 - tanh(hs[t])**2, which applies "
+            "the tanh a second time.",
+        ),
     ],
     confirmation="these are autograd's gradients through the unrolled network. The loop is all of "
     "back-propagation through time: dh_next carries the gradient one step back, multiplied by W_h and by "

@@ -24,9 +24,20 @@ _MULTIPLIED = (
 _IGNORED = "the temperature changes nothing in your draws: divide the logits by it before the softmax."
 _UNIFORM = "your draws are uniform: draw with the probabilities, rng.choice(len(p), p=p)."
 _OVERFLOW = (
-    "exp(1000 / T) overflows to inf and inf / inf is NaN. Subtract the largest logit before exp: "
-    "softmax does not change when a constant is subtracted from every logit."
+    "exp(1000 / T) overflows to inf and inf / inf is NaN. Divide by the temperature first, then subtract the largest "
+    "of those values before exp, z = logits / temperature, exp(z - z.max()): softmax does not change when a constant "
+    "is subtracted from every z."
 )
+_SAME = (
+    "the draw is not random. A generator created inside your function (np.random.default_rng(0)) starts from the "
+    "same state at every call: draw with the rng passed in."
+)
+
+
+def _index(k):
+    """The student's draw as an index where it is one: an int, a one-element array or list, an integral float."""
+    k = np.ravel(k)[0] if isinstance(k, (np.ndarray, list, tuple)) and np.size(k) == 1 else k
+    return int(k) if isinstance(k, (float, np.floating)) and float(k).is_integer() else k
 
 
 def _draws(fn, logits, temperature, n, seed):
@@ -36,9 +47,7 @@ def _draws(fn, logits, temperature, n, seed):
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         for _ in range(n):
-            k = attempt(fn, logits, temperature, rng)
-            k = np.ravel(k)[0] if isinstance(k, (np.ndarray, list, tuple)) and np.size(k) == 1 else k
-            k = int(k) if isinstance(k, (float, np.floating)) and float(k).is_integer() else k
+            k = _index(attempt(fn, logits, temperature, rng))
             if not isinstance(k, (int, np.integer)) or isinstance(k, bool):
                 raise Mistake(
                     f"return one index (an int between 0 and V - 1), got {k!r}: draw it with rng.choice(len(p), p=p)."
@@ -83,7 +92,7 @@ def _check_uses_rng(fn, logits) -> None:
     )
     if not untouched:
         raise Mistake(_GLOBAL)
-    if [int(k) for k in runs[0]] != [int(k) for k in runs[1]]:
+    if [_index(k) for k in runs[0]] != [_index(k) for k in runs[1]]:
         raise Mistake(_OWN_RNG)
 
 
@@ -118,6 +127,8 @@ def _check_sampler(sample_with_temperature) -> str:
         p = softmax(logits / temperature)
         if freq[np.argmax(logits)] == 1.0:
             raise Mistake(_ARGMAX)
+        if freq.max() == 1.0:
+            raise Mistake(f"all {n} draws gave index {np.argmax(freq)}: {_SAME}")
         if _tv(freq, p) < tol:
             continue
         uniform = np.full(len(logits), 1 / len(logits))
@@ -157,6 +168,7 @@ STEPWISE = {  # the typical mistakes of the check written as code: the student's
             Typical(source(_SAMPLE, "return int(np.argmax(logits / temperature))"), _ARGMAX),
             Typical(source(_SAMPLE, _STABLE + "\nreturn int(np.random.choice(len(p), p=p / p.sum()))"), _GLOBAL),
             Typical(source(_SAMPLE, _STABLE + "\nrng = np.random.default_rng()" + _DRAW), _OWN_RNG),
+            Typical(source(_SAMPLE, _STABLE + "\nrng = np.random.default_rng(0)" + _DRAW), _SAME),
         ],
     )
 }

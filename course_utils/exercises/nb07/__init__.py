@@ -9,9 +9,9 @@
 
 07.1, 07.3, 07.4 and 07.5 are declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs,
 the reference, and each typical mistake as the code a student would write, with its hint. 07.2 is checked step
-by step: the model's shapes, hidden layers, nonlinearity and output range, then one training step on a copy
-with left-over gradients, then a short training run against the reference's. Its typical mistakes are whole
-cells in :data:`STEPWISE`, and the check reproduces each one to recognise it. The self-check questions are in
+by step: the model's shapes, hidden layers, sizes, nonlinearity, last layers and output range, then one training
+step on a copy with left-over gradients, then a short training run against the reference's. Its typical mistakes
+are whole cells in :data:`STEPWISE`, and the check reproduces each one to recognise it. The self-check questions are in
 ``nb07.toml``. The exercises are in :mod:`~course_utils.exercises.nb07.autoencoders` and
 :mod:`~course_utils.exercises.nb07.vae`, the notebook's names in :mod:`~course_utils.exercises.nb07.common`;
 this package is what the notebook imports.

@@ -32,6 +32,25 @@ from .common import NOTEBOOK
 # ----------------------------------------------------------------------------- 07.1 PCA
 
 
+class _PcaCase(Case):
+    """Calls the function on copies of X, mu and W, as :class:`Case` does, and says so when it changed one of
+    them in place (``X -= mu``): the stub returns new arrays, and the caller's data must stay as they were."""
+
+    def call(self, fn):
+        given = tuple(a.copy() for a in self.args)
+        value = fn(*given)
+        changed = [name for name, g, a in zip(("X", "mu", "W"), given, self.args) if not np.array_equal(g, a)]
+        if changed and value is not None:
+            raise Mistake(
+                f"Your function changed its argument {' and '.join(changed)} in place (as X -= mu does): the "
+                f"caller's {changed[0]} is not the same after the call. {_IN_PLACE}"
+            )
+        return value
+
+
+_IN_PLACE = "Compute new arrays, Z = (X - mu) @ W, and leave the arguments as they are."
+
+
 def _pca_cases():
     """Data X (n, d) with a non-zero mean, its mean mu (d,) and top-k directions W (d, k)."""
     cases = []
@@ -40,7 +59,7 @@ def _pca_cases():
         X = rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) + rng.uniform(1.0, 3.0, size=d)
         mu = X.mean(axis=0)
         W = np.linalg.svd(X - mu, full_matrices=False)[2][:k].T  # (d, k), orthonormal columns
-        cases.append(Case(f"(N = {n}, k = {k})", (X, mu, W)))
+        cases.append(_PcaCase(f"(N = {n}, k = {k})", (X, mu, W)))
     return cases
 
 
@@ -63,6 +82,10 @@ check_pca_code_and_reconstruction = Exercise(
             "Reconstruct from the centred code: x_hat = mu + W W^T (x - mu).",
         ),
         Typical("Z = W.T @ (X - mu).T\nreturn Z, mu + (W @ Z).T", _CODE_SHAPE),
+        Typical(
+            "Z = (X - mu) @ W\nreturn mu + Z @ W.T, Z",
+            "You returned the reconstructions first: the stub returns (Z, X_hat), the codes first.",
+        ),
     ],
     confirmation="z = W^T (x - mu) and x_hat = mu + W z are one linear encoder and one linear decoder: PCA is "
     "the best such 2-number code, the baseline the nonlinear autoencoder has to beat.",
@@ -128,6 +151,19 @@ _RELU_OUT = (
     "Your decoder's outputs are never negative, as after a ReLU on the last layer: centred inputs have negative "
     "entries, which it clips to 0. Leave the decoder's last Linear layer without an activation."
 )
+_SIZES = (
+    "Your layer sizes are fixed numbers: built as DigitAutoencoder(n_in=10, n_hidden=32), your model does not map "
+    "10 inputs through 32 hidden units back to 10. Use the arguments n_in and n_hidden in the nn.Linear layers, "
+    "not the numbers 64 and 128."
+)
+_OUT_ACTIVATION = (
+    "Your decoder ends in an activation, which squashes every reconstruction into its range: end the decoder with "
+    "its last nn.Linear layer, without an activation, as the stub says."
+)
+_CODE_ACTIVATION = (
+    "Your encoder ends in an activation, which clips or squashes the code (a ReLU there sets code numbers to 0, and "
+    "a 2-number code cannot spare them): end the encoder with nn.Linear(n_hidden, n_code), without an activation."
+)
 _CODE_LOSS = (
     "The loss compares the code with the input: the MSE is between the RECONSTRUCTION model(x) (B, 64) and the "
     "input x (B, 64), not the code z (B, 2)."
@@ -143,6 +179,18 @@ _ZERO_LATE = (
 _STEP_FIRST = (
     "The parameters did not change: optimizer.step() uses the gradients that loss.backward() stores, so call "
     "it after loss.backward()."
+)
+_NO_STEP = (
+    "The parameters did not change: optimizer.step() was never called. After loss.backward(), call "
+    "optimizer.step() to update the weights."
+)
+_ZERO_BETWEEN = (
+    "The parameters did not change: optimizer.zero_grad() ran between loss.backward() and optimizer.step() and "
+    "cleared the gradients the step needs. Clear them at the start of train_step, before loss.backward()."
+)
+_NO_GRAPH = (
+    "the loss has no graph to backpropagate through: it was computed under torch.no_grad() or from a .detach()ed "
+    "output. Compute x_hat = model(x) and the loss with autograd on, so that the gradients reach the weights."
 )
 _SUM = (
     "Your loss is the SUM of the squared errors, B * 64 times the mean: use the mean squared error, "
@@ -168,11 +216,29 @@ _AE_MISTAKES = [  # the solution's cell as a student edits it: the check reprodu
     ),
     Typical(edited(_AE, (_DECODER, _DECODER[:-1] + ", nn.Sigmoid())")), _SIGMOID),
     Typical(edited(_AE, (_DECODER, _DECODER[:-1] + ", nn.ReLU())")), _RELU_OUT),
+    Typical(edited(_AE, (_DECODER, _DECODER[:-1] + ", nn.Tanh())")), _OUT_ACTIVATION),
+    Typical(edited(_AE, (_ENCODER, _ENCODER[:-1] + ", nn.ReLU())")), _CODE_ACTIVATION),
+    Typical(
+        edited(
+            _AE,
+            (_ENCODER, "nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, n_code))"),
+            (_DECODER, "nn.Sequential(nn.Linear(n_code, 128), nn.ReLU(), nn.Linear(128, 64))"),
+        ),
+        _SIZES,
+    ),
     Typical(edited(_AE, ("x_hat = model(x)", "x_hat = model.encode(x)")), _CODE_LOSS),
     Typical(edited(_AE, ("    optimizer.zero_grad()\n", "")), _NO_ZERO),
     Typical(
         edited(_AE, ("    optimizer.zero_grad()\n", ""), ("step()\n", "step()\n    optimizer.zero_grad()\n")),
         _ZERO_LATE,
+    ),
+    Typical(
+        edited(
+            _AE,
+            ("    optimizer.zero_grad()\n", ""),
+            ("loss.backward()\n", "loss.backward()\n    optimizer.zero_grad()\n"),
+        ),
+        _ZERO_BETWEEN,
     ),
     Typical(
         edited(_AE, ("    loss.backward()\n    optimizer.step()\n", "    optimizer.step()\n    loss.backward()\n")),
@@ -219,6 +285,19 @@ def _honours_n_code(model_class, x: torch.Tensor, n_code: int = 16) -> bool:
         return False
 
 
+def _honours_sizes(model_class) -> bool:
+    """Built with n_in = 10 and n_hidden = 32, the model maps (B, 10) inputs to (B, 10) and has a layer of 32 units."""
+    try:
+        small = _build(model_class, n_in=10, n_hidden=32)
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = small(torch.zeros(4, 10))
+        widths = {m.out_features for m in small.modules() if isinstance(m, nn.Linear)}
+        return tuple(out.shape) == (4, 10) and 32 in widths
+    except Exception:  # noqa: BLE001 - a shape error is the answer "no"
+        return False
+
+
 def _affine(f, x: torch.Tensor) -> bool:
     """``f`` is affine on these inputs, scaled up and flipped too (so that every ReLU switches somewhere):
     f(a + b) = f(a) + f(b) - f(0)."""
@@ -235,11 +314,14 @@ def _n_linear(module) -> int:
 
 def _step_outcome(step, model: nn.Module, x: torch.Tensor):
     """What ``step`` does to a copy of ``model`` (with left-over gradients 0.5) and an SGD optimiser:
-    (the loss it returns, the parameters after it, whether gradients are left), or the exception it raises."""
+    (the loss it returns, the parameters after it, whether gradients are left, whether optimizer.step() ran), or the
+    exception it raises."""
     model = copy.deepcopy(model)
     for p in model.parameters():
         p.grad = torch.full_like(p, 0.5)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    stepped = []
+    opt.register_step_pre_hook(lambda *_: stepped.append(True))
     try:
         with warnings.catch_warnings(), redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")  # mse_loss warns before it raises on mismatched shapes
@@ -247,7 +329,7 @@ def _step_outcome(step, model: nn.Module, x: torch.Tensor):
     except Exception as e:  # noqa: BLE001 - an outcome like any other
         return e
     left = any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
-    return loss, flat(model), left
+    return loss, flat(model), left, bool(stepped)
 
 
 @keeps_global_rng
@@ -284,11 +366,11 @@ def _one_thread(fn):
 @exercise("07.2", todo="Write DigitAutoencoder's encoder and decoder and train_step(model, x, optimizer).")
 @_one_thread
 def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
-    """Checks the class (a 2-unit code, hidden layers, a code width that follows n_code, nonlinear, an unclipped
-    output) and ``train_step(model, x, optimizer) -> loss`` (one step on a copy with left-over gradients, compared
-    with the reference's step and each typical mistake's), then both together: the reconstruction error after 100
-    Adam steps on centred digits within 1.3 times the reference's. ``train_step`` defaults to the one defined in
-    the class's cell."""
+    """Checks the class (a 2-unit code, hidden layers, layer sizes that follow n_code, n_in and n_hidden, nonlinear,
+    an encoder and a decoder that end in a Linear layer, an unclipped output) and ``train_step(model, x, optimizer)
+    -> loss`` (one step on a copy with left-over gradients, compared with the reference's step and each typical
+    mistake's), then both together: the reconstruction error after 100 Adam steps on centred digits within 1.3 times
+    the reference's. ``train_step`` defaults to the one defined in the class's cell."""
     if train_step is None:
         train_step = getattr(DigitAutoencoder.__init__, "__globals__", {}).get("train_step")
     X = _centred_digits()
@@ -311,6 +393,8 @@ def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
         raise Mistake(_NO_HIDDEN)
     if not _honours_n_code(DigitAutoencoder, x):
         raise Mistake(_N_CODE)
+    if not _honours_sizes(DigitAutoencoder):
+        raise Mistake(_SIZES)
     for part, f, inputs in [
         ("encoder", model.encode, x),
         ("decoder", model.decode, 2 * torch.randn(32, 2, generator=torch.Generator().manual_seed(2))),
@@ -326,6 +410,10 @@ def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
         out = model.decode(4 * torch.randn(256, 2, generator=torch.Generator().manual_seed(1)))
     if out.min() >= 0:
         raise Mistake(_SIGMOID if out.max() <= 1 and out.min() > 0 else _RELU_OUT)
+    for part, hint in [(model.decoder, _OUT_ACTIVATION), (model.encoder, _CODE_ACTIVATION)]:
+        last = part[-1] if isinstance(part, nn.Sequential) and len(part) else None
+        if type(last).__module__ == nn.ReLU.__module__:  # an activation class of torch.nn
+            raise Mistake(f"{hint} (Yours ends in nn.{type(last).__name__}.)")
     if train_step is None:
         raise Mistake("Define train_step(model, x, optimizer) in the same cell, after the class.")
     got = _step_outcome(train_step, model, x)
@@ -337,10 +425,12 @@ def check_autoencoder(DigitAutoencoder, train_step=None) -> str:
         for outcome, hint in found:
             if isinstance(outcome, Exception) and type(outcome) is type(got) and str(outcome) == str(got):
                 raise Mistake(hint)
+        if "does not require grad" in str(got):
+            raise Mistake(_NO_GRAPH)
         raise got
-    loss, params, left = got
+    loss, params, left, stepped = got
     if np.allclose(params, flat(model)):
-        raise Mistake(_STEP_FIRST)
+        raise Mistake(_NO_STEP if not stepped else _STEP_FIRST if left else _ZERO_BETWEEN)
     mistakes = [(o[1], hint) for o, hint in found if not isinstance(o, Exception)]
     if not np.allclose(params, expected[1], rtol=1e-5, atol=1e-6):
         late = [o for o, hint in found if hint == _ZERO_LATE][0]

@@ -30,7 +30,12 @@ class _DrawCase(Case):
             torch.manual_seed(_GLOBAL_SEED)
             before = torch.random.get_rng_state()
             generator = torch.Generator().manual_seed(self.seed)
-            z = fn(mu, logvar, generator)
+            try:
+                z = fn(mu, logvar, generator)
+            except RuntimeError as e:
+                if "in-place operation" in str(e):  # mu.add_(...), mu += ...: on the encoder's mu it would go through
+                    raise Mistake(_IN_PLACE) from None
+                raise
             if z is None:
                 return None
             used_global = not torch.equal(before, torch.random.get_rng_state())
@@ -65,6 +70,10 @@ _STD_IS_LOGVAR = (
 _VARIANCE = (
     "You scaled eps by exp(logvar) = sigma^2, the variance: the noise must be scaled by the standard deviation "
     "sigma = exp(logvar / 2) = sqrt(sigma^2)."
+)
+_IN_PLACE = (
+    "You changed mu in place (mu.add_(...) or mu += ...): z must be a new tensor, or the encoder's mu becomes z and "
+    "the KL term sees the sample instead of the mean. Write z = mu + torch.exp(logvar / 2) * eps."
 )
 _NO_MU = "Your z is centred at 0: add the mean, z = mu + sigma * eps."
 _GLOBAL_RNG = (
@@ -119,6 +128,16 @@ check_reparameterize = Exercise(
     typical=[
         Typical(_REPARAM.replace("torch.exp(logvar / 2)", "logvar"), _STD_IS_LOGVAR),
         Typical(_REPARAM.replace("torch.exp(logvar / 2)", "torch.exp(logvar)"), _VARIANCE),
+        Typical(
+            _REPARAM.replace("torch.exp(logvar / 2)", "torch.exp(logvar) / 2"),
+            "You halved the variance, exp(logvar) / 2: the standard deviation is exp(logvar / 2), the exponential "
+            "of HALF the log-variance, i.e. sqrt(sigma^2).",
+        ),
+        Typical(
+            _REPARAM.replace("torch.exp(logvar / 2)", "torch.sqrt(logvar)"),
+            "torch.sqrt(logvar) is NaN wherever logvar < 0: logvar is the LOG of the variance, so the standard "
+            "deviation is sigma = exp(logvar / 2).",
+        ),
         Typical(_REPARAM.replace("return mu + ", "return "), _NO_MU),
         Typical("eps = torch.randn_like(mu)\nreturn mu + torch.exp(logvar / 2) * eps", _GLOBAL_RNG),
         Typical("return torch.normal(mu, torch.exp(logvar / 2), generator=generator)", _NO_GRAD),
@@ -202,6 +221,16 @@ check_kl_to_standard_normal = Exercise(
             "negative.",
         ),
         Typical(
+            _KL.replace(" - 1 - logvar", " - 1 + logvar"),
+            "The log-variance enters with a minus sign: the terms are mu^2 + sigma^2 - 1 - log sigma^2 (written "
+            "as -1/2 (1 + logvar - mu^2 - exp(logvar)), every sign flips).",
+        ),
+        Typical(
+            _KL.replace("sum(dim=1)", "sum(dim=0)"),
+            "You summed over the batch (dim=0) and averaged over the code dimensions: a sample's KL is the sum over "
+            "its d code dimensions (dim=1), and the loss is the mean of those over the batch.",
+        ),
+        Typical(
             _KL.replace(" - 1 - logvar", " - logvar"),
             "You left out the -1: without it the KL of N(0, I) to itself is d/2 instead of 0.",
         ),
@@ -274,6 +303,23 @@ check_vae_loss = Loss(
             _LOSS.replace(_RECON, 'F.binary_cross_entropy_with_logits(logits, x, reduction="sum")'),
             "Your reconstruction term is summed over the batch too, B times too large against the KL (which is a "
             "mean over the batch): divide the sum by len(x), the batch size.",
+        ),
+        Typical(
+            _LOSS.replace(_RECON, 'F.binary_cross_entropy_with_logits(x, logits, reduction="sum") / len(x)'),
+            "You swapped the arguments of the cross-entropy: torch takes (input, target), the logits first and the "
+            'pixels second, F.binary_cross_entropy_with_logits(logits, x, reduction="sum").',
+        ),
+        Typical(
+            _LOSS.replace(_KL_TERM, _KL_TERM.replace(".sum(dim=1).mean()", ".sum()")),
+            "Your KL term is summed over the batch, B times too large against the reconstruction: sum each "
+            "sample's KL over the code and average over the batch, .sum(dim=1).mean().",
+        ),
+        Typical(
+            _LOSS.replace(
+                _RECON, 'F.binary_cross_entropy_with_logits(torch.sigmoid(logits), x, reduction="sum") / len(x)'
+            ),
+            "You applied torch.sigmoid and then binary_cross_entropy_with_logits, which applies it again: pass the "
+            "raw logits.",
         ),
         Typical(
             _LOSS.replace(_RECON, "((torch.sigmoid(logits) - x) ** 2).sum(dim=1).mean()"),

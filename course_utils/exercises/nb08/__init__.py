@@ -8,8 +8,9 @@
 
 08.1, 08.2, 08.4 and 08.5 are declared once (:class:`~course_utils.exercises.Exercise`): fresh seeded inputs, the
 reference, and each typical mistake as the code a student would write, with its hint (08.2's losses must
-also be differentiable 0-d tensors). 08.3 is checked step by step: where D's backward pass reached, then the
-parameters after the round; its typical mistakes are whole cells in :data:`STEPWISE`, and the check
+also be differentiable 0-d tensors that send gradients to their logits; 08.1 may not change its arguments). 08.3
+is checked step by step: the order of the steps, where each backward pass reached, then the parameters after the
+round; its typical mistakes are whole cells in :data:`STEPWISE`, and the check
 reproduces each one to recognise it. The notebook goes on with the student's round (the ring GAN) and slerp
 (the latent walk) once :func:`accepted` says their checks accept them, and with ``check_one_gan_step.solution``
 and ``check_slerp.solution`` until then. The exercises are in :mod:`~course_utils.exercises.nb08.gans` (08.1 to

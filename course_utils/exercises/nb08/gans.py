@@ -30,11 +30,27 @@ from .common import NOTEBOOK
 # ----------------------------------------------------------------------------- 08.1 optimal D
 
 
+class _DensitiesCase(Case):
+    """Calls the function on copies of the densities, as :class:`Case` does, and says so when it changed one of them
+    in place (``p_data /= p_data + p_g``): the stub returns a new array, D_star."""
+
+    def call(self, fn):
+        given = tuple(a.copy() for a in self.args)
+        value = fn(*given)
+        changed = [name for name, g, a in zip(("p_data", "p_g"), given, self.args) if not np.array_equal(g, a)]
+        if changed and value is not None:
+            raise Mistake(
+                f"Your function changed its argument {' and '.join(changed)} in place (as p_data /= ... does): the "
+                "caller's densities are not the same after the call. Return a new array, p_data / (p_data + p_g)."
+            )
+        return value
+
+
 def _densities_cases():
     rng = np.random.default_rng(11)
     p_data, p_g = np.exp(rng.normal(size=50)), np.exp(rng.normal(size=50))
     p_g[:5] = p_data[:5]  # where the two densities agree
-    return [Case("", (p_data, p_g))]
+    return [_DensitiesCase("", (p_data, p_g))]
 
 
 check_optimal_discriminator = Exercise(
@@ -58,6 +74,11 @@ check_optimal_discriminator = Exercise(
             "return p_data / p_data + p_g",
             "Mind the parentheses: p_data / p_data + p_g is 1 + p_g; write p_data / (p_data + p_g).",
         ),
+        Typical(
+            "return p_data / (p_data + p_g) > 0.5",
+            "D* is a probability, not a decision: return p_data / (p_data + p_g) itself, without comparing it "
+            "with 1/2.",
+        ),
     ],
     confirmation="D* = p_data / (p_data + p_g) is 1/2 exactly where p_g = p_data: at the game's equilibrium the "
     "best discriminator can only guess.",
@@ -75,20 +96,38 @@ def _logits_cases():
     return [Case("", (d_real, d_fake))]
 
 
-def _differentiable(out):
+def _differentiable(out, d_real, d_fake, reference):
     """The student's ``(d_loss, g_loss)``, each checked to be a differentiable 0-d tensor first (a float from
-    .item() has the right value but no .backward())."""
+    .item() has the right value but no .backward()); then, where both values are the ``reference``'s, each checked
+    to send gradients back to the logits it is made of: d_loss to ``d_real`` and ``d_fake``, g_loss to ``d_fake``
+    (a loss of detached logits has the right value, but D or G would learn nothing from that term)."""
     if isinstance(out, (tuple, list)) and len(out) == 2 and all(loss is not None for loss in out):
         for name, loss in zip(("d_loss", "g_loss"), out):
             differentiable_loss(name, loss)
+        right = reference(d_real.detach(), d_fake.detach())
+        if not all(np.isclose(float(a.detach()), float(b), rtol=1e-6, atol=1e-8) for a, b in zip(out, right)):
+            return out  # a wrong value: the comparison says how
+        for name, loss, logits in [("d_loss", out[0], d_real), ("d_loss", out[0], d_fake), ("g_loss", out[1], d_fake)]:
+            (grad,) = torch.autograd.grad(loss, [logits], retain_graph=True, allow_unused=True)
+            if grad is None or not torch.any(grad != 0):
+                which = "real" if logits is d_real else "fake"
+                raise Mistake(
+                    f"{name} has the right value, but no gradient reaches the logits on the {which} batch: you "
+                    f"detached them, so {'D' if name == 'd_loss' else 'G'} learns nothing from that term. {_CUT}"
+                )
     return out
+
+
+_CUT = "Detach the generator's samples before D sees them (D(fake.detach()) in a round), never D's logits."
 
 
 class _Losses(Exercise):
     """08.2: the losses must be differentiable tensors before their values count (see :func:`_differentiable`)."""
 
     def diagnose(self, fn):
-        return super().diagnose(None if fn is None else lambda *logits: _differentiable(fn(*logits)))
+        return super().diagnose(
+            None if fn is None else lambda *logits: _differentiable(fn(*logits), *logits, self.solution)
+        )
 
 
 _BCE = "F.binary_cross_entropy_with_logits"
@@ -136,6 +175,11 @@ check_gan_losses = _Losses(
             "F.binary_cross_entropy expects probabilities, but D outputs logits: use "
             "F.binary_cross_entropy_with_logits on the logits (it applies the sigmoid itself, stably).",
         ),
+        Typical(
+            _LOSSES.replace("return d_loss, g_loss", "return d_loss, -d_loss"),
+            "Your g_loss is minus D's loss, the minimax game's: its gradient on the fakes vanishes while D wins. "
+            "Use the non-saturating loss, BCE of the fake logits with label 1.",
+        ),
     ],
     confirmation="D's loss is logistic regression, real vs fake; G's non-saturating loss -log D(G(z)) is "
     "steepest exactly when D rejects its fakes, so G keeps learning while it is losing.",
@@ -174,7 +218,26 @@ _LEAK = (
     "compute (or accumulate) gradients for G."
 )
 _NO_D_STEP = "opt_D.step() was never called: the discriminator must take its step first."
+_ORDER = (
+    "You stepped G before D: a round is first the discriminator's step on the detached fakes, then the "
+    "generator's step through the updated D."
+)
+_ZERO_D_LATE = (
+    "opt_D.step() found no gradients: opt_D.zero_grad() ran between d_loss.backward() and opt_D.step() and cleared "
+    "them. Zero first, then backward, then step."
+)
+_ZERO_G_LATE = (
+    "opt_G.step() found no gradients: opt_G.zero_grad() ran between g_loss.backward() and opt_G.step() and cleared "
+    "them. Zero first, then backward, then step."
+)
+_NO_G_STEP = "opt_G.step() was never called: after g_loss.backward(), the generator takes its step."
+_G_CUT = (
+    "No gradient reached G's parameters: the generator's loss must flow back through D(fake) into G, so use "
+    "fake = G(z) without .detach() in the generator's step (detach only in D's loss)."
+)
 _PAIR = "return the two losses as a tuple (d_loss.item(), g_loss.item())."
+_D_STEP = _ROUND[_ROUND.index("    d_real, d_fake") : _ROUND.index("    d_on_fake")]
+_G_FIRST = edited(_ROUND, (_D_STEP, ""), ("    return", _D_STEP + "    return"))  # G's step, then D's
 _ROUND_MISTAKES = [  # the solution's cell as a student edits it: the check reproduces each to recognise it
     Typical(edited(_ROUND, ("D(fake.detach())", "D(fake)")), _TWICE),
     Typical(
@@ -186,6 +249,15 @@ _ROUND_MISTAKES = [  # the solution's cell as a student edits it: the check repr
         _STALE,
     ),
     Typical(edited(_ROUND, ("    opt_D.step()\n", "")), _NO_D_STEP),
+    Typical(edited(_ROUND, ("    d_on_fake = D(fake)\n", "    d_on_fake = D(fake.detach())\n")), _G_CUT),
+    Typical(
+        edited(
+            _ROUND, ("    opt_D.zero_grad()\n    d_loss.backward()\n", "    d_loss.backward()\n    opt_D.zero_grad()\n")
+        ),
+        _ZERO_D_LATE,
+    ),
+    Typical(_G_FIRST, _ORDER),
+    Typical(edited(_ROUND, ("    opt_G.step()\n", "")), _NO_G_STEP),
     Typical(
         edited(_ROUND, ("    opt_D.zero_grad()\n", ""), ("    opt_G.zero_grad()\n", "")),
         "D's old gradients were still there: call opt_D.zero_grad() before d_loss.backward().",
@@ -251,31 +323,52 @@ def _new_grad(p) -> bool:
 @exercise("08.3", todo="Write one_gan_step(G, D, opt_G, opt_D, real, z): a D step, then a G step.")
 def check_one_gan_step(one_gan_step) -> str:
     """Checks ``one_gan_step(G, D, opt_G, opt_D, real (B, 2), z (B, 3)) -> (d_loss, g_loss)`` floats,
-    on a tiny G and D with SGD: where D's backward pass reached, then the parameters after the round."""
+    on a tiny G and D with SGD: the order of the two steps, where D's backward pass reached, whether each
+    optimiser found this round's gradients at its step and G's backward pass reached G, then the parameters
+    after the round."""
     gen = torch.Generator().manual_seed(8)
     real = 1.5 + 0.3 * torch.randn(16, 2, generator=gen, dtype=torch.float64)
     z = torch.randn(16, 3, generator=gen, dtype=torch.float64)
     G, D, opt_G, opt_D = _game()
     leaked = []  # at D's step: did D's loss put gradients into G's parameters?
+    steps = []  # ("D" or "G", whether the optimiser's parameters had gradients of this round) at each step
+    reached_g = []  # a gradient was computed for one of G's parameters
     opt_D.register_step_pre_hook(lambda *_: leaked.append(any(map(_new_grad, G.parameters()))))
+    for name, opt, net in [("D", opt_D, D), ("G", opt_G, G)]:
+        opt.register_step_pre_hook(
+            lambda *_, name=name, net=net: steps.append((name, any(map(_new_grad, net.parameters()))))
+        )
+    for p in G.parameters():
+        p.register_hook(lambda grad: reached_g.append(True))
     try:
         losses = attempt(one_gan_step, G, D, opt_G, opt_D, real.clone(), z.clone())
     except RuntimeError as e:
-        for words, hint in [("second time", _TWICE), ("inplace operation", _STALE)]:
+        for words, hint in [("second time", _TWICE), ("inplace operation", _STALE if leaked else _NO_D_STEP)]:
             if words in str(e):
                 raise Mistake(hint) from None
         raise
+    order = [name for name, _ in steps]
+    if "D" in order and "G" in order and order.index("G") < order.index("D"):
+        raise Mistake(_ORDER)
     if any(leaked):
         raise Mistake(_LEAK)
     if not leaked:
         raise Mistake(_NO_D_STEP)
+    if not any(had for name, had in steps if name == "D"):
+        raise Mistake(_ZERO_D_LATE)
+    if "G" not in order:
+        raise Mistake(_NO_G_STEP)
+    if not reached_g:
+        raise Mistake(_G_CUT)
+    if not any(had for name, had in steps if name == "G"):
+        raise Mistake(_ZERO_G_LATE)
     (d_ref, g_ref, (d_loss, g_loss)), *rounds = [
         _round(c, real, z) for c in [_ROUND, *(t.body for t in _ROUND_MISTAKES)]
     ]
     found = [(r, t.hint) for r, t in zip(rounds, _ROUND_MISTAKES) if r is not None]
     compare("D's parameters after the round", flat(D), d_ref, mistakes=[(r[0], hint) for r, hint in found])
     compare("G's parameters after the round", flat(G), g_ref, mistakes=[(r[1], hint) for r, hint in found])
-    if not isinstance(losses, tuple) or len(losses) != 2:
+    if not isinstance(losses, (tuple, list)) or len(losses) != 2:
         raise Mistake(_PAIR)
     compare_scalar("d_loss", losses[0], d_loss)
     compare_scalar("g_loss", losses[1], g_loss)
@@ -293,15 +386,24 @@ check_one_gan_step.solution = gan_round  # the reference round, what the ring GA
 
 
 def _ring_cases():
-    """Samples (n, 2) of a half-collapsed generator on the 8-mode ring, centres (8, 2) and the radius."""
+    """Samples (n, 2) of a half-collapsed generator on the 8-mode ring, centres (8, 2) and the radius; then a 6-mode
+    ring of radius 3 whose last mode is empty, with one mode between half and all of its fair share and a few samples
+    just outside ``radius`` (within sqrt(radius)) of a centre."""
     rng = np.random.default_rng(4)
-    angles = 2 * np.pi * np.arange(8) / 8
-    centers = 2 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    per_mode = [300, 250, 10, 0, 200, 40, 150, 70]
-    near = [c + 0.04 * rng.normal(size=(k, 2)) for c, k in zip(centers, per_mode)]
-    far = rng.uniform(-0.8, 0.8, size=(200, 2))  # in the middle of the ring, far from every centre
-    samples = np.concatenate(near + [far])
-    return [Case("", (samples[rng.permutation(len(samples))], centers, 0.15))]
+    cases = []
+    for label, k, ring, per_mode, n_between, n_far in [
+        ("", 8, 2.0, [300, 250, 10, 0, 200, 40, 150, 70], 0, 200),
+        ("(6 modes, the last one empty)", 6, 3.0, [120, 0, 90, 45, 60, 0], 10, 100),
+    ]:
+        angles = 2 * np.pi * np.arange(k) / k
+        centers = ring * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        near = [c + 0.04 * rng.normal(size=(m, 2)) for c, m in zip(centers, per_mode)]
+        turn = rng.uniform(0, 2 * np.pi, size=n_between)  # 0.2 to 0.35 from the first centre
+        between = centers[0] + rng.uniform(0.2, 0.35, size=(n_between, 1)) * np.stack([np.cos(turn), np.sin(turn)], 1)
+        far = rng.uniform(-0.8, 0.8, size=(n_far, 2))  # in the middle of the ring, far from every centre
+        samples = np.concatenate(near + [between, far])
+        cases.append(Case(label, (samples[rng.permutation(len(samples))], centers, 0.15)))
+    return cases
 
 
 _NEAREST = """dist = np.linalg.norm(samples[:, None, :] - centers[None, :, :], axis=2)
@@ -342,6 +444,21 @@ check_count_modes = Exercise(
             + f"return counts, int((counts >= {_FAIR}).sum())",
             "dist is (n, K): argmin over axis 0 gives, for each centre, its nearest SAMPLE; each sample's "
             "nearest centre is the argmin over the centres, axis=1.",
+        ),
+        Typical(
+            edited(_NEAREST, (", minlength=len(centers)", "")) + f"return counts, int((counts >= {_FAIR}).sum())",
+            "np.bincount stops at the largest index it sees: when the last modes have no near sample, your counts "
+            "is too short. Pass minlength=len(centers), one count per mode.",
+        ),
+        Typical(
+            edited(_NEAREST, ("dist = np.linalg.norm(", "dist = np.sum(("), (", axis=2)", ") ** 2, axis=2)"))
+            + f"return counts, int((counts >= {_FAIR}).sum())",
+            "You compared SQUARED distances with radius: a sample is near when its distance, the square root of "
+            "the sum of squares, is at most radius (or compare the squares with radius ** 2).",
+        ),
+        Typical(
+            _NEAREST + "return counts, int((counts >= len(samples) / len(centers)).sum())",
+            "You asked for the whole fair share: a mode is covered with HALF of it, at least 0.5 * n / K near samples.",
         ),
     ],
     confirmation="4 of the 8 modes hold nearly all the near samples while 4 are starved: the counts reveal mode "

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ... import rl
-from .. import Mistake, Typical, attempt, exercise
+from .. import Mistake, Typical, attempt, edited, exercise
 
 # ----------------------------------------------------------------------------- 09.6 epsilon-greedy action selection
 
@@ -54,6 +54,12 @@ _LAST = (
 _FIRST = (
     "ties always go to the first of the best actions (np.argmax returns the first): break ties uniformly at "
     "random with rng.choice(np.flatnonzero(Q_row == Q_row.max()))."
+)
+
+_ONE_TIE = (
+    "the tie is never broken at random (a generator made inside your function with a fixed seed, "
+    "np.random.default_rng(0), draws the same number at every call, and an argmax always picks the same one): "
+    "break it with the rng you were given, rng.choice(np.flatnonzero(Q_row == Q_row.max()))."
 )
 
 
@@ -204,6 +210,15 @@ def _diagnose_epsilon_greedy(epsilon_greedy, saved) -> str:
         first_best[best[0]] += 1 - eps
         if _fits(freq_ties, first_best, _DRAWS):
             raise Mistake(f"{said}: {_FIRST}")
+        for other in best[1:]:  # always the same tied action, not the first: a tie-break that never varies
+            same = right.copy()
+            same[best] = eps / A
+            same[other] += 1 - eps
+            if _fits(freq_ties, same, _DRAWS):
+                raise Mistake(
+                    f"{said}: your greedy choice between the tied actions {best[0]} and {other} is always action "
+                    f"{other}, so {_ONE_TIE}"
+                )
         raise Mistake(
             f"{said}; expected about {right.round(3).tolist()}: actions {best[0]} and {best[1]} tie for the best, "
             f"so each is the greedy choice half the time ({right[best[0]]:.3f} with exploring). Off by more than "
@@ -229,8 +244,7 @@ _EPS_CELL = """def epsilon_greedy(Q_row, epsilon, rng):
 
 def _eps(old: str, new: str) -> str:
     """The reference cell with ``old`` replaced by ``new`` (a typical mistake)."""
-    assert old in _EPS_CELL, old
-    return _EPS_CELL.replace(old, new)
+    return edited(_EPS_CELL, (old, new))
 
 
 STEPWISE = {  # eid: (the name the student's cell defines, [Typical(the whole cell, its hint)])
@@ -245,6 +259,7 @@ STEPWISE = {  # eid: (the name the student's cell defines, [Typical(the whole ce
             ),
             Typical(_eps("    if rng.random()", "    rng = np.random.default_rng()\n    if rng.random()"), _UNUSED),
             Typical(_eps("int(rng.choice(best))", "int(np.random.default_rng().choice(best))"), _REPLAY),
+            Typical(_eps("int(rng.choice(best))", "int(np.random.default_rng(0).choice(best))"), _ONE_TIE),
             Typical(_eps("return int(rng.choice(best))", "return Q_row.max()"), _VALUE),
             Typical(_eps("rng.random() < epsilon", "rng.random() > epsilon"), _FLIPPED),
             Typical(

@@ -50,6 +50,18 @@ check_reward_to_go = Exercise(
             "your G[t] leaves out rewards[t] (it is the discounted return from step t + 1 on): "
             "G[t] = rewards[t] + gamma * G[t + 1].",
         ),
+        Typical(
+            "G, running = [], 0.0\nfor t in reversed(range(len(rewards))):\n"
+            "    running = rewards[t] + gamma * running\n    G.append(running)\nreturn np.array(G)",
+            "your G is in reverse order: appending while you loop backwards puts G[T - 1] first. Reverse the "
+            "list at the end (G[::-1]), or write into G[t] directly.",
+        ),
+        Typical(
+            "G = np.zeros(len(rewards))\nrunning = 0.0\nfor t in range(len(rewards) - 1, 0, -1):\n"
+            "    running = rewards[t] + gamma * running\n    G[t] = running\nreturn G",
+            "G[0] is never computed: range(T - 1, 0, -1) stops before t = 0 (the stop is excluded). Count down "
+            "to 0 included, range(T - 1, -1, -1) or reversed(range(T)).",
+        ),
     ],
     confirmation="G[t] = r[t] + gamma * G[t + 1], one backward pass: the same recursion as the Bellman equation, "
     "with the sampled future in place of the expected one.",
@@ -84,7 +96,12 @@ class _Backward(Case):
                 "(no .item(), .numpy() or torch.no_grad())."
             )
         loss.backward()
-        return loss.item(), logits.grad, torch.zeros_like(baseline) if baseline.grad is None else baseline.grad
+        zero = torch.zeros_like  # no gradient reached it: zeros, so that the outcome is compared, not "not attempted"
+        return (
+            loss.item(),
+            zero(logits) if logits.grad is None else logits.grad,
+            zero(baseline) if baseline.grad is None else baseline.grad,
+        )
 
 
 def _reinforce_cases():
@@ -143,6 +160,28 @@ check_reinforce_loss = Exercise(
             "pick the log-probability of the action TAKEN at each step, log_pi[arange(B), actions], not all actions.",
         ),
         Typical(_LOG_PI + "return -(log_pi * (returns - baseline)).mean()", _DETACH),
+        Typical(
+            _LOG_PI + "return -(log_pi.detach() * (returns - baseline)).mean()",
+            "you detached log pi, so the logits get no gradient at all (and the baseline gets one): detach the "
+            "advantage instead, -(log_pi * (returns - baseline).detach()).mean().",
+        ),
+        Typical(
+            _LOG_PI.replace("dim=1", "dim=0") + f"return -(log_pi * {_DETACHED}).mean()",
+            "your log_softmax runs over dim 0, the batch: pi(a | s_t) is a distribution over the ACTIONS of each "
+            "step, so normalise each row of the logits, torch.log_softmax(logits, dim=1).",
+        ),
+        Typical(
+            f"log_pi = logits[torch.arange(len(actions)), actions]\nreturn -(log_pi * {_DETACHED}).mean()",
+            "you used the raw logit of the action taken as log pi: the logits are not normalised; "
+            "log pi(a | s) = torch.log_softmax(logits, dim=1)[arange(B), actions].",
+        ),
+        Typical(
+            "log_pi = torch.log_softmax(logits, dim=1).gather(1, actions[:, None])\n"
+            f"return -(log_pi * {_DETACHED}).mean()",
+            "gather(1, actions[:, None]) gives log pi of shape (B, 1), and (B, 1) times the advantages (B,) "
+            "broadcasts to a (B, B) table of every step's log pi times every step's advantage: squeeze it first, "
+            ".gather(1, actions[:, None]).squeeze(1).",
+        ),
     ],
     confirmation="the gradient of -mean(log pi(a|s) (G - b)) is the policy gradient estimate: actions that did better "
     "than the baseline become more likely, worse ones less likely.",
@@ -188,6 +227,12 @@ check_score_function_gradients = Exercise(
         Typical(
             "onehot = np.eye(len(theta))[actions]\nreturn (onehot - theta) * (rewards - b)[:, None]",
             "subtract the probabilities softmax(theta), not the logits theta themselves.",
+        ),
+        Typical(
+            _PI + "return onehot * (1 - pi) * (rewards - b)[:, None]",
+            "you kept only the taken action's entry, 1 - pi[a_i]: log softmax(theta)[a] depends on every logit, "
+            "and d/dtheta_j is -pi[j] for j != a. Row i is the whole vector onehot(a_i) - softmax(theta), times "
+            "(r_i - b).",
         ),
         Typical(_PI + "return ((onehot - pi) * (rewards - b)[:, None]).mean(axis=0)", _NOT_MEAN),
         Typical(_PI + "return ((onehot - pi) * (rewards - b)[:, None]).T", _ROWS),

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 
 from ... import rl
-from .. import Case, Exercise, Mistake, Typical
+from .. import Case, Exercise, Mistake, Typical, edited
 from .common import NOTEBOOK, explain_array
 
 # ----------------------------------------------------------------------------- 09.5 one sweep of value iteration
@@ -72,8 +72,7 @@ return V_new"""
 
 def _swept(old: str, new: str) -> str:
     """The reference sweep with ``old`` replaced by ``new`` (a typical mistake)."""
-    assert old in _SWEEP, old
-    return _SWEEP.replace(old, new)
+    return edited(_SWEEP, (old, new))
 
 
 _KEEP_V = (
@@ -165,6 +164,19 @@ check_value_iteration_sweep = _SweepExercise(
             "state, shape (S,).",
         ),
         Typical(_swept("return V_new", "V[:] = V_new\nreturn V"), _KEEP_V),
+        Typical(
+            _swept(
+                "            expected += p * (r + (0.0 if done else gamma * V[s_next]))",
+                "            if done:\n                continue\n            expected += p * (r + gamma * V[s_next])",
+            ),
+            "you skipped the terminal transitions altogether, their reward too: the goal's reward of 1 comes on a "
+            "transition with done = True. Such an outcome is worth p * r; leave out only its gamma * V[s_next].",
+        ),
+        Typical(
+            _swept("V_new[s] = max(values)", "V_new[s] = np.argmax(values)"),
+            "you stored the index of the best action (argmax), a policy: V_new[s] is the best action's VALUE, "
+            "max(values).",
+        ),
         Typical(_swept("in P[s][a]:", "in P[s, a]:"), _DICT),
         Typical(
             _swept(
@@ -258,6 +270,16 @@ check_q_update = Exercise(
             "so keep bootstrapping: target = r + gamma * max(Q[s_next]).",
         ),
         Typical("target = r\n" + _STEP, "an ordinary step bootstraps: target = r + gamma * max(Q[s_next])."),
+        Typical(
+            "target = r if terminated else r + gamma * np.argmax(Q[s_next])\n" + _STEP,
+            "np.argmax(Q[s_next]) is the INDEX of the best next action, not its value: bootstrap from the value, "
+            "np.max(Q[s_next]).",
+        ),
+        Typical(
+            "target = r if terminated else r + gamma * Q[s].max()\n" + _STEP,
+            "you bootstrapped from the state you left, max(Q[s]): the target looks ahead to the state you "
+            "arrived in, r + gamma * max(Q[s_next]).",
+        ),
         Typical("Q = Q.copy()\ntarget = r if terminated else r + gamma * Q[s_next].max()\n" + _STEP, _COPIED),
     ],
     confirmation="Q[s, a] += alpha * (r + gamma * max Q[s_next] - Q[s, a]): the max makes it learn the greedy policy "

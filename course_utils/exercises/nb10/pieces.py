@@ -7,7 +7,7 @@ import torch
 
 from ... import style
 from .. import Case, Exercise, Loss, Typical, edited
-from .common import NOTEBOOK, UsesPieces, explain_loss, generator
+from .common import NOTEBOOK, UsesPieces, explain_loss, function_body, generator
 
 # ----------------------------------------------------------------------------- 10.1 the Gram matrix
 
@@ -25,9 +25,7 @@ def _feature_cases():
     ]
 
 
-_GRAM = (
-    "b, c, h, w = features.shape\nflat = features.reshape(b, c, h * w)\nreturn flat @ flat.transpose(1, 2) / (h * w)"
-)
+_GRAM = function_body(style.gram_matrix)  # the library's code is the reference: one copy
 _POSITIONS = (
     "Your matrix is (B, H*W, H*W): it compares positions with positions. The Gram matrix compares CHANNELS: "
     "G = flat @ flat.transpose(1, 2), (B, C, C), with flat = features.reshape(b, c, h * w)."
@@ -98,7 +96,7 @@ check_content_loss = Loss(
     "def content_loss(features, target):",
     todo="Write content_loss(features, target): the mean squared difference of the two feature maps.",
     cases=_content_cases,
-    reference="return ((features - target) ** 2).mean()",
+    reference=function_body(style.content_loss),
     typical=[
         Typical(
             "return ((features - target) ** 2).sum()",
@@ -204,11 +202,7 @@ def _image_cases():
     ]
 
 
-_TV = (
-    "dy = image[:, :, 1:, :] - image[:, :, :-1, :]\n"
-    "dx = image[:, :, :, 1:] - image[:, :, :, :-1]\n"
-    "return (dy ** 2).mean() + (dx ** 2).mean()"
-)
+_TV = function_body(style.total_variation)
 
 check_total_variation = Loss(
     "10.4",
@@ -218,12 +212,12 @@ check_total_variation = Loss(
     reference=_TV,
     typical=[
         Typical(
-            edited(_TV, (" + (dx ** 2).mean()", "")),
+            edited(_TV, (" + (dx**2).mean()", "")),
             "Only vertical neighbours count in yours (dim 2, rows): add the mean squared difference of horizontal "
             "neighbours, along dim 3, too.",
         ),
         Typical(
-            edited(_TV, ("(dy ** 2).mean() + ", "")),
+            edited(_TV, ("(dy**2).mean() + ", "")),
             "Only horizontal neighbours count in yours (dim 3, columns): add the mean squared difference of "
             "vertical neighbours, along dim 2, too.",
         ),
@@ -237,12 +231,12 @@ check_total_variation = Loss(
             "along dims 2 (rows) and 3 (columns) of (B, 3, H, W).",
         ),
         Typical(
-            edited(_TV, ("(dy ** 2).mean() + (dx ** 2).mean()", "dy.abs().mean() + dx.abs().mean()")),
+            edited(_TV, ("(dy**2).mean() + (dx**2).mean()", "dy.abs().mean() + dx.abs().mean()")),
             "You used absolute differences (the L1 total variation); the stub asks for the mean SQUARED "
             "differences, which smooth gently instead of making flat patches.",
         ),
         Typical(
-            edited(_TV, ("(dy ** 2).mean() + (dx ** 2).mean()", "(dy ** 2).sum() + (dx ** 2).sum()")),
+            edited(_TV, ("(dy**2).mean() + (dx**2).mean()", "(dy**2).sum() + (dx**2).sum()")),
             "You summed the squared differences: the sum grows with the image's size; take the mean of each.",
         ),
     ],

@@ -8,6 +8,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ... import captioning as cap
+from .. import Case, Mistake
 
 NOTEBOOK = {"np": np, "torch": torch, "nn": nn, "F": F, "cap": cap}  # the notebook's names
 
@@ -29,3 +30,34 @@ def small_decoder(seed: int) -> cap.AttentionDecoder:
         dec.out.weight.mul_(3.0)
         dec.W_f.weight.mul_(2.0)
     return dec.eval()
+
+
+_CUT = (
+    "the notebook trains the captioner through your function, so compute it with torch operations on the tensors "
+    "passed in, without .detach(), .numpy(), .item() or torch.no_grad()."
+)
+NUMPY = (
+    "the notebook trains through this function, so stay in torch (torch.tanh, torch.softmax, a weighted sum): "
+    "numpy has no gradients, and .detach().numpy() would cut the graph the training needs."
+)
+ON_NUMPY = {lambda e: isinstance(e, RuntimeError) and "numpy()" in str(e): NUMPY}  # .numpy() on a tensor with a graph
+
+
+class Trained(Case):
+    """Inputs attached to autograd, as in the notebook's training, and a result that must stay attached: ``names``
+    names the result (a string) or, for a tuple, each part ("" for a part that need not be attached, such as the
+    attention weights that are only plotted). A part cut off from autograd is a :class:`Mistake`: the notebook would
+    train nothing through it, or fail at ``loss.backward()``."""
+
+    names: str | tuple[str, ...] = "the result"
+
+    def call(self, fn):
+        out = super().call(fn)
+        named = [(self.names, out)] if isinstance(self.names, str) else []
+        if isinstance(self.names, tuple) and isinstance(out, (tuple, list)) and len(out) == len(self.names):
+            named = [(name, part) for name, part in zip(self.names, out) if name]
+        for name, part in named:
+            if isinstance(part, np.ndarray) or (isinstance(part, torch.Tensor) and not part.requires_grad):
+                kind = "a numpy array" if isinstance(part, np.ndarray) else "requires_grad is False"
+                raise Mistake(f"`{name}` is cut off from autograd ({kind}): {_CUT}")
+        return out
