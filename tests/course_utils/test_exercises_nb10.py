@@ -123,8 +123,8 @@ def test_the_confirmations_and_self_checks_claims():
     # 10.3's confirmation: layer 0 sees 3 pixels, deeper layers tens of pixels
     assert st.receptive_fields(4)[0] == 3 and st.receptive_fields(4)[-1] >= 20
     # 10.5's case pushes some pixels out of [0, 1] without the clamp, so a missing clamp is seen
-    no_clamp = ex.check_transfer_step.function(ex.check_transfer_step.typical[2].body)
-    _, image = ex.check_transfer_step.cases()[0].call(no_clamp)
+    (no_clamp,) = [t for t in ex.check_transfer_step.typical if t.hint.startswith("Some pixels left [0, 1]")]
+    _, image, _ = ex.check_transfer_step.cases()[0].call(ex.check_transfer_step.function(no_clamp.body))
     assert image.min() < 0 and image.max() > 1
     # 10.q3: the filters are frozen: only the pixels change
     assert not any(p.requires_grad for p in st.RandomFeatures().parameters())
@@ -170,3 +170,27 @@ def test_function_body_is_the_code_under_the_docstring_dedented():
         content, art, net, style_weight=10.0, tv_weight=0.1, content_layer=1, style_layers=(0, 1), steps=3, lr=0.05
     )
     assert torch.equal(image, right_image) and losses == right_losses
+
+
+def test_probed_answers_beyond_the_typical_mistakes(capsys):
+    """Answers found by probing the checks: a step that forgets its return, a clamp before the step, a content
+    loss that divides by one image's size (right only for a batch of 1), and right answers written otherwise."""
+    sig, step = ex.check_transfer_step.signature, ex.check_transfer_step.reference
+    ex.check_transfer_step(_defined(sig, edited(step, ("return loss.item()", "pass"))))
+    clamp_first = edited(
+        step, ("optimizer.step()\n", ""), ("image.clamp_(0, 1)\n", "image.clamp_(0, 1)\noptimizer.step()\n")
+    )
+    ex.check_transfer_step(_defined(sig, clamp_first))
+    ex.check_content_loss(lambda f, t: ((f - t) ** 2).sum() / f[0].numel())
+    # right: the gradients zeroed again after the step (the gradient left differs from the reference's)
+    ex.check_transfer_step(
+        _defined(sig, edited(step, ("return loss.item()", "optimizer.zero_grad()\nreturn loss.item()")))
+    )
+    ex.check_total_variation(lambda x: F.mse_loss(x[..., 1:, :], x[..., :-1, :]) + F.mse_loss(x[..., 1:], x[..., :-1]))
+    ex.check_content_loss(lambda f, t: torch.mean(torch.square(t - f)))
+    out = _lines(capsys)
+    assert len(out) == 6, out
+    assert HINT in out[0] and "returned None" in out[0], out[0]
+    assert HINT in out[1] and "a clamp before it is undone" in out[1], out[1]
+    assert HINT in out[2] and "on a batch of 2" in out[2] and "2 times" in out[2], out[2]
+    assert all(CORRECT in line for line in out[3:]), out[3:]

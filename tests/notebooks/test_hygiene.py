@@ -99,3 +99,18 @@ def test_headings_form_an_outline(path):
     assert [lvl for _, lvl in levels].count(1) == 1, f"more than one H1: cells {[i for i, lvl in levels if lvl == 1]}"
     skips = [(i, a, b) for (_, a), (i, b) in zip(levels, levels[1:]) if b > a + 1]
     assert not skips, f"heading levels skipped (cell, from, to): {skips}"
+
+
+NAMED_ID = re.compile(r"(?i)\b(?:exercises?|self-check|solve|solved|solution to exercise)\s+(\d\d\.q?\d+)\b")
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.parent.name == "notebooks"], ids=lambda p: p.name)
+def test_the_exercises_and_self_checks_a_notebook_names_are_its_own(path):
+    """ "Self-check 11.q1", "exercise 09.2", "before you solve 10.1": an id the prose names is one of the notebook's
+    own exercises (cell metadata) or self-checks (``quiz("...")`` calls), not a stale number from a renumbering."""
+    cells = nbformat.read(path, as_version=4).cells
+    own = {c.metadata["exercise"] for c in cells if "exercise" in c.metadata}
+    own |= {m for c in cells for m in re.findall(r"quiz\(\"(\d\d\.q\d+)\"", c.source)}
+    named = [(i, m) for i, c in enumerate(cells) if c.cell_type == "markdown" for m in NAMED_ID.findall(c.source)]
+    stale = [(i, m) for i, m in named if m not in own]
+    assert not stale, f"(cell, id) named in the prose but not this notebook's: {stale}"

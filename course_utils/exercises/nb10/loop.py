@@ -18,7 +18,8 @@ from .common import NOTEBOOK, UsesPieces, function_body, generator
 @dataclass(frozen=True)
 class _StepCase(Case):
     """One call of ``transfer_step`` on a fresh image (a leaf with left-over gradients 0.5) with an SGD
-    optimiser over its pixels; the outcome is (the loss returned, the pixels afterwards)."""
+    optimiser over its pixels; the outcome is (the loss returned, the pixels afterwards, their ``.grad``
+    afterwards): the gradient left tells a step taken before ``backward`` from one whose gradient was zeroed."""
 
     def call(self, fn: Callable):
         gen = generator(5)
@@ -30,8 +31,15 @@ class _StepCase(Case):
         def loss_fn(x):
             return ((x - target) ** 2).sum() + 0.1 * (x**3).sum()
 
+        before = image.detach().clone()
         loss = fn(image, optimizer, loss_fn)
-        return loss, image.detach().clone()
+        if loss is None and not torch.equal(image.detach(), before):
+            raise Mistake(
+                "Your step changed the pixels but returned None: return the loss before the step, loss.item(), "
+                "so that the loop can record the learning curve."
+            )
+        grad = torch.zeros_like(before) if image.grad is None else image.grad.clone()  # None would read as the stub
+        return loss, image.detach().clone(), grad
 
 
 # the reference is the body of course_utils.style's transfer_step
@@ -55,9 +63,19 @@ check_transfer_step = Exercise(
             "so call it after loss.backward().",
         ),
         Typical(
+            edited(
+                _STEP,
+                ("optimizer.zero_grad()\n", ""),
+                ("loss.backward()\n", "loss.backward()\noptimizer.zero_grad()\n"),
+            ),
+            "You zeroed the gradients between loss.backward() and optimizer.step(), so the step found none and the "
+            "pixels did not move: call optimizer.zero_grad() first, before computing the loss.",
+        ),
+        Typical(
             edited(_STEP, ("with torch.no_grad():\n    image.clamp_(0, 1)\n", "")),
-            "Some pixels left [0, 1]: clamp them IN PLACE after the step, image.clamp_(0, 1) inside torch.no_grad() "
-            "(image = image.clamp(0, 1) only rebinds your local name; the optimiser's tensor keeps its values).",
+            "Some pixels left [0, 1]: clamp them IN PLACE after optimizer.step() (a clamp before it is undone by the "
+            "step), image.clamp_(0, 1) inside torch.no_grad() (image = image.clamp(0, 1) only rebinds your local "
+            "name; the optimiser's tensor keeps its values).",
         ),
         Typical(
             edited(_STEP, ("with torch.no_grad():\n    image.clamp_(0, 1)\n", "image.clamp_(0, 1)\n")),
@@ -79,10 +97,8 @@ check_transfer_step = Exercise(
 
 
 def _explain_step(got, expected) -> None:
-    if not isinstance(got, tuple) or len(got) != 2:
-        raise Mistake("transfer_step should return the loss as a number.")
-    loss, image = got
-    right_loss, right_image = expected
+    loss, image, _ = got  # the gradient left only tells typical mistakes apart
+    right_loss, right_image, _ = expected
     if image.min() < 0 or image.max() > 1:
         raise Mistake(
             f"after your step the pixels range over [{float(image.min()):.2f}, {float(image.max()):.2f}]: clamp "

@@ -52,6 +52,16 @@ check_gram_matrix = Exercise(
             "You divided by c * h * w: G[i, j] is the mean of F_i * F_j over the h * w POSITIONS only; dividing "
             "by the channels as well shrinks the style loss of wide layers.",
         ),
+        Typical(
+            edited(_GRAM, ("/ (h * w)", "/ h * w")),
+            "`/ h * w` divides by h and then MULTIPLIES by w (/ and * go left to right): put the number of "
+            "positions in brackets, / (h * w).",
+        ),
+        Typical(
+            edited(_GRAM, ("(h * w)", "features.numel()")),
+            "features.numel() counts every number of the batch, b * c * h * w: each image's G[i, j] is the mean "
+            "over its h * w positions only, so divide by h * w.",
+        ),
         Typical(edited(_GRAM, ("flat @ flat.transpose(1, 2)", "flat.transpose(1, 2) @ flat")), _POSITIONS),
         Typical(
             edited(
@@ -88,7 +98,11 @@ def _content_cases():
     gen = generator(2)
     features = torch.rand(1, 6, 4, 5, generator=gen, dtype=torch.float64).requires_grad_()
     target = torch.rand(1, 6, 4, 5, generator=gen, dtype=torch.float64)
-    return [Case("", (features, target))]
+    batch = torch.rand(2, 3, 4, 4, generator=gen, dtype=torch.float64).requires_grad_()
+    return [
+        Case("", (features, target)),
+        Case("on a batch of 2", (batch, torch.rand(2, 3, 4, 4, generator=gen, dtype=torch.float64))),
+    ]
 
 
 check_content_loss = Loss(
@@ -111,6 +125,21 @@ check_content_loss = Loss(
         Typical(
             "return (features - target).abs().mean()",
             "That is the mean ABSOLUTE difference (an L1 loss); the content loss is the mean SQUARED difference.",
+        ),
+        Typical(
+            "return ((features - target) ** 2).mean().sqrt()",
+            "You took the square root of the mean squared difference (the RMS distance); the content loss is the "
+            "mean squared difference itself: leave out the sqrt.",
+        ),
+        Typical(
+            "return torch.norm(features - target)",
+            "torch.norm(features - target) is the square root of the SUM of the squared differences (a Euclidean "
+            "distance); the content loss is their MEAN, ((features - target) ** 2).mean().",
+        ),
+        Typical(
+            "return (features - target).mean() ** 2",
+            "You squared the mean difference: positive and negative differences cancel before the square. Square "
+            "each difference first, then average: ((features - target) ** 2).mean().",
         ),
         Typical(
             "return 0.5 * ((features - target) ** 2).sum()",
@@ -159,6 +188,11 @@ check_style_loss = _StyleLoss(
             edited(STYLE, ("loss + w * ", "loss + ")),
             "You left out the weights: multiply each layer's term by its w_l, which says how much that layer's "
             "style counts.",
+        ),
+        Typical(
+            edited(STYLE, (".mean()", ".sum()")),
+            "You summed each layer's squared Gram differences: a layer with C channels has C * C of them, so the "
+            "wide layers would count more. Take their mean, as the stub says.",
         ),
         Typical(
             edited(STYLE, ("loss = loss + w", "loss = w")),
@@ -229,6 +263,31 @@ check_total_variation = Loss(
             ),
             "Your differences run along dims 1 and 2, but dim 1 is the colour channel: neighbouring PIXELS are "
             "along dims 2 (rows) and 3 (columns) of (B, 3, H, W).",
+        ),
+        Typical(
+            edited(
+                _TV,
+                ("image[:, :, 1:, :] - image[:, :, :-1, :]", "image[1:, :] - image[:-1, :]"),
+                ("image[:, :, :, 1:] - image[:, :, :, :-1]", "image[:, 1:] - image[:, :-1]"),
+            ),
+            "Your slices treat image as (H, W): image[1:, :] cuts the BATCH axis and image[:, 1:] the colour "
+            "channels. The rows and columns of (B, 3, H, W) are dims 2 and 3: image[:, :, 1:, :], image[:, :, :, 1:].",
+        ),
+        Typical(
+            edited(_TV, ("image[:, :, :, 1:] - image[:, :, :, :-1]", "image[:, :, 1:, :] - image[:, :, :-1, :]")),
+            "Both your differences are along dim 2 (rows): the copy for the horizontal neighbours must slice the "
+            "columns, dx = image[:, :, :, 1:] - image[:, :, :, :-1].",
+        ),
+        Typical(
+            edited(
+                _TV,
+                ("image[:, :, 1:, :] - image[:, :, :-1, :]", "image[:, :, 1:, :-1] - image[:, :, :-1, :-1]"),
+                ("image[:, :, :, 1:] - image[:, :, :, :-1]", "image[:, :, :-1, 1:] - image[:, :, :-1, :-1]"),
+                ("(dy**2).mean() + (dx**2).mean()", "(dy**2 + dx**2).mean()"),
+            ),
+            "You cropped both differences to (H-1, W-1) to add them: that drops the last row's horizontal and the "
+            "last column's vertical differences. Take the mean of dy**2 and of dx**2 separately, each over its own "
+            "shape, and add the two means.",
         ),
         Typical(
             edited(_TV, ("(dy**2).mean() + (dx**2).mean()", "dy.abs().mean() + dx.abs().mean()")),
