@@ -454,7 +454,7 @@ def render_playground(
 
 
 # --------------------------------------------------------------------------- #
-# Render functions for notebooks 05 (CNNs) and 07 (GANs)
+# Render functions for notebooks 05 (CNNs) and 08 (GANs)
 # --------------------------------------------------------------------------- #
 
 

@@ -1,4 +1,4 @@
-"""The GAN's two-player loop (notebook 07): who feeds whom, and where each loss sends its gradients."""
+"""The GAN's two-player loop (notebook 08): who feeds whom, and where each loss sends its gradients."""
 
 from __future__ import annotations
 
