@@ -117,7 +117,14 @@ def _changed(before, after, label: str) -> list[str]:
         diff = _abs(_asarray(after, dtype=float) - before) if before.dtype.kind in "fiu" else None
         if diff is not None and diff.size:
             idx = _unravel_index(int(_argmax(diff)), diff.shape)
-            return [f"{label} (entry {_fmt_index(idx)} was {_fmt_value(before[idx])}, is now {_fmt_value(after[idx])})"]
+            was, now = _fmt_value(before[idx]), _fmt_value(after[idx])
+            if was == now and before.dtype.kind == "f":  # a change in the last digits: x[i] += h; x[i] -= h
+                return [
+                    f"{label} (entry {_fmt_index(idx)} was {float(before[idx]):.17g}, is now "
+                    f"{float(after[idx]):.17g}: a rounding change in the last digits, as when a value is "
+                    "restored by adding and subtracting; put back the saved value instead, x[i] = old)"
+                ]
+            return [f"{label} (entry {_fmt_index(idx)} was {was}, is now {now})"]
         return [label]
     out = []
     if isinstance(before, list):

@@ -214,6 +214,48 @@ MUTANTS = {
             ("test_train_two_layer_net",),
             "all-zero initial weights (the network never learns)",
         ),
+        Mutant(
+            "train_global_rng",
+            "train_two_layer_net",
+            (
+                ("rng.standard_normal((D, hidden_dim))", "np.random.standard_normal((D, hidden_dim))"),
+                ("rng.standard_normal((hidden_dim, C))", "np.random.standard_normal((hidden_dim, C))"),
+                ("order = rng.permutation(N)", "order = np.random.permutation(N)"),
+            ),
+            ("test_train_two_layer_net",),
+            "numpy's global generator instead of default_rng(seed): the seed is ignored",
+        ),
+        Mutant(
+            "net_relu_on_scores",
+            "two_layer_net",
+            (
+                (
+                    'scores, cache2 = affine_forward(a, params["W2"], params["b2"])',
+                    'scores, cache2 = affine_forward(a, params["W2"], params["b2"])\n'
+                    "    scores, cache3 = relu_forward(scores)",
+                ),
+                ("affine_backward(dscores, cache2)", "affine_backward(relu_backward(dscores, cache3), cache2)"),
+            ),
+            ("test_two_layer_net_scores", "test_two_layer_net_grads"),
+            "a ReLU on the scores too (the last layer must have no activation)",
+        ),
+        Mutant(
+            "affine_db_keepdims",
+            "affine_backward",
+            (("db = dout.sum(axis=0)", "db = dout.sum(axis=0, keepdims=True)"),),
+            ("test_affine_backward",),
+            "db summed with keepdims=True: shape (1, M) instead of (M,)",
+        ),
+        Mutant(
+            "softmax_wrong_axis",
+            "softmax_cross_entropy",
+            (
+                ("scores.max(axis=1, keepdims=True)", "scores.max(axis=0, keepdims=True)"),
+                ("np.exp(shifted).sum(axis=1, keepdims=True)", "np.exp(shifted).sum(axis=0, keepdims=True)"),
+            ),
+            ("test_softmax_cross_entropy",),
+            "softmax over the batch axis (axis=0) instead of each row",
+        ),
     ],
     "convolution": [
         Mutant(
@@ -341,6 +383,42 @@ MUTANTS = {
             ),
             ("test_maxpool2d_backward",),
             "in-place change of the cached input (window -= out)",
+        ),
+        Mutant(
+            "poolback_all_tied_maxima",
+            "maxpool2d_backward",
+            (("is_max = (x[:, :, rows, cols] == out) & ~routed", "is_max = x[:, :, rows, cols] == out"),),
+            ("test_maxpool2d_backward",),
+            "every one of a window's equal maxima gets the gradient (not only the first)",
+        ),
+        Mutant(
+            "size_dilation_times_kernel",
+            "conv_output_size",
+            (("- dilation * (kernel_size - 1) - 1", "- dilation * kernel_size"),),
+            ("test_conv_output_size",),
+            "a dilated kernel taken to span dilation * kernel_size pixels",
+        ),
+        Mutant(
+            "convback_crop_minus_padding",
+            "conv2d_backward",
+            (
+                (
+                    "dx = dx_pad[:, :, padding:padding + H, padding:padding + W]",
+                    "dx = dx_pad[:, :, padding:-padding, padding:-padding]",
+                ),
+            ),
+            ("test_conv2d_backward",),
+            "dx cropped with padding:-padding, empty when padding is 0",
+        ),
+        Mutant(
+            "conv_size_without_padding",
+            "conv2d_forward",
+            (
+                ("conv_output_size(H, KH, stride, padding)", "conv_output_size(H, KH, stride)"),
+                ("conv_output_size(W, KW, stride, padding)", "conv_output_size(W, KW, stride)"),
+            ),
+            ("test_conv2d_forward_stride_padding",),
+            "the padding not passed to conv_output_size (output too small)",
         ),
     ],
 }
@@ -637,6 +715,10 @@ def test_failure_messages_are_actionable(course, assignment):
             "softmax_no_shift": "Subtract each row's maximum",
             "relu_inplace": "changed its input in place",
             "train_zero_init": "validation accuracy",
+            "train_global_rng": "gave different weights when called twice",
+            "net_relu_on_scores": "the scores went through a ReLU",
+            "affine_db_keepdims": "without keepdims=True",
+            "softmax_wrong_axis": "the softmax runs over the wrong axis",
         },
         "convolution": {
             "conv_kernel_flipped": "the kernel is flipped",
@@ -646,6 +728,10 @@ def test_failure_messages_are_actionable(course, assignment):
             "poolback_every_element": "the gradient goes to every pixel",
             "poolback_inplace": "changed its input in place: cache[0]",
             "conv_no_bias": "the bias b is missing",
+            "poolback_all_tied_maxima": "give it only to the first one in row-major order",
+            "size_dilation_times_kernel": "not dilation * kernel_size",
+            "convback_crop_minus_padding": "dx is empty: with padding=0",
+            "conv_size_without_padding": "The padding is missing from the output size",
         },
     }[assignment]
     for student, phrase in expected.items():

@@ -164,6 +164,21 @@ def test_call_detects_in_place_changes_by_parameter_name():
         call(backward, np.ones(2), (np.ones(2), 3))
 
 
+def test_call_shows_every_digit_of_an_in_place_change_in_the_last_digits():
+    """x[i] += h; x[i] -= 2 * h; x[i] += h leaves -1.5 as -1.4999999999999998: both print as -1.5 with 6
+    digits, so the message shows 17 and says what to do."""
+    drift = notebook_function(
+        "def drift(x, h=1e-5):\n    x[0] += h\n    x[0] -= 2 * h\n    x[0] += h\n    return x.sum()\n"
+    )
+    x = np.array([-1.5, 2.0])
+    assert x[0] + 1e-5 - 2e-5 + 1e-5 != -1.5  # the premise: the arithmetic does not restore the value
+    with pytest.raises(
+        AssertionError, match=r"x \(entry \[0\] was -1.5, is now -1.4999999999999998: a rounding change"
+    ) as err:
+        call(drift, x)
+    assert "put back the saved value instead, x[i] = old" in str(err.value)
+
+
 def test_call_turns_overflow_and_warnings_into_messages():
     fn = notebook_function("def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
     with pytest.raises(AssertionError, match="overflow encountered in exp. use masks"):
