@@ -91,6 +91,7 @@ __all__ = [
     "compare_scalar",
     "as_array",
     "Case",
+    "LeavesInputs",
     "Typical",
     "Exercise",
     "Loss",
@@ -295,6 +296,32 @@ class Case:
     def call(self, fn: Callable):
         """``fn`` on copies of the array and tensor arguments (it may not change the check's inputs)."""
         return fn(*map(_copy, self.args), **{k: _copy(v) for k, v in self.kwargs.items()})
+
+
+@dataclass(frozen=True)
+class LeavesInputs(Case):
+    """A case whose stub returns new arrays and leaves its numpy array arguments as they were: changing one
+    in place is a :class:`Mistake` naming it (``names``, one per positional argument), with ``how`` (an
+    example, ``X -= mu``) and ``instead`` (what to write), even when the value returned is right."""
+
+    names: tuple[str, ...] = ()
+    how: str = ""
+    instead: str = ""
+
+    def call(self, fn: Callable):
+        given = tuple(map(_copy, self.args))
+        value = fn(*given, **{k: _copy(v) for k, v in self.kwargs.items()})
+        changed = [
+            name
+            for name, mine, original in zip(self.names, given, self.args)
+            if isinstance(original, np.ndarray) and not np.array_equal(mine, original)
+        ]
+        if changed and value is not None:
+            raise Mistake(
+                f"Your function changed its argument {' and '.join(changed)} in place (as {self.how} does): the "
+                f"caller's {changed[0]} is not the same after the call. {self.instead}"
+            )
+        return value
 
 
 def _copy(value):

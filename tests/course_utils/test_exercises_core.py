@@ -7,6 +7,7 @@ from course_utils.exercises import (
     CORRECT,
     HINT,
     NOT_ATTEMPTED,
+    LeavesInputs,
     Mistake,
     NotAttempted,
     Quiz,
@@ -266,3 +267,18 @@ def test_a_loss_must_be_a_differentiable_number_before_its_value_counts(capsys):
     assert "got float" in out[1] and "has shape (2,)" in out[2] and "through autograd" in out[3]
     assert "your code raised" not in "\n".join(out)  # the check's own hint, not the student's exception
     assert differentiable_loss("loss", None) is None
+
+
+def test_a_case_that_leaves_inputs_names_the_argument_changed_in_place():
+    x, y = np.arange(3.0), np.ones(3)
+    case = LeavesInputs("", (x, y), names=("x", "y"), how="y += x", instead="Return x + y.")
+
+    def add_in_place(a, b):
+        b += a
+        return b
+
+    with pytest.raises(Mistake, match=r"changed its argument y in place \(as y \+= x does\).*Return x \+ y\."):
+        case.call(add_in_place)
+    assert np.array_equal(y, np.ones(3))  # the check's own inputs are untouched
+    assert np.array_equal(case.call(lambda a, b: a + b), [1.0, 2.0, 3.0])
+    assert case.call(lambda a, b: None) is None  # the stub: not attempted, not "in place"

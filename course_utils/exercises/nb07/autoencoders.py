@@ -15,8 +15,8 @@ from torch import nn
 
 from ...runtime import keeps_global_rng
 from .. import (
-    Case,
     Exercise,
+    LeavesInputs,
     Mistake,
     NotAttempted,
     Typical,
@@ -32,22 +32,6 @@ from .common import NOTEBOOK
 # ----------------------------------------------------------------------------- 07.1 PCA
 
 
-class _PcaCase(Case):
-    """Calls the function on copies of X, mu and W, as :class:`Case` does, and says so when it changed one of
-    them in place (``X -= mu``): the stub returns new arrays, and the caller's data must stay as they were."""
-
-    def call(self, fn):
-        given = tuple(a.copy() for a in self.args)
-        value = fn(*given)
-        changed = [name for name, g, a in zip(("X", "mu", "W"), given, self.args) if not np.array_equal(g, a)]
-        if changed and value is not None:
-            raise Mistake(
-                f"Your function changed its argument {' and '.join(changed)} in place (as X -= mu does): the "
-                f"caller's {changed[0]} is not the same after the call. {_IN_PLACE}"
-            )
-        return value
-
-
 _IN_PLACE = "Compute new arrays, Z = (X - mu) @ W, and leave the arguments as they are."
 
 
@@ -59,7 +43,9 @@ def _pca_cases():
         X = rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) + rng.uniform(1.0, 3.0, size=d)
         mu = X.mean(axis=0)
         W = np.linalg.svd(X - mu, full_matrices=False)[2][:k].T  # (d, k), orthonormal columns
-        cases.append(_PcaCase(f"(N = {n}, k = {k})", (X, mu, W)))
+        cases.append(
+            LeavesInputs(f"(N = {n}, k = {k})", (X, mu, W), names=("X", "mu", "W"), how="X -= mu", instead=_IN_PLACE)
+        )
     return cases
 
 

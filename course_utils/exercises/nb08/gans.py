@@ -14,6 +14,7 @@ from ...runtime import keeps_global_rng
 from .. import (
     Case,
     Exercise,
+    LeavesInputs,
     Mistake,
     Typical,
     attempt,
@@ -30,27 +31,19 @@ from .common import NOTEBOOK
 # ----------------------------------------------------------------------------- 08.1 optimal D
 
 
-class _DensitiesCase(Case):
-    """Calls the function on copies of the densities, as :class:`Case` does, and says so when it changed one of them
-    in place (``p_data /= p_data + p_g``): the stub returns a new array, D_star."""
-
-    def call(self, fn):
-        given = tuple(a.copy() for a in self.args)
-        value = fn(*given)
-        changed = [name for name, g, a in zip(("p_data", "p_g"), given, self.args) if not np.array_equal(g, a)]
-        if changed and value is not None:
-            raise Mistake(
-                f"Your function changed its argument {' and '.join(changed)} in place (as p_data /= ... does): the "
-                "caller's densities are not the same after the call. Return a new array, p_data / (p_data + p_g)."
-            )
-        return value
-
-
 def _densities_cases():
     rng = np.random.default_rng(11)
     p_data, p_g = np.exp(rng.normal(size=50)), np.exp(rng.normal(size=50))
     p_g[:5] = p_data[:5]  # where the two densities agree
-    return [_DensitiesCase("", (p_data, p_g))]
+    return [
+        LeavesInputs(
+            "",
+            (p_data, p_g),
+            names=("p_data", "p_g"),
+            how="p_data /= ...",
+            instead="Return a new array, p_data / (p_data + p_g).",
+        )
+    ]
 
 
 check_optimal_discriminator = Exercise(
