@@ -50,6 +50,7 @@ from .messages import Job, Status
 from .privacy import CourseNotPrivate, make_private, private_file
 from .privileges import UID_BASE, set_pdeathsig
 from .probe import probe
+from .rundir import run_folder
 from .scan import notebook_imports
 from .slots import claimed_slots
 from .submissions import collect, safe_extract
@@ -102,7 +103,9 @@ class Zygote:
     """The pre-forked worker process (:mod:`grader.worker`), under bubblewrap when ``bwrap`` is
     given: then only ``writable`` (and its own IPython folder) can be written to from inside."""
 
-    def __init__(self, env_extra: dict | None = None, bwrap: str | None = None, writable=(), readable=()):
+    def __init__(
+        self, run_dir: Path, env_extra: dict | None = None, bwrap: str | None = None, writable=(), readable=()
+    ):
         env = dict(
             os.environ,
             OMP_NUM_THREADS="1",
@@ -110,7 +113,7 @@ class Zygote:
             OPENBLAS_NUM_THREADS="1",
             MPLBACKEND="Agg",
             PYTHONDONTWRITEBYTECODE="1",
-            IPYTHONDIR=tempfile.mkdtemp(prefix="bg-ipy-"),
+            IPYTHONDIR=tempfile.mkdtemp(prefix="ipython-", dir=run_dir),
             **(env_extra or {}),
         )
         root = str(Path(__file__).resolve().parent.parent)
@@ -177,6 +180,11 @@ class Zygote:
 
 def grade(opts: Options) -> list[dict]:
     """Grade every submission of ``opts.assignment``; returns one result per student."""
+    with run_folder() as run_dir:  # removed when the run ends; if it is killed, by the next run
+        return _grade(opts, run_dir)
+
+
+def _grade(opts: Options, run_dir: Path) -> list[dict]:
     import nbformat
 
     course = Path(opts.course).resolve()
@@ -208,11 +216,9 @@ def grade(opts: Options) -> list[dict]:
     for d in (feedback_root, autograded_root):
         d.mkdir(parents=True, exist_ok=True)  # made before the worker pool starts: bubblewrap binds them
 
-    tmp_unzip = None
     subs_path = Path(opts.submissions)
-    if subs_path.suffix == ".zip":
-        tmp_unzip = Path(tempfile.mkdtemp(prefix="bg-zip-"))
-        subs_path = safe_extract(subs_path, tmp_unzip)
+    if subs_path.suffix == ".zip":  # unpacked into a 0700 folder: no slot's uid can read a classmate's notebook
+        subs_path = safe_extract(subs_path, Path(tempfile.mkdtemp(prefix="zip-", dir=run_dir)))
     submissions = collect(subs_path, opts.assignment, notebook)
     caps = probe()
     bwrap, why_not = find_bwrap() if opts.bubblewrap else (None, "bubblewrap (--no-bubblewrap)")
@@ -248,10 +254,10 @@ def grade(opts: Options) -> list[dict]:
 
     # the zygote imports what the assignment imports, once for the whole class
     # students' scratch folders (each owned by its slot's uid) live outside the private state folder
-    scratch_root = tempfile.mkdtemp(prefix="batch-grade-")
-    os.chmod(scratch_root, 0o711)
+    scratch_root = str(run_dir / "scratch")
     zyg = (
         Zygote(
+            run_dir,
             {"BATCH_GRADE_PRELOAD": ",".join(notebook_imports(source_nb))},
             bwrap,
             writable=[out, feedback_root, autograded_root, scratch_root],
@@ -270,18 +276,15 @@ def grade(opts: Options) -> list[dict]:
         f"{len(results)} unchanged; {opts.jobs} at a time; enforced: {_enforced(caps)}"
     )
     t0 = time.monotonic()
-    try:
-        if todo:
-            _run_jobs(
-                zyg,
-                todo,
-                _Run(
-                    opts, caps, course, out, source_path, notebook, tests, max_score, release_files,
-                    feedback_root, autograded_root, gradebook, results, log, _forbidden(source_nb, opts), scratch_root,
-                ),
-            )  # fmt: skip
-    finally:
-        shutil.rmtree(scratch_root, ignore_errors=True)
+    if todo:
+        _run_jobs(
+            zyg,
+            todo,
+            _Run(
+                opts, caps, course, out, source_path, notebook, tests, max_score, release_files,
+                feedback_root, autograded_root, gradebook, results, log, _forbidden(source_nb, opts), scratch_root,
+            ),
+        )  # fmt: skip
     late_config = course_config(course) if gradebook else None
     for sub in submissions:
         if sub.student in results:
@@ -291,8 +294,6 @@ def grade(opts: Options) -> list[dict]:
             show_late_penalty(feedback_root / sub.student / opts.assignment / f"{notebook}.html", results[sub.student])
     if gradebook:
         gradebook.close()
-    if tmp_unzip:
-        shutil.rmtree(tmp_unzip, ignore_errors=True)
     ordered = [results[s.student] for s in submissions if s.student in results]
     write_csv(out / "grades.csv", ordered, list(tests))
     log(summary_table(ordered))

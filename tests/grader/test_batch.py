@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import fixture  # noqa: E402
 from fixture import GOOD  # noqa: E402
 
 from grader import batch as batch_grade  # noqa: E402
+from grader import rundir  # noqa: E402
 from grader.limits import Limits  # noqa: E402
 
 pytestmark = [
@@ -414,8 +416,11 @@ def test_kill_minus_9_loses_nothing(tmp_path):
     proc.wait()
     first = {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}
     assert 2 <= len(first) < 8
+    left_behind = list(Path(tempfile.gettempdir()).glob(f"{rundir.PREFIX}{proc.pid}-*"))
+    assert len(left_behind) == 1, "the killed run's temporary folder is not where this test expects it"
     out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
+    assert not left_behind[0].exists(), "the next run did not remove the killed run's temporary folder"
     final = {p.stem: json.loads(p.read_text()) for p in results.glob("*.json")}
     assert len(final) == 8 and all(r["score"] == 3 for r in final.values())
     for student, res in first.items():
