@@ -116,10 +116,14 @@ def _as(exercise, body):
 
 # answers the checks of 07.3-07.5 accept besides their references: (check, body)
 _EQUIVALENT = [
-    (ex.check_reparameterize, "return mu + torch.exp(0.5 * logvar) * torch.randn(*mu.shape, generator=generator)"),
     (
         ex.check_reparameterize,
-        "return mu + torch.sqrt(torch.exp(logvar)) * torch.normal(0.0, 1.0, size=mu.shape, generator=generator)",
+        "return mu + torch.exp(0.5 * logvar) * torch.randn(*mu.shape, generator=generator).to(mu)",
+    ),
+    (
+        ex.check_reparameterize,
+        "eps = torch.normal(0.0, 1.0, size=mu.shape, generator=generator, device=mu.device)\n"
+        "return mu + torch.sqrt(torch.exp(logvar)) * eps",
     ),
     (
         ex.check_reparameterize,
@@ -145,6 +149,25 @@ _EQUIVALENT = [
         "kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp(), dim=1).mean()\nreturn rec + beta * kl",
     ),
 ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "return mu + torch.exp(0.5 * logvar) * torch.randn(*mu.shape, generator=generator)",
+        "return mu + torch.exp(logvar / 2) * torch.normal(0.0, 1.0, size=mu.shape, generator=generator)",
+        "return mu + torch.exp(logvar / 2) * torch.randn(mu.shape, generator=generator, device='cpu')",
+    ],
+)
+def test_noise_made_on_the_cpu_is_refused_since_the_vae_trains_on_device(body, capsys):
+    """The notebook trains its VAE with the student's function on DEVICE (a GPU when there is one): noise made on
+    the CPU beside a mu on the GPU fails there, though z is right on the CPU. Fed as the notebook feeds it."""
+    ex.check_reparameterize(_as(ex.check_reparameterize, body))
+    out = capsys.readouterr().out
+    assert (
+        out.startswith("[07.3] Not quite: Your z is right on the CPU, but on a GPU it fails")
+        and ".to(mu.device)" in out
+    )
 
 
 @pytest.mark.parametrize("check, body", _EQUIVALENT, ids=[f"{c.eid}-{i}" for i, (c, _) in enumerate(_EQUIVALENT)])

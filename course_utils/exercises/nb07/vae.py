@@ -19,12 +19,16 @@ _GLOBAL_SEED, _GENERATOR_SEED = 11, 5
 class _DrawCase(Case):
     """mu, logvar (B, d) and a generator seeded ``seed``, made afresh for every call (the student's, the
     reference's and each mistake's), with torch's global generator seeded too, inside a fork (put back after).
-    The outcome is (z, dL/dmu, dL/dlogvar, generator used, global generator used, z attached to a graph) with
-    L = sum(w * z)."""
+    The outcome is (z, dL/dmu, dL/dlogvar, generator used, global generator used, z attached to a graph, z made
+    on mu's device) with L = sum(w * z)."""
 
     seed: int = _GENERATOR_SEED
 
     def call(self, fn):
+        drawn = self._draw(fn)
+        return drawn if drawn is None else (*drawn, _beside_mu(fn))
+
+    def _draw(self, fn):
         mu, logvar = (a.detach().clone().requires_grad_(True) for a in self.args)
         with torch.random.fork_rng():
             torch.manual_seed(_GLOBAL_SEED)
@@ -51,6 +55,19 @@ class _DrawCase(Case):
             found = torch.autograd.grad((w * z).sum(), [mu, logvar], allow_unused=True)
             grads = [g if g is not None else torch.zeros_like(a) for g, a in zip(found, (mu, logvar))]
         return z.detach(), grads[0], grads[1], float(used_generator), float(used_global), float(z.requires_grad)
+
+
+def _beside_mu(fn) -> float:
+    """1.0 when ``fn(mu, logvar)``, called as the notebook's VAE calls it (no generator), with mu and logvar on
+    another device than the CPU, returns z on their device: torch's "meta" device (shapes, no values) stands in
+    for the GPU the VAE trains on. An error that is not about devices counts as a pass (meta cannot run it)."""
+    mu, logvar = torch.zeros(4, 2, device="meta"), torch.zeros(4, 2, device="meta")
+    with torch.random.fork_rng():
+        try:
+            z = fn(mu, logvar)
+        except Exception as e:  # noqa: BLE001 - the student's code: any error
+            return 0.0 if "device" in str(e) else 1.0
+    return float(not isinstance(z, torch.Tensor) or z.device == mu.device)
 
 
 def _draw_cases():
@@ -96,7 +113,7 @@ def _explain_draw(where, got, expected, hints, exercise) -> None:
     """Says which of z, its gradients and the generator's use is wrong."""
     if not isinstance(got, tuple):
         raise Mistake(f"return z as a tensor of the shape of mu, got {type(got).__name__}.")
-    z, g_mu, g_logvar, used_generator, used_global, attached = got
+    z, g_mu, g_logvar, used_generator, used_global, attached, beside_mu = got
     if used_global and not used_generator:
         raise Mistake(_GLOBAL_RNG)
     if not used_generator:
@@ -114,9 +131,16 @@ def _explain_draw(where, got, expected, hints, exercise) -> None:
             "your z is right, but the function also drew from torch's global generator: draw only with "
             "the generator passed in."
         )
+    if not beside_mu:
+        raise Mistake(_ON_THE_CPU)
 
 
-_REPARAM = "eps = torch.randn(mu.shape, generator=generator)\nreturn mu + torch.exp(logvar / 2) * eps"
+_ON_THE_CPU = (
+    "Your z is right on the CPU, but on a GPU it fails: torch.randn(mu.shape, ...) makes eps on the CPU (a "
+    "torch.Generator draws its numbers there) while mu and logvar are wherever the VAE runs, and the notebook "
+    "trains it on DEVICE. Move the noise to mu's device: torch.randn(mu.shape, generator=generator).to(mu.device)."
+)
+_REPARAM = "eps = torch.randn(mu.shape, generator=generator).to(mu.device)\nreturn mu + torch.exp(logvar / 2) * eps"
 
 check_reparameterize = Exercise(
     "07.3",
@@ -138,6 +162,7 @@ check_reparameterize = Exercise(
             "torch.sqrt(logvar) is NaN wherever logvar < 0: logvar is the LOG of the variance, so the standard "
             "deviation is sigma = exp(logvar / 2).",
         ),
+        Typical(_REPARAM.replace(".to(mu.device)", ""), _ON_THE_CPU),
         Typical(_REPARAM.replace("return mu + ", "return "), _NO_MU),
         Typical("eps = torch.randn_like(mu)\nreturn mu + torch.exp(logvar / 2) * eps", _GLOBAL_RNG),
         Typical("return torch.normal(mu, torch.exp(logvar / 2), generator=generator)", _NO_GRAD),
@@ -286,8 +311,9 @@ check_vae_loss = Loss(
         ),
         Typical(
             _LOSS.replace(_RECON, "F.binary_cross_entropy_with_logits(logits, x)"),
-            "Your reconstruction term is the mean over the pixels too, 64 times too small against the KL: sum the "
-            'cross-entropy over the pixels and average over the batch (reduction="sum", then / len(x)).',
+            "Your reconstruction term is the mean over the pixels too, D times too small against the KL (D, the "
+            "number of pixels: 64 for the digits): sum the cross-entropy over the pixels and average over the batch "
+            '(reduction="sum", then / len(x)).',
         ),
         Typical(
             _LOSS.replace(_RECON, 'F.binary_cross_entropy(logits, x, reduction="sum") / len(x)'),
