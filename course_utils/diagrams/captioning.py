@@ -70,7 +70,7 @@ def attention_bridge():
     _row(
         ax,
         0.3,
-        "Translation (deck 002): attend over the encoder's states",
+        "Translation (Bahdanau et al.): attend over the encoder's states",
         ["$h^{enc}_1$", "$h^{enc}_2$", "...", "$h^{enc}_S$"],
         "RNN decoder",
         "next word of the translation",

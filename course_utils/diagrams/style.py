@@ -12,8 +12,8 @@ STYLE_BOXES = [
     ("image", "image $x$\n(its pixels change)", (1.2, 2.4), PALETTE["orange"]),
     ("style", "style image $s$", (1.2, 0.6), PALETTE["purple"]),
     ("cnn", "frozen CNN\n(random filters)\nlayers 0..3", (4.4, 2.4), PALETTE["green"]),
-    ("closs", "content loss\n$\\mathrm{mean}(F_l(x) - F_l(c))^2$", (8.2, 4.2), PALETTE["sky"]),
-    ("sloss", "style loss\n$\\sum_l w_l\\,\\mathrm{mean}(G_l(x) - G_l(s))^2$", (8.2, 0.6), PALETTE["purple"]),
+    ("closs", "content loss\n$\\mathrm{mean}[(F_l(x) - F_l(c))^2]$", (8.2, 4.2), PALETTE["sky"]),
+    ("sloss", "style loss\n$\\sum_l w_l\\,\\mathrm{mean}[(G_l(x) - G_l(s))^2]$", (8.2, 0.6), PALETTE["purple"]),
     ("total", "total loss\n$+\\ \\lambda_{TV}\\,TV(x)$", (11.2, 2.4), PALETTE["yellow"]),
 ]
 

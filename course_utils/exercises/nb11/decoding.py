@@ -131,7 +131,7 @@ check_masked_loss = Loss(
         Typical(
             "return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))",
             "you averaged over every position, padding included: the model is then trained to predict <pad> "
-            "after <end>, and short captions weigh less. Leave out the positions where targets == pad_id.",
+            "after <end>, and those easy targets dilute the mean. Leave out the positions where targets == pad_id.",
         ),
         Typical(
             _NLL + _MASK + "return (nll * mask).sum() / mask.numel()",
