@@ -70,7 +70,7 @@ def gan_step(
         (d_loss, g_loss) as floats.
     """
     _check_round(len(real), real_label, pack)
-    z = torch.randn(len(real), latent_dim, device=real.device)
+    z = torch.randn(len(real), latent_dim).to(real.device)  # drawn on the CPU: a GPU sees the noise the CPU does
     return gan_round(G, D, opt_G, opt_D, real, z, real_label=real_label, pack=pack)
 
 
@@ -215,7 +215,7 @@ def train_gan(
         if step is None:
             d_loss, g_loss = gan_step(G, D, opt_G, opt_D, data[idx], latent_dim, real_label, pack)
         else:  # the same noise gan_step would draw
-            z = torch.randn(batch_size, latent_dim, device=device)
+            z = torch.randn(batch_size, latent_dim).to(device)  # the CPU's stream, as in gan_round
             d_loss, g_loss = (float(loss) for loss in step(G, D, opt_G, opt_D, data[idx], z))
         history.d_loss.append(d_loss)
         history.g_loss.append(g_loss)
@@ -275,7 +275,7 @@ def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, t, method: str = "li
 
     Args:
         z0, z1: (latent_dim,) tensors.
-        t: a number or a sequence of numbers in [0, 1].
+        t: a number or a sequence of numbers in [0, 1] (or a tensor of them, on any device).
         method: ``"linear"``, z = (1 - t) z0 + t z1; or ``"slerp"``, along the great
             circle, which keeps the norm typical of Gaussian latents.
 
@@ -284,7 +284,9 @@ def interpolate_latents(z0: torch.Tensor, z1: torch.Tensor, t, method: str = "li
     """
     if z0.shape != z1.shape or z0.ndim != 1:
         raise ValueError(f"z0 and z1 must be equal 1-D shapes, got {tuple(z0.shape)} and {tuple(z1.shape)}")
-    ts = torch.as_tensor(np.atleast_1d(np.asarray(t, dtype=float)), dtype=z0.dtype, device=z0.device)[:, None]
+    if not isinstance(t, torch.Tensor):  # a number or a sequence of numbers; a tensor may be on any device
+        t = np.asarray(t, dtype=float)
+    ts = torch.as_tensor(t, dtype=z0.dtype, device=z0.device).reshape(-1, 1)
     if ((ts < 0) | (ts > 1)).any():
         raise ValueError(f"t must lie in [0, 1], got {t!r}")
     if method == "linear":

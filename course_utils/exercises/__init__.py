@@ -25,7 +25,9 @@ of the wrong function a student would write, with its hint (:class:`Typical`). I
 function, the reference and every wrong function on the same inputs: the student's output (or
 exception) equal to a wrong function's gives that hint; any other difference says where and by
 how much (:func:`compare`). The tests type each wrong function's source into the student's cell
-and expect its hint, so a hint is never untested.
+and expect its hint, so a hint is never untested. Where the notebook later runs the answer on
+``DEVICE`` (a GPU when there is one), a case :class:`OnTheDevice` runs it there too, on torch's
+"meta" device standing in for the GPU: a tensor made on the CPU, or numpy on a tensor, is refused.
 
 Checks whose diagnosis is step by step are code, written with :func:`exercise`: inside,
 :func:`attempt` calls the student's code (``None`` back means "not attempted"), :func:`compare`
@@ -92,6 +94,7 @@ __all__ = [
     "as_array",
     "Case",
     "LeavesInputs",
+    "OnTheDevice",
     "Typical",
     "Exercise",
     "Loss",
@@ -322,6 +325,65 @@ class LeavesInputs(Case):
                 f"caller's {changed[0]} is not the same after the call. {self.instead}"
             )
         return value
+
+
+OFF_THE_CPU = (
+    "Your answer is right on the CPU, but it fails where the notebook runs it, on DEVICE (a GPU when there is "
+    "one): {why}"
+)
+_MADE_ON_THE_CPU = (
+    "a tensor made with torch.ones(...), torch.zeros(...), torch.randn(...) or torch.tensor([...]) stays on the "
+    "CPU and cannot meet the inputs on the GPU. Make it beside them: torch.ones_like(x), torch.zeros_like(x), or "
+    "device=x.device."
+)
+_TO_NUMPY = (
+    "numpy cannot read a tensor on the GPU (.numpy(), np.arccos(t), np.dot(a, b), ...). Stay in torch "
+    "(torch.arccos, torch.dot, ...): that also keeps the result on the autograd graph."
+)
+
+
+@dataclass(frozen=True)
+class OnTheDevice(Case):
+    """A case run as the notebook runs the answer later: on DEVICE, a GPU when there is one. :meth:`like`
+    moves another case's tensors (and modules) to torch's "meta" device, which has shapes and no values and
+    stands in for a GPU: a tensor the answer makes on the CPU and mixes with the inputs fails there as on a
+    GPU. The outcome is 0.0 when the call runs; an error about devices is a :class:`Mistake` (``hint``, or
+    what to make the tensor with); any other error is a limit of "meta" (no values) and counts as a pass."""
+
+    hint: str = ""
+
+    @classmethod
+    def like(cls, case: Case, hint: str = "") -> OnTheDevice:
+        return cls(f"{case.label} on DEVICE", _on_meta(case.args), {k: _on_meta(v) for k, v in case.kwargs.items()},
+                   hint=hint)  # fmt: skip
+
+    def call(self, fn: Callable):
+        import torch
+
+        try:
+            with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # what meta tensors make torch say is not the student's business
+                fn(*self.args, **self.kwargs)
+        except Mistake:
+            raise
+        except Exception as e:  # noqa: BLE001 - the student's code: any error
+            if "device" in str(e):
+                why = self.hint or (_TO_NUMPY if "numpy" in str(e) else _MADE_ON_THE_CPU)
+                raise Mistake(OFF_THE_CPU.format(why=why), name="off the CPU") from None
+        return 0.0
+
+
+def _on_meta(value):
+    """``value`` with its tensors, and copies of its torch modules, on torch's "meta" device."""
+    if isinstance(value, (list, tuple)):
+        return type(value)(map(_on_meta, value))
+    if hasattr(value, "detach"):
+        return value.detach().to("meta").requires_grad_(value.requires_grad)
+    if hasattr(value, "parameters") and hasattr(value, "to"):
+        import copy
+
+        return copy.deepcopy(value).to("meta")
+    return value
 
 
 def _copy(value):

@@ -282,3 +282,24 @@ def test_a_case_that_leaves_inputs_names_the_argument_changed_in_place():
     assert np.array_equal(y, np.ones(3))  # the check's own inputs are untouched
     assert np.array_equal(case.call(lambda a, b: a + b), [1.0, 2.0, 3.0])
     assert case.call(lambda a, b: None) is None  # the stub: not attempted, not "in place"
+
+
+def test_a_case_on_the_device_refuses_tensors_made_on_the_cpu_and_numpy():
+    import torch
+
+    from course_utils.exercises import Case, OnTheDevice
+
+    x = torch.linspace(0, 1, 6).reshape(2, 3).requires_grad_()
+    case = OnTheDevice.like(Case("(2 x 3)", (x,)))
+    assert case.args[0].device.type == "meta" and case.args[0].requires_grad and x.device.type == "cpu"
+    assert case.call(lambda t: t - torch.ones_like(t)) == 0.0
+    assert case.call(lambda t: t.sum().item()) == 0.0  # meta has no values: an error not about devices passes
+    with pytest.raises(Mistake, match=r"right on the CPU, but it fails where the notebook runs it.*torch\.ones_like"):
+        case.call(lambda t: t - torch.ones(2, 3))
+    with pytest.raises(Mistake, match="numpy cannot read a tensor on the GPU"):
+        case.call(lambda t: np.tanh(t.detach().numpy()))
+    with pytest.raises(Mistake, match="make the noise there"):
+        OnTheDevice.like(Case("", (x,)), "make the noise there").call(lambda t: t + torch.randn(2, 3))
+    module = torch.nn.Linear(3, 1)
+    on_meta = OnTheDevice.like(Case("", (module, x)))
+    assert next(on_meta.args[0].parameters()).device.type == "meta" and module.weight.device.type == "cpu"

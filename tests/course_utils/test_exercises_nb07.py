@@ -164,10 +164,8 @@ def test_noise_made_on_the_cpu_is_refused_since_the_vae_trains_on_device(body, c
     the CPU beside a mu on the GPU fails there, though z is right on the CPU. Fed as the notebook feeds it."""
     ex.check_reparameterize(_as(ex.check_reparameterize, body))
     out = capsys.readouterr().out
-    assert (
-        out.startswith("[07.3] Not quite: Your z is right on the CPU, but on a GPU it fails")
-        and ".to(mu.device)" in out
-    )
+    assert out.startswith("[07.3] Not quite: Your answer is right on the CPU, but it fails where the notebook runs it")
+    assert "torch.randn(mu.shape, generator=generator).to(mu.device)" in out
 
 
 @pytest.mark.parametrize("check, body", _EQUIVALENT, ids=[f"{c.eid}-{i}" for i, (c, _) in enumerate(_EQUIVALENT)])

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from course_utils import generative
-from course_utils.exercises import CORRECT, HINT, edited
+from course_utils.exercises import CORRECT, HINT, OnTheDevice, edited
 from course_utils.exercises import nb08 as ex
 
 gan_losses = ex.check_gan_losses.function(ex.check_gan_losses.reference)
@@ -57,11 +57,6 @@ def test_slerp_alternatives_are_accepted(capsys):
         t = t.unsqueeze(1)
         return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
 
-    def in_numpy(z0, z1, t):  # numpy on the tensors' values, an array back
-        a, b, t = z0.numpy(), z1.numpy(), np.asarray(t)[:, None]
-        omega = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
-        return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
-
     def one_by_one(z0, z1, t):  # a loop over the positions, the rows stacked
         omega = torch.arccos((z0 / z0.norm()) @ (z1 / z1.norm()))
         return torch.stack(
@@ -69,12 +64,12 @@ def test_slerp_alternatives_are_accepted(capsys):
         )
 
     def reference(z0, z1, t):  # course_utils' own
-        return generative.interpolate_latents(z0, z1, t.numpy(), "slerp")
+        return generative.interpolate_latents(z0, z1, t, "slerp")
 
-    for answer in (with_acos, in_numpy, one_by_one, reference):
+    for answer in (with_acos, one_by_one, reference):
         ex.check_slerp(answer)
     out = capsys.readouterr().out.splitlines()
-    assert len(out) == 4 and all(CORRECT in line for line in out), out
+    assert len(out) == 3 and all(CORRECT in line for line in out), out
     assert ex.accepted(ex.check_slerp, with_acos) and not ex.accepted(ex.check_slerp, lambda z0, z1, t: None)
 
 
@@ -111,9 +106,28 @@ def test_the_whole_round_is_what_the_ring_gan_plays():
     assert not ex.accepted(ex.check_one_gan_step, lambda *args: None)
 
 
+def test_slerp_in_numpy_is_refused_since_the_walk_runs_it_on_device(capsys):
+    """The latent walk (render_latent_interpolation) calls the student's slerp with z0, z1 and t on the generator's
+    device: numpy cannot read them on a GPU, though the values are right on the CPU."""
+
+    def in_numpy(z0, z1, t):  # numpy on the tensors' values, an array back
+        a, b, t = z0.numpy(), z1.numpy(), np.asarray(t)[:, None]
+        omega = np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+        return (np.sin((1 - t) * omega) * a + np.sin(t * omega) * b) / np.sin(omega)
+
+    def numpy_t(z0, z1, t):  # the library's own, handed t as numpy
+        return generative.interpolate_latents(z0, z1, t.numpy(), "slerp")
+
+    for answer in (in_numpy, numpy_t):
+        ex.check_slerp(answer)
+        out = capsys.readouterr().out
+        assert out.startswith("[08.5] Not quite: Your answer is right on the CPU, but it fails where"), out
+        assert "numpy cannot read a tensor on the GPU" in out
+
+
 def test_the_slerp_claims():
     # 08.5's confirmation: slerp is interpolate_latents' slerp, and keeps the norm when the end points share it
-    for case in ex.check_slerp.cases():
+    for case in (c for c in ex.check_slerp.cases() if not isinstance(c, OnTheDevice)):
         z0, z1, t = case.args
         torch.testing.assert_close(
             ex.check_slerp.solution(z0, z1, t), generative.interpolate_latents(z0, z1, t.numpy(), "slerp")

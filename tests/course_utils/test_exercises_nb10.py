@@ -27,7 +27,6 @@ def _lines(capsys):
 def test_accepted_alternatives(capsys):
     ex.check_gram_matrix(lambda f: torch.einsum("bchw,bdhw->bcd", f, f) / (f.shape[2] * f.shape[3]))
     ex.check_gram_matrix(lambda f: torch.bmm(f.flatten(2), f.flatten(2).permute(0, 2, 1)) / f[0, 0].numel())
-    ex.check_gram_matrix(lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)).numpy() / f[0, 0].numel())
     ex.check_gram_matrix(  # channels last first, then the right reshape
         lambda f: (lambda g: g.transpose(1, 2) @ g / g.shape[1])(
             f.permute(0, 2, 3, 1).reshape(f.shape[0], -1, f.shape[1])
@@ -58,7 +57,24 @@ def test_accepted_alternatives(capsys):
     )
     ex.check_style_transfer(_defined(ex.LOOP_SIGNATURE, loop))
     out = _lines(capsys)
-    assert len(out) == 10 and all(CORRECT in line for line in out), out
+    assert len(out) == 9 and all(CORRECT in line for line in out), out
+
+
+def test_answers_that_fail_on_device_are_refused(capsys):
+    """style_transfer runs the student's pieces on DEVICE: numpy cannot read a GPU tensor, and a tensor made
+    without device= stays on the CPU."""
+    ex.check_gram_matrix(lambda f: (f.flatten(2) @ f.flatten(2).transpose(1, 2)).numpy() / f[0, 0].numel())
+    ex.check_style_loss(
+        _defined(
+            "def style_loss(features, target_grams, weights):",
+            "loss = torch.zeros(1)\nfor f, a, w in zip(features, target_grams, weights):\n"
+            "    loss = loss + w * ((gram_matrix(f) - a) ** 2).mean()\nreturn loss[0]",
+            gram_matrix=st.gram_matrix,
+        )
+    )
+    first, second = _lines(capsys)
+    assert first.startswith("[10.1] Not quite: Your answer is right on the CPU, but") and "numpy" in first
+    assert second.startswith("[10.3] Not quite: Your answer is right on the CPU, but") and "_like(x)" in second
 
 
 def test_wrong_answers_get_specific_hints(capsys):

@@ -24,6 +24,8 @@ def test_interpolate_latents():
     z0, z1 = torch.tensor([1.0, 0.0]), torch.tensor([0.0, 1.0])
     path = generative.interpolate_latents(z0, z1, [0, 0.5, 1])
     assert torch.allclose(path, torch.tensor([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]]))
+    as_tensor = generative.interpolate_latents(z0, z1, torch.tensor([0.0, 0.5, 1.0], dtype=torch.float64))
+    assert torch.equal(as_tensor, path)  # t as a tensor (the latent walk hands one over, on the generator's device)
     mid = generative.interpolate_latents(z0, z1, 0.5, method="slerp")
     assert mid.shape == (1, 2) and mid.norm().item() == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(ValueError):

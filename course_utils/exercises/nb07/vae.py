@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .. import Case, Exercise, Loss, Mistake, Typical, compare, compare_scalar
+from .. import Case, Exercise, Loss, Mistake, OnTheDevice, Typical, compare, compare_scalar
 from .common import NOTEBOOK
 
 # ----------------------------------------------------------------------------- 07.3 the reparameterisation
@@ -19,16 +19,12 @@ _GLOBAL_SEED, _GENERATOR_SEED = 11, 5
 class _DrawCase(Case):
     """mu, logvar (B, d) and a generator seeded ``seed``, made afresh for every call (the student's, the
     reference's and each mistake's), with torch's global generator seeded too, inside a fork (put back after).
-    The outcome is (z, dL/dmu, dL/dlogvar, generator used, global generator used, z attached to a graph, z made
-    on mu's device) with L = sum(w * z)."""
+    The outcome is (z, dL/dmu, dL/dlogvar, generator used, global generator used, z attached to a graph) with
+    L = sum(w * z)."""
 
     seed: int = _GENERATOR_SEED
 
     def call(self, fn):
-        drawn = self._draw(fn)
-        return drawn if drawn is None else (*drawn, _beside_mu(fn))
-
-    def _draw(self, fn):
         mu, logvar = (a.detach().clone().requires_grad_(True) for a in self.args)
         with torch.random.fork_rng():
             torch.manual_seed(_GLOBAL_SEED)
@@ -57,19 +53,6 @@ class _DrawCase(Case):
         return z.detach(), grads[0], grads[1], float(used_generator), float(used_global), float(z.requires_grad)
 
 
-def _beside_mu(fn) -> float:
-    """1.0 when ``fn(mu, logvar)``, called as the notebook's VAE calls it (no generator), with mu and logvar on
-    another device than the CPU, returns z on their device: torch's "meta" device (shapes, no values) stands in
-    for the GPU the VAE trains on. An error that is not about devices counts as a pass (meta cannot run it)."""
-    mu, logvar = torch.zeros(4, 2, device="meta"), torch.zeros(4, 2, device="meta")
-    with torch.random.fork_rng():
-        try:
-            z = fn(mu, logvar)
-        except Exception as e:  # noqa: BLE001 - the student's code: any error
-            return 0.0 if "device" in str(e) else 1.0
-    return float(not isinstance(z, torch.Tensor) or z.device == mu.device)
-
-
 def _draw_cases():
     cases = []
     for seed, b, d in [(3, 6, 2), (4, 5, 3)]:
@@ -77,7 +60,10 @@ def _draw_cases():
         mu = torch.tensor(rng.normal(0, 1.5, (b, d)), dtype=torch.float32)
         logvar = torch.tensor(rng.uniform(-2.5, 1.0, (b, d)), dtype=torch.float32)
         cases.append(_DrawCase(f"(B = {b}, d = {d})", (mu, logvar), seed=seed))
-    return cases
+    return [
+        *cases,
+        OnTheDevice.like(Case("(B = 5, d = 3, no generator, as the VAE calls it)", cases[1].args), _ON_THE_CPU),
+    ]
 
 
 _STD_IS_LOGVAR = (
@@ -113,7 +99,7 @@ def _explain_draw(where, got, expected, hints, exercise) -> None:
     """Says which of z, its gradients and the generator's use is wrong."""
     if not isinstance(got, tuple):
         raise Mistake(f"return z as a tensor of the shape of mu, got {type(got).__name__}.")
-    z, g_mu, g_logvar, used_generator, used_global, attached, beside_mu = got
+    z, g_mu, g_logvar, used_generator, used_global, attached = got
     if used_global and not used_generator:
         raise Mistake(_GLOBAL_RNG)
     if not used_generator:
@@ -131,14 +117,11 @@ def _explain_draw(where, got, expected, hints, exercise) -> None:
             "your z is right, but the function also drew from torch's global generator: draw only with "
             "the generator passed in."
         )
-    if not beside_mu:
-        raise Mistake(_ON_THE_CPU)
 
 
 _ON_THE_CPU = (
-    "Your z is right on the CPU, but on a GPU it fails: torch.randn(mu.shape, ...) makes eps on the CPU (a "
-    "torch.Generator draws its numbers there) while mu and logvar are wherever the VAE runs, and the notebook "
-    "trains it on DEVICE. Move the noise to mu's device: torch.randn(mu.shape, generator=generator).to(mu.device)."
+    "torch.randn(mu.shape, ...) makes eps on the CPU (a torch.Generator draws its numbers there), beside mu and "
+    "logvar on the GPU. Move the noise to mu's device: torch.randn(mu.shape, generator=generator).to(mu.device)."
 )
 _REPARAM = "eps = torch.randn(mu.shape, generator=generator).to(mu.device)\nreturn mu + torch.exp(logvar / 2) * eps"
 
@@ -201,7 +184,7 @@ def _kl_cases():
         mu = torch.tensor(rng.normal(0, 1.2, (b, d)), dtype=torch.float32)
         logvar = torch.tensor(rng.uniform(-2.0, 1.0, (b, d)), dtype=torch.float32)
         cases.append(Case(f"(B = {b}, d = {d})", (mu, logvar)))
-    return cases
+    return [*cases, OnTheDevice.like(cases[0])]
 
 
 _TERMS = "(mu ** 2 + torch.exp(logvar) - 1 - logvar)"
@@ -281,7 +264,7 @@ def _loss_cases():
         mu = torch.tensor(rng.normal(0, 1, (b, 3)), dtype=torch.float32).requires_grad_()
         logvar = torch.tensor(rng.uniform(-2, 1, (b, 3)), dtype=torch.float32).requires_grad_()
         cases.append(Case(f"(B = {b}, beta = {beta})", (x, logits, mu, logvar, beta)))
-    return cases
+    return [*cases, OnTheDevice.like(cases[0])]
 
 
 _RECON = 'F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)'

@@ -16,6 +16,7 @@ from .. import (
     Exercise,
     LeavesInputs,
     Mistake,
+    OnTheDevice,
     Typical,
     attempt,
     compare,
@@ -86,7 +87,7 @@ def _logits_cases():
     gen = torch.Generator().manual_seed(3)
     d_real = (2 + 2 * torch.randn(32, 1, generator=gen, dtype=torch.float64)).requires_grad_()
     d_fake = (-1 + 3 * torch.randn(32, 1, generator=gen, dtype=torch.float64)).requires_grad_()
-    return [Case("", (d_real, d_fake))]
+    return [Case("", (d_real, d_fake)), OnTheDevice.like(Case("", (d_real, d_fake)))]
 
 
 def _differentiable(out, d_real, d_fake, reference):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import Case, Exercise, Typical, as_array, compare, edited
+from .. import Case, Exercise, OnTheDevice, Typical, as_array, compare, edited
 from .common import NOTEBOOK
 
 
@@ -21,9 +21,11 @@ def _slerp_cases():
     z0, z1 = torch.randn(2, 16, generator=gen)
     w0, w1 = torch.randn(2, 16, generator=gen)
     w1 = -0.5 * w1 - 0.8 * w0  # 140 degrees from w0
+    strip = Case("for t = 0, 1/6, ..., 1", (z0, z1, torch.linspace(0, 1, 7)))
     return [
-        Case("for t = 0, 1/6, ..., 1", (z0, z1, torch.linspace(0, 1, 7))),
+        strip,
         Case("for t = (0.9, 0.25), latents 140 degrees apart", (w0, w1, torch.tensor([0.9, 0.25]))),
+        OnTheDevice.like(strip),
     ]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ... import style
-from .. import Case, Exercise, Loss, Typical, edited
+from .. import Case, Exercise, Loss, OnTheDevice, Typical, edited
 from .common import NOTEBOOK, UsesPieces, explain_loss, function_body, generator
 
 # ----------------------------------------------------------------------------- 10.1 the Gram matrix
@@ -22,6 +22,7 @@ def _feature_cases():
         Case(
             "on one image, 3 channels at 7 x 4 positions", (torch.rand(1, 3, 7, 4, generator=gen, dtype=torch.float64),)
         ),
+        OnTheDevice("on DEVICE", (torch.zeros(1, 3, 7, 4, dtype=torch.float64, device="meta"),)),
     ]
 
 
@@ -102,6 +103,7 @@ def _content_cases():
     return [
         Case("", (features, target)),
         Case("on a batch of 2", (batch, torch.rand(2, 3, 4, 4, generator=gen, dtype=torch.float64))),
+        OnTheDevice.like(Case("", (features, target))),
     ]
 
 
@@ -162,7 +164,8 @@ def _style_cases():
     shapes = [(1, 3, 6, 6), (1, 5, 3, 3), (1, 4, 2, 2)]
     features = [torch.rand(*s, generator=gen, dtype=torch.float64).requires_grad_() for s in shapes]
     grams = [style.gram_matrix(torch.rand(*s, generator=gen, dtype=torch.float64)) for s in shapes]
-    return [Case("with weights [0.5, 0.3, 0.2]", (features, grams, [0.5, 0.3, 0.2]))]
+    weighted = Case("with weights [0.5, 0.3, 0.2]", (features, grams, [0.5, 0.3, 0.2]))
+    return [weighted, OnTheDevice.like(weighted)]
 
 
 STYLE = (
@@ -233,6 +236,7 @@ def _image_cases():
             "on a batch of 2 images 3 x 4 x 4",
             (torch.rand(2, 3, 4, 4, generator=gen, dtype=torch.float64).requires_grad_(),),
         ),
+        OnTheDevice("on DEVICE", (torch.zeros(1, 3, 5, 7, dtype=torch.float64, device="meta").requires_grad_(),)),
     ]
 
 
