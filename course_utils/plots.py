@@ -85,9 +85,9 @@ def plot_curves(curves: Mapping[str, tuple], *, title: str, xlabel: str, ylabel:
     fig, ax = _axes(ax)
     for label, data in curves.items():
         if isinstance(data, tuple) and len(data) == 2:
-            x, y = (np.asarray(d, dtype=float) for d in data)
+            x, y = (_to_numpy(d, float) for d in data)
         else:
-            y = np.asarray(data, dtype=float)
+            y = _to_numpy(data, float)
             x = np.arange(len(y))
         if x.shape != y.shape or y.ndim != 1:
             raise ValueError(f"curve {label!r}: x {x.shape} and y {y.shape} must be equal 1-D shapes")
@@ -148,14 +148,14 @@ def plot_decision_boundary(
             of class 1 (M,) in [0, 1].
         X: (N, 2) points.  y: (N,) integer labels.
     """
-    X, y = np.asarray(X), np.asarray(y)
+    X, y = _to_numpy(X), _to_numpy(y)
     if X.ndim != 2 or X.shape[1] != 2 or y.shape != (len(X),):
         raise ValueError(f"need X (N, 2) and y (N,), got {X.shape} and {y.shape}")
     fig, ax = _axes(ax)
     lo, hi = X.min(axis=0) - margin, X.max(axis=0) + margin
     xx, yy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
     grid = np.c_[xx.ravel(), yy.ravel()]
-    z = np.asarray(predict(grid), dtype=float).reshape(xx.shape)
+    z = _to_numpy(predict(grid), float).reshape(xx.shape)
     ax.contourf(xx, yy, z, levels=20 if np.unique(z).size > 10 else np.unique(z).size, cmap="RdBu_r", alpha=0.35)
     classes = np.unique(y)
     for c in classes:
@@ -196,11 +196,11 @@ def plot_loss_surface(
     """
     fig, ax = _axes(ax)
     w1, w2 = np.meshgrid(np.linspace(*xlim, resolution), np.linspace(*ylim, resolution))
-    z = np.asarray(loss(w1, w2), dtype=float)
+    z = _to_numpy(loss(w1, w2), float)
     levels = np.quantile(z[np.isfinite(z)], np.linspace(0.0, 0.95, 15))
     ax.contour(w1, w2, z, levels=np.unique(levels), cmap="viridis", linewidths=0.8)
     for label, path in (paths or {}).items():
-        path = np.asarray(path, dtype=float)
+        path = _to_numpy(path, float)
         if path.ndim != 2 or path.shape[1] != 2:
             raise ValueError(f"path {label!r} must be (T, 2), got {path.shape}")
         ax.plot(path[:, 0], path[:, 1], "o-", ms=3, lw=1.2, label=label)
@@ -285,7 +285,7 @@ def plot_functions_with_derivatives(
         functions: name -> (f, df), each mapping a 1-D array to a 1-D array.
         x: 1-D array of inputs.
     """
-    x = np.asarray(x, dtype=float)
+    x = _to_numpy(x, float)
     if x.ndim != 1 or not functions:
         raise ValueError("need a 1-D x and at least one function")
     n = len(functions)
@@ -312,7 +312,7 @@ def plot_confusion_matrix(y_true, y_pred, *, n_classes: int | None = None, title
     Returns:
         The figure; the (n_classes, n_classes) matrix is at ``fig.confusion``.
     """
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    y_true, y_pred = _to_numpy(y_true), _to_numpy(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"y_true {y_true.shape} and y_pred {y_pred.shape} must be equal 1-D shapes")
     k = n_classes or int(max(y_true.max(), y_pred.max())) + 1
@@ -381,10 +381,11 @@ def show_matrices(
     return fig
 
 
-def _to_numpy(a) -> np.ndarray:
+def _to_numpy(a, dtype=None) -> np.ndarray:
+    """``a`` as a numpy array: a tensor is detached and copied from its device (a GPU's too) first."""
     if hasattr(a, "detach"):
         a = a.detach().cpu().numpy()
-    return np.asarray(a)
+    return np.asarray(a, dtype=dtype)
 
 
 def mosaic(images, ncols: int) -> np.ndarray:

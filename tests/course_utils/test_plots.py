@@ -202,3 +202,25 @@ def test_mosaic_places_each_tile_with_blank_gaps():
     assert np.isnan(out[2]).all() and np.isnan(out[:, 3]).all() and np.isnan(out[6:8, 4:7]).all()
     with pytest.raises(ValueError, match=r"\(N, h, w\)"):
         plots.mosaic(np.zeros((4, 4)), ncols=2)
+
+
+def test_tensors_that_numpy_cannot_read_directly_are_plotted():
+    """Tensors attached to autograd (and, on a GPU, tensors on the device) need .detach().cpu() before numpy:
+    every plot takes them as they come, data and a classifier's predictions alike."""
+
+    def attached(a):
+        return torch.as_tensor(np.asarray(a, dtype=float)).requires_grad_()
+
+    with pytest.raises(RuntimeError):  # what np.asarray alone did
+        np.asarray(attached([1.0, 2.0]))
+    plots.plot_curves({"loss": attached([3.0, 2.0, 1.0])}, title="t", xlabel="x", ylabel="y")
+    plots.plot_curves({"loss": (attached([0, 1, 2]), attached([3.0, 2.0, 1.0]))}, title="t", xlabel="x", ylabel="y")
+    X, y = attached([[0.0, 0], [1, 1], [0, 1], [1, 0]]), torch.tensor([0, 1, 0, 1])
+    plots.plot_decision_boundary(lambda P: attached(P[:, 0] > 0.5), X, y, resolution=10)
+    plots.plot_loss_surface(
+        lambda a, b: attached(a**2 + b**2), (-1, 1), (-1, 1), paths={"GD": attached([[1, 1], [0, 0]])}
+    )
+    plots.plot_functions_with_derivatives({"sq": (np.square, lambda x: 2 * x)}, attached(np.linspace(-1, 1, 5)))
+    fig = plots.plot_confusion_matrix(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), n_classes=2)
+    np.testing.assert_array_equal(fig.confusion, [[1, 0], [1, 1]])
+    plt.close("all")

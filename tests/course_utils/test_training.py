@@ -103,6 +103,29 @@ def test_fit_lbfgs_learns_to_sum_exactly():
         training.fit_lbfgs(model, (X, L), y, lambda out, t: out.sum(), rounds=0)
 
 
+def test_fit_lbfgs_trains_in_full_float32_and_puts_the_setting_back():
+    """On a GPU cuDNN may run RNNs in TF32 (about 3 significant digits), which stops L-BFGS near 1e-7 instead of
+    the ~1e-14 notebook 06 asserts: fit_lbfgs switches it off while it trains, also when the loss raises."""
+    seen = []
+
+    def loss_fn(out, target):
+        seen.append(torch.backends.cudnn.allow_tf32)
+        return ((out[:, 0] - target) ** 2).mean()
+
+    model = recurrent.ManyToOne(1, 2, 1)
+    X, L, y = torch.zeros(4, 3, 1), torch.tensor([3, 3, 2, 1]), torch.zeros(4)
+    before = torch.backends.cudnn.allow_tf32
+    training.fit_lbfgs(model, (X, L), y, loss_fn, rounds=1, iters_per_round=1, progress=False)
+    assert seen and not any(seen) and torch.backends.cudnn.allow_tf32 == before
+
+    def failing(out, target):
+        raise RuntimeError("a broken loss")
+
+    with pytest.raises(RuntimeError):
+        training.fit_lbfgs(model, (X, L), y, failing, rounds=1, progress=False)
+    assert torch.backends.cudnn.allow_tf32 == before
+
+
 def test_train_steps_solves_a_short_memory_task():
     torch.manual_seed(0)
     data = memory_task(512, lag=3, seed=0)

@@ -114,7 +114,7 @@ def check_digit_cnn(DigitCNN) -> str:
     """``DigitCNN``: an ``nn.Module`` class (or instance) mapping x (N, 1, 8, 8) to logits (N, 10),
     with two convolutional stages, a hidden layer in the head and at most ``PARAM_BUDGET`` trainable parameters."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+        torch.default_generator.manual_seed(0)
         model = DigitCNN() if isinstance(DigitCNN, type) else DigitCNN
     if not isinstance(model, nn.Module):
         raise Mistake(f"DigitCNN should be a subclass of nn.Module, got {type(model).__name__}.")
@@ -222,7 +222,7 @@ def check_digit_cnn(DigitCNN) -> str:
 def _trained_like_backbone() -> nn.Module:
     """Small convolutional stages with batch-norm statistics as after training: (N, 1, 8, 8) -> (N, 8, 2, 2)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(2)
+        torch.default_generator.manual_seed(2)
         backbone = models.LeNet(channels=(4, 8), batchnorm=True).features
         for m in backbone.modules():
             if isinstance(m, nn.BatchNorm2d):
@@ -278,7 +278,7 @@ def check_transfer_model(transfer_model) -> str:
     backbone = _trained_like_backbone()
     saved = copy.deepcopy(backbone.state_dict())
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(3)
+        torch.default_generator.manual_seed(3)
         model = attempt(transfer_model, backbone, 8 * 2 * 2, 3)
     if not isinstance(model, nn.Module):
         raise Mistake(f"transfer_model should return an nn.Module, got {type(model).__name__}.")

@@ -83,7 +83,7 @@ def _run_epoch(fn, state, loader):
         model = _epoch_model()
         model.load_state_dict(state)
         model.eval()  # as after an evaluation: the epoch must switch training mode on itself
-        torch.manual_seed(7)  # the same dropout masks for every run
+        torch.default_generator.manual_seed(7)  # the same dropout masks for every run
         loss_fn = nn.CrossEntropyLoss(label_smoothing=0.2)  # not the default: the loss passed in must be used
         optimizer = _SGD(model.parameters(), lr=0.1)
         out = attempt(fn, model, loader, optimizer, loss_fn, quiet=True)
@@ -113,7 +113,7 @@ def check_train_one_epoch(train_one_epoch) -> str:
     X, y = torch.rand(24, 1, 8, 8, generator=g) * 16, torch.randint(0, 3, (24,), generator=g)
     loader = tensor_loader(X, y, batch_size=8, shuffle=False)  # three batches of 8
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(5)
+        torch.default_generator.manual_seed(5)
         state = copy.deepcopy(_epoch_model().state_dict())
     try:
         got, returned, steps = _run_epoch(train_one_epoch, state, loader)
@@ -156,7 +156,7 @@ def check_inverted_dropout(inverted_dropout) -> str:
         )
     _compare("05.3", name, test, xs, lambda fn: fn(x.clone(), p, False))
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(11)
+        torch.default_generator.manual_seed(11)
         given = x.clone()
         train = as_array("inverted_dropout(x, p, training=True)", attempt(inverted_dropout, given, p, True))
     if train.shape != xs.shape:
