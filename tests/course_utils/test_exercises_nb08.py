@@ -106,6 +106,31 @@ def test_the_whole_round_is_what_the_ring_gan_plays():
     assert not ex.accepted(ex.check_one_gan_step, lambda *args: None)
 
 
+def test_a_round_with_labels_made_on_the_cpu_is_refused_since_the_ring_gan_trains_on_device(capsys):
+    """train_gan plays the student's round with G, D, the real batch and z on DEVICE: labels made with
+    torch.ones(len(real), 1) stay on the CPU and fail there, though every number is right on the CPU."""
+
+    def cpu_labels(G, D, opt_G, opt_D, real, z):
+        ones, zeros = torch.ones(len(real), 1, dtype=real.dtype), torch.zeros(len(real), 1, dtype=real.dtype)
+        fake = G(z)
+        d_loss = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(
+            D(fake.detach()), zeros
+        )
+        opt_D.zero_grad()
+        d_loss.backward()
+        opt_D.step()
+        g_loss = F.binary_cross_entropy_with_logits(D(fake), ones)
+        opt_G.zero_grad()
+        g_loss.backward()
+        opt_G.step()
+        return d_loss.item(), g_loss.item()
+
+    ex.check_one_gan_step(cpu_labels)
+    out = capsys.readouterr().out
+    assert out.startswith("[08.3] Not quite: Your answer is right on the CPU, but it fails where"), out
+    assert "torch.ones_like(x)" in out
+
+
 def test_slerp_in_numpy_is_refused_since_the_walk_runs_it_on_device(capsys):
     """The latent walk (render_latent_interpolation) calls the student's slerp with z0, z1 and t on the generator's
     device: numpy cannot read them on a GPU, though the values are right on the CPU."""

@@ -314,6 +314,14 @@ def _new_grad(p) -> bool:
     return p.grad is not None and p.grad.abs().sum() > 0 and not torch.equal(p.grad, torch.full_like(p, 0.5))
 
 
+def _on_the_device(one_gan_step, real, z) -> None:
+    """The round once more as the ring GAN plays it, on DEVICE: a fresh game on torch's meta device (see
+    :class:`OnTheDevice`), where labels made on the CPU (torch.ones(len(real), 1)) fail as on a GPU."""
+    G, D, real, z = OnTheDevice.like(Case("", (*_game()[:2], real, z))).args
+    opt_G, opt_D = torch.optim.SGD(G.parameters(), lr=0.5), torch.optim.SGD(D.parameters(), lr=0.5)
+    OnTheDevice("", (G, D, opt_G, opt_D, real, z)).call(one_gan_step)
+
+
 @exercise("08.3", todo="Write one_gan_step(G, D, opt_G, opt_D, real, z): a D step, then a G step.")
 def check_one_gan_step(one_gan_step) -> str:
     """Checks ``one_gan_step(G, D, opt_G, opt_D, real (B, 2), z (B, 3)) -> (d_loss, g_loss)`` floats,
@@ -366,6 +374,7 @@ def check_one_gan_step(one_gan_step) -> str:
         raise Mistake(_PAIR)
     compare_scalar("d_loss", losses[0], d_loss)
     compare_scalar("g_loss", losses[1], g_loss)
+    _on_the_device(one_gan_step, real, z)
     return (
         "one round: D learns on a detached fake batch, then G learns through D; each optimiser is "
         "zeroed before its backward pass, which is exactly course_utils.generative.gan_step. The ring GAN below "
