@@ -99,12 +99,14 @@ def evaluate(
     ``loss_fn`` defaults to cross-entropy (``nn.CrossEntropyLoss()``). As in :func:`fit`,
     x may be a tuple of tensors (called as ``model(*x)``).
 
+    The batches go where the model's parameters are, unless ``device`` says otherwise.
+
     Returns:
         (loss, metric) averaged over examples; metric is None when ``metric`` is None.
     """
     loss_fn = nn.CrossEntropyLoss() if loss_fn is None else loss_fn
     metric_fn, _ = _resolve_metric(metric)
-    device = torch.device(device) if device is not None else default_device()
+    device = _device_of(model, device)
     was_training = model.training
     model.eval()
     total_loss, total_metric, count = 0.0, 0.0, 0
@@ -334,11 +336,21 @@ def fit_lbfgs(
 
 
 @torch.no_grad()
+def _device_of(model: nn.Module, device=None) -> torch.device:
+    """``device`` if given, else where ``model``'s parameters are (a model kept on the CPU on purpose stays
+    there), else the course's device."""
+    if device is not None:
+        return torch.device(device)
+    param = next(model.parameters(), None)
+    return param.device if param is not None else default_device()
+
+
 def predict(
     model: nn.Module, X: torch.Tensor, batch_size: int = 1024, device: torch.device | str | None = None
 ) -> torch.Tensor:
-    """Model outputs for every row of ``X`` (N, ...), in eval mode, batched; returned on the CPU."""
-    device = torch.device(device) if device is not None else default_device()
+    """Model outputs for every row of ``X`` (N, ...), in eval mode, batched, computed where the model is (or on
+    ``device``); returned on the CPU."""
+    device = _device_of(model, device)
     was_training = model.training
     model.eval()
     outs = [model(X[i : i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]

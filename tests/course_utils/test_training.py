@@ -181,3 +181,16 @@ def test_fit_tuple_inputs_clipping_and_unit(capsys):
 def test_progress_bar_can_be_hidden(capsys):
     assert list(training.progress_bar(range(3), desc="hidden", unit="step", progress=False)) == [0, 1, 2]
     assert "hidden" not in capsys.readouterr().err
+
+
+def test_evaluate_and_predict_compute_where_the_model_is(monkeypatch):
+    """A model kept on the CPU while the course's device is elsewhere (a GPU): the batches go to the model, not
+    to the course's device ("meta" stands in for it here)."""
+    monkeypatch.setattr(training, "default_device", lambda: torch.device("meta"))
+    model = nn.Linear(3, 2)
+    X, y = torch.randn(10, 3), torch.tensor([0, 1] * 5)
+    assert training.predict(model, X).shape == (10, 2)
+    loss, acc = training.evaluate(model, [(X, y)])
+    assert loss > 0 and 0 <= acc <= 1
+    with pytest.raises((RuntimeError, NotImplementedError)):  # an explicit device still wins
+        training.predict(model, X, device="meta")
