@@ -354,8 +354,8 @@ class OnTheDevice(Case):
 
     @classmethod
     def like(cls, case: Case, hint: str = "") -> OnTheDevice:
-        return cls(f"{case.label} on DEVICE", _on_meta(case.args), {k: _on_meta(v) for k, v in case.kwargs.items()},
-                   hint=hint)  # fmt: skip
+        kwargs = {k: _on_meta(v) for k, v in case.kwargs.items()}
+        return cls(f"{case.label} on DEVICE", _on_meta(case.args), kwargs, hint=hint)
 
     def call(self, fn: Callable):
         import torch
